@@ -1,0 +1,1 @@
+//! wharf-api (skeleton; owner fills in)

@@ -1,0 +1,1 @@
+//! wharf-client (skeleton; owner fills in)

@@ -1,0 +1,1 @@
+//! wharf-daemon (skeleton; owner fills in)

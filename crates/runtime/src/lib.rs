@@ -1,0 +1,1 @@
+//! wharf-runtime (skeleton; owner fills in)

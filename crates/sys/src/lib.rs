@@ -1,0 +1,1 @@
+//! wharf-sys (skeleton; owner fills in)

@@ -1,0 +1,1 @@
+//! wharf-volume (skeleton; owner fills in)
