@@ -1,1 +1,6 @@
-//! wharf-sys (skeleton; owner fills in)
+//! wharf-sys owns every `unsafe` block and every raw syscall wharf makes:
+//! mounts, namespaces, ptys, process control and crash-safe file writes.
+//! Other crates forbid `unsafe_code`; they call the safe functions here.
+//! Each `unsafe` block carries a `// SAFETY:` comment.
+
+pub mod fs;
