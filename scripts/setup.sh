@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs every Debian package wharf, its tests and its demo need. Idempotent:
+# packages already present are skipped, so a warm machine pays only a dpkg query.
+# Never starts a Docker daemon: only the `docker` CLI is wanted, as a client of wharf.
+set -euo pipefail
+
+if [ "$(id -u)" != 0 ]; then
+    echo "error: scripts/setup.sh must run as root (apt-get, and wharf itself needs root)" >&2
+    exit 1
+fi
+
+# binary → package, for the tools we call; libraries are checked with dpkg.
+packages=(
+    busybox-static   # the offline base image
+    libseccomp-dev   # libcontainer's seccomp feature links it
+    pkg-config       # finds libseccomp at build time
+    runc             # the `--runtime runc` path
+    tini             # `--init`
+    iproute2         # tests: ip link in --network host/none
+    iptables
+    curl             # tests and scripts talk to the socket with curl --unix-socket
+    python3
+    util-linux       # `script` for -it tests under a pty, nsenter, umount
+    procps           # ps/pgrep in tests and benches
+    hyperfine        # bench/
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+
+docker_pkg=()
+if ! command -v docker >/dev/null 2>&1; then
+    # bookworm ships the CLI only inside docker.io (the engine); trixie has docker-cli.
+    if apt-cache show docker-cli >/dev/null 2>&1; then
+        docker_pkg=(docker-cli)
+    else
+        docker_pkg=(docker.io)
+    fi
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#docker_pkg[@]} -eq 0 ]; then
+    echo "setup: all packages present"
+    exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "setup: installing ${missing[*]} ${docker_pkg[*]}"
+apt-get update -qq
+
+# Forbid maintainer scripts from starting services (docker.io would start dockerd).
+policy=/usr/sbin/policy-rc.d
+had_policy=0
+[ -e "$policy" ] && had_policy=1
+if [ $had_policy = 0 ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+fi
+
+# hyperfine is a convenience for bench/: do not fail the set-up when it is absent.
+if [ ${#missing[@]} -gt 0 ]; then
+    if ! apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+        required=()
+        for p in "${missing[@]}"; do [ "$p" = hyperfine ] || required+=("$p"); done
+        [ ${#required[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${required[@]}"
+    fi
+fi
+if [ ${#docker_pkg[@]} -gt 0 ]; then
+    apt-get install -y -qq --no-install-recommends "${docker_pkg[@]}"
+    # Belt and braces: whatever the package did, no dockerd of its own runs.
+    if command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --now docker.service docker.socket containerd.service >/dev/null 2>&1 || true
+    fi
+fi
+echo "setup: done"
