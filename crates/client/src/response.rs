@@ -1,0 +1,66 @@
+//! A daemon answer: status, headers and a body read whole or chunk by chunk.
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::ClientError;
+
+/// An answer whose body has not been read yet.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    body: Incoming,
+}
+
+impl Response {
+    pub(crate) fn new(r: hyper::Response<Incoming>) -> Response {
+        let (parts, body) = r.into_parts();
+        Response {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    /// A header's value as text, if present and valid.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// The next chunk of the body as it arrives; `None` at the end. Used
+    /// for `logs -f`, `events` and `save`.
+    pub async fn chunk(&mut self) -> Option<Result<Bytes, ClientError>> {
+        loop {
+            match self.body.frame().await? {
+                Ok(frame) => {
+                    if let Ok(data) = frame.into_data() {
+                        if data.is_empty() {
+                            continue;
+                        }
+                        return Some(Ok(data));
+                    }
+                    // Trailers carry nothing we use.
+                }
+                Err(e) => return Some(Err(e.into())),
+            }
+        }
+    }
+
+    /// The whole body.
+    pub async fn bytes(self) -> Result<Bytes, ClientError> {
+        Ok(self.body.collect().await?.to_bytes())
+    }
+
+    /// The body decoded as JSON.
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T, ClientError> {
+        let b = self.bytes().await?;
+        Ok(serde_json::from_slice(&b)?)
+    }
+}
