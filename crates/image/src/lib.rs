@@ -1,1 +1,15 @@
-//! wharf-image (skeleton; owner fills in)
+//! wharf-image owns the local image store under `<data-root>/image`:
+//! image configs by digest, layers by diff ID unpacked once and shared as
+//! overlayfs lower directories, the tag → image-ID map, and the operations
+//! that feed or read it (`import`, `load`, `save`, `tag`, `remove`,
+//! `history`), plus the safe tar unpacker other crates reuse.
+//!
+//! It must not touch containers, mounts or HTTP: the daemon tells it which
+//! images are in use through a callback, mounts the layer directories it
+//! returns, and maps [`ImageError::kind`] to status codes.
+
+pub mod digest;
+pub mod error;
+pub mod unpack;
+
+pub use error::{ImageError, Result};

@@ -1,0 +1,240 @@
+//! Tests of the safe unpacker; they run as root (ownership, devices).
+
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::Path;
+
+use super::*;
+
+/// A tar entry built from raw header fields, so hostile names (which
+/// `tar::Builder` refuses to write) can be produced.
+pub(crate) struct Raw<'a> {
+    pub name: &'a str,
+    pub kind: EntryType,
+    pub data: &'a [u8],
+    pub link: &'a str,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+}
+
+pub(crate) fn file<'a>(name: &'a str, data: &'a [u8]) -> Raw<'a> {
+    Raw {
+        name,
+        kind: EntryType::Regular,
+        data,
+        link: "",
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+    }
+}
+
+pub(crate) fn dir(name: &str) -> Raw<'_> {
+    Raw {
+        kind: EntryType::Directory,
+        mode: 0o755,
+        ..file(name, b"")
+    }
+}
+
+pub(crate) fn link<'a>(name: &'a str, kind: EntryType, target: &'a str) -> Raw<'a> {
+    Raw {
+        kind,
+        link: target,
+        mode: 0o777,
+        ..file(name, b"")
+    }
+}
+
+pub(crate) fn tar_of(entries: &[Raw<'_>]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for e in entries {
+        let mut h = tar::Header::new_gnu();
+        {
+            let g = h.as_gnu_mut().unwrap();
+            g.name[..e.name.len()].copy_from_slice(e.name.as_bytes());
+            g.linkname[..e.link.len()].copy_from_slice(e.link.as_bytes());
+        }
+        h.set_entry_type(e.kind);
+        h.set_size(e.data.len() as u64);
+        h.set_mode(e.mode);
+        h.set_uid(e.uid);
+        h.set_gid(e.gid);
+        h.set_mtime(1_600_000_000);
+        h.set_cksum();
+        b.append(&h, e.data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Everything under `dir`, for "nothing left behind" checks.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+fn refused(entries: &[Raw<'_>], needle: &str) {
+    let tmp = scratch();
+    let dest = tmp.path().join("root");
+    let err = unpack_tar(&tar_of(entries)[..], &dest).unwrap_err();
+    assert!(matches!(err, UnpackError::Unsafe { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.to_string().contains(needle), "{err}");
+    assert!(
+        listing(tmp.path()).is_empty(),
+        "left behind: {:?}",
+        listing(tmp.path())
+    );
+}
+
+#[test]
+fn keeps_content_owner_mode_and_mtime() {
+    let tmp = scratch();
+    let dest = tmp.path().join("root");
+    let entries = [
+        dir("etc/"),
+        Raw {
+            uid: 1234,
+            gid: 5678,
+            mode: 0o4750,
+            ..file("etc/app.conf", b"hello")
+        },
+        file("/abs/file", b"x"),
+        link("etc/l", EntryType::Symlink, "/etc/app.conf"),
+        link("etc/rel", EntryType::Symlink, "../abs/file"),
+        link("etc/hard", EntryType::Link, "etc/app.conf"),
+        Raw {
+            kind: EntryType::Fifo,
+            ..file("fifo", b"")
+        },
+    ];
+    let stats = unpack_tar(&tar_of(&entries)[..], &dest).unwrap();
+    assert_eq!(stats.size, 6);
+    assert_eq!(stats.entries, 7);
+    let m = fs::metadata(dest.join("etc/app.conf")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (1234, 5678));
+    assert_eq!(m.mode() & 0o7777, 0o4750);
+    assert_eq!(m.mtime(), 1_600_000_000);
+    assert_eq!(m.nlink(), 2);
+    assert_eq!(fs::read(dest.join("abs/file")).unwrap(), b"x");
+    assert_eq!(
+        fs::read_link(dest.join("etc/l")).unwrap(),
+        Path::new("/etc/app.conf")
+    );
+    assert!(fs::symlink_metadata(dest.join("fifo"))
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    assert_eq!(
+        fs::metadata(dest.join("etc")).unwrap().mtime(),
+        1_600_000_000
+    );
+    // Only the destination remains: the temporary directory was renamed.
+    assert_eq!(listing(tmp.path()), vec!["root"]);
+}
+
+#[test]
+fn refuses_dotdot() {
+    refused(&[file("ok", b"1"), file("../x", b"evil")], "outside");
+    refused(&[file("a/../../x", b"evil")], "outside");
+}
+
+#[test]
+fn refuses_absolute_escape() {
+    refused(&[file("/../../etc/evil", b"evil")], "outside");
+}
+
+#[test]
+fn refuses_symlink_escape() {
+    refused(
+        &[
+            link("a", EntryType::Symlink, "/etc"),
+            file("a/passwd", b"root::0:0::/:/bin/sh\n"),
+        ],
+        "symlink",
+    );
+    refused(&[link("up", EntryType::Symlink, "../../../etc")], "outside");
+}
+
+#[test]
+fn refuses_hard_link_escape() {
+    refused(
+        &[link("passwd", EntryType::Link, "../../etc/passwd")],
+        "outside",
+    );
+    // Absolute targets resolve inside the root; missing there is refused too.
+    refused(
+        &[link("passwd", EntryType::Link, "/etc/passwd")],
+        "does not exist",
+    );
+    // A hard link through a symlinked parent is refused.
+    refused(
+        &[
+            link("a", EntryType::Symlink, "/etc"),
+            link("passwd", EntryType::Link, "a/passwd"),
+        ],
+        "symlink",
+    );
+}
+
+#[test]
+fn replaces_symlink_instead_of_following_it() {
+    let tmp = scratch();
+    let outside = tmp.path().join("outside");
+    fs::write(&outside, b"keep").unwrap();
+    let dest = tmp.path().join("root");
+    let target = outside.display().to_string();
+    let entries = [link("f", EntryType::Symlink, &target), file("f", b"new")];
+    unpack_tar(&tar_of(&entries)[..], &dest).unwrap();
+    assert_eq!(fs::read(&outside).unwrap(), b"keep");
+    assert_eq!(fs::read(dest.join("f")).unwrap(), b"new");
+}
+
+#[test]
+fn converts_whiteouts_for_overlay() {
+    let tmp = scratch();
+    let dest = tmp.path().join("layer");
+    let entries = [
+        dir("d/"),
+        file("d/.wh..wh..opq", b""),
+        file("d/.wh.gone", b""),
+        file(".wh..wh.plnk", b""),
+    ];
+    let opts = UnpackOptions {
+        overlay_whiteouts: true,
+    };
+    unpack_tar_with(&tar_of(&entries)[..], &dest, opts).unwrap();
+    let m = fs::symlink_metadata(dest.join("d/gone")).unwrap();
+    assert!(m.file_type().is_char_device());
+    assert_eq!(m.rdev(), 0);
+    assert_eq!(
+        xattr::get(dest.join("d"), "trusted.overlay.opaque").unwrap(),
+        Some(b"y".to_vec())
+    );
+    assert_eq!(listing(&dest), vec!["d"]);
+}
+
+#[test]
+fn refuses_non_empty_destination_and_bad_streams() {
+    let tmp = scratch();
+    let dest = tmp.path().join("root");
+    fs::create_dir(&dest).unwrap();
+    fs::write(dest.join("x"), b"").unwrap();
+    let err = unpack_tar(&tar_of(&[file("a", b"")])[..], &dest).unwrap_err();
+    assert!(matches!(err, UnpackError::DestinationExists(_)));
+    let other = tmp.path().join("other");
+    let mut bad = tar_of(&[file("a", b"12345")]);
+    bad.truncate(600);
+    let err = unpack_tar(&bad[..], &other).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    assert_eq!(listing(tmp.path()), vec!["root"]);
+}
