@@ -8,8 +8,11 @@
 //! images are in use through a callback, mounts the layer directories it
 //! returns, and maps [`ImageError::kind`] to status codes.
 
+pub mod changes;
+pub mod config;
 pub mod digest;
 pub mod error;
+pub mod reference;
 pub mod unpack;
 
 pub use error::{ImageError, Result};
