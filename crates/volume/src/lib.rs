@@ -1,1 +1,17 @@
-//! wharf-volume (skeleton; owner fills in)
+//! wharf-volume owns data that outlives containers: validated volume names,
+//! the `VolumeDriver` trait and the `local` driver (`<root>/<name>/_data`
+//! plus crash-safe metadata), the `VolumeStore` with container references
+//! (the in-use check), volume export/import as tar, Docker's copy-up of
+//! image content into an empty volume, and the parsing/validation of mount
+//! specs (`--mount`, `-v`/Binds, `--tmpfs`).
+//!
+//! It must not touch containers, HTTP or the CLI: the daemon resolves a
+//! container's mounts with this crate and wires them into the runtime; the
+//! wire types live in `wharf_api`. Raw syscalls it needs (mount, umount,
+//! chown) go through `nix`'s safe wrappers; no `unsafe` here.
+
+pub mod name;
+pub mod size;
+pub mod spec;
+
+pub use name::VolumeName;
