@@ -55,7 +55,6 @@ impl ImageError {
         }
     }
 
-    #[allow(dead_code)]
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
         ImageError::Io {
             context: context.into(),
@@ -68,7 +67,6 @@ impl ImageError {
 pub type Result<T, E = ImageError> = std::result::Result<T, E>;
 
 /// Attaches a context string to an `io::Result`.
-#[allow(dead_code)]
 pub(crate) trait IoContext<T> {
     fn ctx(self, context: impl FnOnce() -> String) -> Result<T>;
 }

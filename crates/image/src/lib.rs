@@ -12,7 +12,13 @@ pub mod changes;
 pub mod config;
 pub mod digest;
 pub mod error;
+pub mod import;
+pub mod layer;
 pub mod reference;
+pub mod remove;
+pub mod store;
 pub mod unpack;
 
 pub use error::{ImageError, Result};
+pub use remove::{DeleteItem, InUse};
+pub use store::{short_id, Image, ImageStore};

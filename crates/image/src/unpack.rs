@@ -474,4 +474,4 @@ fn set_mtime(path: &Path, mtime: u64) -> io::Result<()> {
 
 #[cfg(test)]
 #[path = "unpack_tests.rs"]
-mod tests;
+pub(crate) mod tests;

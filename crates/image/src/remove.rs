@@ -1,0 +1,253 @@
+//! `remove` (`docker rmi`) with Docker's untag/delete/conflict rules, and
+//! `history`.
+
+use wharf_api::image::HistoryItem;
+
+use crate::config::parse_time;
+use crate::digest::sha256_hex;
+use crate::error::{ImageError, Result};
+use crate::layer::{self, chain_ids, layer_dir};
+use crate::reference::Reference;
+use crate::store::{image_of, resolve_hex, short_id, tags_of, ImageStore, State};
+
+/// One line of `docker rmi` output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteItem {
+    /// A `name:tag` that no longer points at the image.
+    Untagged(String),
+    /// An image ID (or a layer's chain ID) that was deleted.
+    Deleted(String),
+}
+
+/// A container using an image: `(container id, running)`.
+pub type InUse = Option<(String, bool)>;
+
+impl ImageStore {
+    /// Removes `reference` like `docker rmi [-f]`. `in_use(image_id)` tells
+    /// whether a container uses the image (`Some((container_id, running))`);
+    /// return a running container when there is one, as Docker checks
+    /// running ones first. It is called without the store's lock held.
+    ///
+    /// - by tag, when other tags remain: only untags;
+    /// - by tag, last tag, used by a container: Conflict unless `force`
+    ///   (`force` then only untags: the container keeps the image);
+    /// - by ID: untags (if at most one tag, or `force`) and deletes; a stopped
+    ///   container's use is a Conflict unless `force`, a running one's always.
+    pub fn remove(
+        &self,
+        reference: &str,
+        force: bool,
+        in_use: &dyn Fn(&str) -> InUse,
+    ) -> Result<Vec<DeleteItem>> {
+        let hex = resolve_hex(&self.lock(), reference)?;
+        let id = format!("sha256:{hex}");
+        let user = in_use(&id);
+        let mut st = self.lock();
+        if resolve_hex(&st, reference)? != hex {
+            return Err(ImageError::Conflict(format!(
+                "conflict: image {reference} changed during removal, try again"
+            )));
+        }
+        let by_id = id.starts_with(reference) || hex.starts_with(reference);
+        let mut records = Vec::new();
+        let mut quiet = false;
+        let refs = tags_of(&st, &hex);
+        if !by_id {
+            let tag = Reference::parse(reference)?.familiar_tagged();
+            if !force && refs.len() == 1 {
+                if let Some((cid, _)) = &user {
+                    return Err(ImageError::Conflict(format!(
+                        "conflict: unable to remove repository reference {reference:?} (must force) - container {} is using its referenced image {}",
+                        short_id(cid),
+                        short_id(&id)
+                    )));
+                }
+            }
+            self.untag(&mut st, &[tag], &mut records)?;
+            if !tags_of(&st, &hex).is_empty() {
+                return Ok(records);
+            }
+            quiet = true;
+        } else if refs.len() <= 1 {
+            if let Some(c) = conflict(&st, &hex, &user, force, false) {
+                return Err(c);
+            }
+            self.untag(&mut st, &refs, &mut records)?;
+        }
+        if let Some(c) = conflict(&st, &hex, &user, force, true) {
+            let dangling = tags_of(&st, &hex).is_empty();
+            if quiet && (!dangling || user.is_some()) {
+                return Ok(records);
+            }
+            return Err(c);
+        }
+        let remaining = tags_of(&st, &hex);
+        self.untag(&mut st, &remaining, &mut records)?;
+        self.delete_image(&mut st, &hex, &mut records)?;
+        Ok(records)
+    }
+
+    fn untag(&self, st: &mut State, tags: &[String], records: &mut Vec<DeleteItem>) -> Result<()> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let mut new_tags = st.tags.clone();
+        for t in tags {
+            new_tags.remove(t);
+        }
+        self.save_tags(&new_tags)?;
+        st.tags = new_tags;
+        records.extend(tags.iter().cloned().map(DeleteItem::Untagged));
+        Ok(())
+    }
+
+    /// Deletes the config, then every layer no other image (or pending
+    /// import) uses; a layer is first renamed into `tmp/` so a crash never
+    /// leaves a half-deleted layer where overlay would find it.
+    fn delete_image(&self, st: &mut State, hex: &str, records: &mut Vec<DeleteItem>) -> Result<()> {
+        let Some(config) = st.images.get(hex).cloned() else {
+            return Err(ImageError::NotFound(format!("sha256:{hex}")));
+        };
+        let path = self.root.join("imagedb").join(hex);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(ImageError::io(format!("removing image config {hex}"), e)),
+        }
+        st.images.remove(hex);
+        records.push(DeleteItem::Deleted(format!("sha256:{hex}")));
+        let still_used: std::collections::HashSet<&str> = st
+            .images
+            .values()
+            .flat_map(|c| c.rootfs.diff_ids.iter())
+            .filter_map(|d| sha256_hex(d))
+            .collect();
+        let chains = chain_ids(&config.rootfs.diff_ids);
+        let mut done = std::collections::HashSet::new();
+        let mut trash = Vec::new();
+        // Top layer first, as Docker lists removed layers.
+        for (diff, chain) in config.rootfs.diff_ids.iter().zip(chains).rev() {
+            let Some(lhex) = sha256_hex(diff) else {
+                continue;
+            };
+            if !done.insert(lhex)
+                || still_used.contains(lhex)
+                || st.pinned.contains_key(lhex)
+                || !st.layers.contains_key(lhex)
+            {
+                continue;
+            }
+            let dir = layer_dir(&self.root, lhex);
+            let to = self.tmp_dir().join(format!("rm-{lhex}"));
+            match std::fs::rename(&dir, &to) {
+                Ok(()) => trash.push(to),
+                // Left in place: open() removes unreferenced layers later.
+                Err(e) => tracing::warn!(layer = %lhex, error = %e, "cannot remove layer"),
+            }
+            st.layers.remove(lhex);
+            records.push(DeleteItem::Deleted(chain));
+        }
+        for t in trash {
+            layer::remove_tree(&t);
+        }
+        tracing::info!(image = %hex, "deleted image");
+        Ok(())
+    }
+
+    /// `docker history`: newest step first; the newest carries the image ID
+    /// and tags, older ones `<missing>` (no parent chain is kept), as Docker
+    /// shows for pulled or loaded images.
+    pub fn history(&self, reference: &str) -> Result<Vec<HistoryItem>> {
+        let st = self.lock();
+        let hex = resolve_hex(&st, reference)?;
+        let image = image_of(&st, &hex).ok_or_else(|| ImageError::NotFound(reference.into()))?;
+        let diffs = &image.config.rootfs.diff_ids;
+        let layer_size = |i: usize| -> i64 {
+            diffs
+                .get(i)
+                .and_then(|d| sha256_hex(d))
+                .and_then(|h| st.layers.get(h))
+                .map(|&s| s as i64)
+                .unwrap_or(0)
+        };
+        let mut items = Vec::new();
+        if image.config.history.is_empty() {
+            // Some OCI images carry no history: one step per layer.
+            for i in 0..diffs.len() {
+                items.push(HistoryItem {
+                    id: "<missing>".into(),
+                    created: image.config.created_unix(),
+                    size: layer_size(i),
+                    ..HistoryItem::default()
+                });
+            }
+        } else {
+            let mut layer = 0;
+            for h in &image.config.history {
+                let size = if h.empty_layer {
+                    0
+                } else {
+                    layer += 1;
+                    layer_size(layer - 1)
+                };
+                items.push(HistoryItem {
+                    id: "<missing>".into(),
+                    created: parse_time(h.created.as_deref()),
+                    created_by: h.created_by.clone(),
+                    tags: Vec::new(),
+                    size,
+                    comment: h.comment.clone(),
+                });
+            }
+        }
+        items.reverse();
+        if let Some(top) = items.first_mut() {
+            top.id = image.id.clone();
+            top.tags = image.repo_tags.clone();
+        }
+        Ok(items)
+    }
+}
+
+/// Docker's `checkImageDeleteConflict`: a running container is a hard
+/// conflict; a stopped one, or (when `check_refs`) remaining tags, a soft
+/// one that `force` overrides.
+fn conflict(
+    st: &State,
+    hex: &str,
+    user: &InUse,
+    force: bool,
+    check_refs: bool,
+) -> Option<ImageError> {
+    let id = format!("sha256:{hex}");
+    let msg = |hard: bool, what: String| {
+        Some(ImageError::Conflict(format!(
+            "conflict: unable to delete {} ({}) - {what}",
+            short_id(&id),
+            if hard {
+                "cannot be forced"
+            } else {
+                "must be forced"
+            }
+        )))
+    };
+    if let Some((cid, true)) = user {
+        return msg(
+            true,
+            format!("image is being used by running container {}", short_id(cid)),
+        );
+    }
+    if force {
+        return None;
+    }
+    if check_refs && !tags_of(st, hex).is_empty() {
+        return msg(false, "image is referenced in multiple repositories".into());
+    }
+    if let Some((cid, false)) = user {
+        return msg(
+            false,
+            format!("image is being used by stopped container {}", short_id(cid)),
+        );
+    }
+    None
+}
