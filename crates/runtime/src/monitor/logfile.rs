@@ -1,0 +1,112 @@
+//! The container log in Docker's json-file format, one JSON object per line:
+//! `{"log":"line\n","stream":"stdout","time":"..."}`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::protocol::now_rfc3339;
+
+/// Docker splits log lines longer than this into several entries.
+const MAX_LINE: usize = 16 * 1024;
+
+/// Appends container output to a json-file log, splitting it into lines.
+pub struct JsonLog {
+    file: File,
+    partial: [Vec<u8>; 2],
+}
+
+impl JsonLog {
+    pub fn open(path: &Path) -> io::Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(JsonLog {
+            file,
+            partial: [Vec::new(), Vec::new()],
+        })
+    }
+
+    /// Records `data` from stream 1 (stdout) or 2 (stderr).
+    pub fn write(&mut self, stream: u8, data: &[u8]) -> io::Result<()> {
+        let idx = usize::from(stream == 2);
+        let mut buf = std::mem::take(&mut self.partial[idx]);
+        buf.extend_from_slice(data);
+        let mut start = 0;
+        while let Some(pos) = buf[start..].iter().position(|&b| b == b'\n') {
+            let end = start + pos + 1;
+            self.entry(stream, &buf[start..end])?;
+            start = end;
+        }
+        while buf.len() - start >= MAX_LINE {
+            self.entry(stream, &buf[start..start + MAX_LINE])?;
+            start += MAX_LINE;
+        }
+        buf.drain(..start);
+        self.partial[idx] = buf;
+        Ok(())
+    }
+
+    /// Writes out unterminated output (at exit).
+    pub fn flush_partial(&mut self) -> io::Result<()> {
+        for (idx, stream) in [(0usize, 1u8), (1, 2)] {
+            let buf = std::mem::take(&mut self.partial[idx]);
+            if !buf.is_empty() {
+                self.entry(stream, &buf)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn entry(&mut self, stream: u8, line: &[u8]) -> io::Result<()> {
+        let mut out = serde_json::to_vec(&serde_json::json!({
+            "log": String::from_utf8_lossy(line),
+            "stream": if stream == 2 { "stderr" } else { "stdout" },
+            "time": now_rfc3339(),
+        }))
+        .map_err(io::Error::other)?;
+        out.push(b'\n');
+        self.file.write_all(&out)
+    }
+}
+
+/// Docker's multiplexed stream frame: `[stream,0,0,0,len BE u32] payload`.
+pub fn frame(stream: u8, payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(8 + payload.len());
+    v.extend_from_slice(&[stream, 0, 0, 0]);
+    v.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_lines_and_keeps_partials() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("c-json.log");
+        let mut log = JsonLog::open(&p).unwrap();
+        log.write(1, b"hello\nwor").unwrap();
+        log.write(2, b"oops\n").unwrap();
+        log.write(1, b"ld\n").unwrap();
+        log.write(1, b"tail").unwrap();
+        log.flush_partial().unwrap();
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(&p)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let logs: Vec<_> = lines.iter().map(|v| v["log"].as_str().unwrap()).collect();
+        assert_eq!(logs, vec!["hello\n", "oops\n", "world\n", "tail"]);
+        assert_eq!(lines[1]["stream"], "stderr");
+        assert!(lines[0]["time"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn frame_header_is_big_endian() {
+        assert_eq!(frame(2, b"ab"), vec![2, 0, 0, 0, 0, 0, 0, 2, b'a', b'b']);
+    }
+}

@@ -1,0 +1,54 @@
+//! The per-container monitor: a small single-threaded process (no tokio)
+//! that creates the container through a [`crate::oci::Runtime`], holds its
+//! stdio, writes its json-file log, answers the control socket, reaps the
+//! exit status into `exit.json`, and outlives the daemon.
+
+mod exec;
+mod logfile;
+mod server;
+mod stdio;
+
+use std::path::Path;
+
+pub use logfile::{frame, JsonLog};
+
+use crate::config::MonitorConfig;
+
+/// Entry point of `wharf __monitor <config.json>`; returns the process exit
+/// code (0 after a clean run, 1 when the monitor itself could not work).
+pub fn monitor_main(config_path: &Path) -> i32 {
+    let cfg: MonitorConfig = match std::fs::read(config_path)
+        .map_err(|e| e.to_string())
+        .and_then(|d| serde_json::from_slice(&d).map_err(|e| e.to_string()))
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("wharf monitor: reading config {config_path:?}: {e}");
+            return 1;
+        }
+    };
+    if let Err(e) = daemonize() {
+        eprintln!("wharf monitor: {e}");
+        return 1;
+    }
+    match server::Server::new(cfg).and_then(|s| s.run()) {
+        Ok(()) => 0,
+        Err(_) => 1,
+    }
+}
+
+/// New session, stdio on /dev/null, and subreaper so the container's init
+/// (whose parent, the runtime, exits) becomes our child.
+fn daemonize() -> std::io::Result<()> {
+    let _ = nix::unistd::setsid();
+    let null = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    for fd in 0..3 {
+        nix::unistd::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd)
+            .map_err(std::io::Error::from)?;
+    }
+    nix::sys::prctl::set_child_subreaper(true).map_err(std::io::Error::from)?;
+    Ok(())
+}

@@ -1,0 +1,751 @@
+//! The monitor's event loop: control socket, container output, attach
+//! streams, exec sessions and process exits, all polled on one thread.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use super::exec::{new_exec_id, write_process_json, ExecSession};
+use super::logfile::{frame, JsonLog};
+use super::stdio::{self, HostIo};
+use crate::config::MonitorConfig;
+use crate::oci::{docker_start_error, runtime_by_name, start_error_exit_code, Runtime};
+use crate::protocol::{now_rfc3339, ContainerState, ExitRecord, Reply, Request, Status};
+
+/// How long output is drained after a process exits before giving up on
+/// descendants that still hold the pipes.
+const DRAIN: Duration = Duration::from_secs(2);
+/// Writes to a stalled attach client are abandoned after this.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+struct Attach {
+    conn: UnixStream,
+    stdin: bool,
+    stdout: bool,
+    stderr: bool,
+}
+
+enum Token {
+    Listener,
+    Init,
+    Output(usize),
+    AttachIn(usize),
+    ExecPid,
+    ExecOut(String, usize),
+    ExecIn(String),
+}
+
+pub struct Server {
+    cfg: MonitorConfig,
+    runtime: Box<dyn Runtime>,
+    listener: UnixListener,
+    log: Option<JsonLog>,
+    io: Option<HostIo>,
+    status: Status,
+    pid: Option<u32>,
+    pidfd: Option<OwnedFd>,
+    started_at: Option<String>,
+    exit_code: Option<i32>,
+    exited_at: Option<Instant>,
+    start_error: Option<String>,
+    attaches: Vec<Attach>,
+    waiters: Vec<UnixStream>,
+    execs: HashMap<String, ExecSession>,
+    command: String,
+}
+
+fn pidfd(pid: u32) -> Option<OwnedFd> {
+    let p = rustix::process::Pid::from_raw(pid as i32)?;
+    rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok()
+}
+
+fn kind_reply(e: &crate::oci::OciError) -> Reply {
+    Reply::error("other", e.to_string())
+}
+
+impl Server {
+    pub fn new(cfg: MonitorConfig) -> io::Result<Self> {
+        if let Some(dir) = cfg.socket_path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::create_dir_all(&cfg.state_dir)?;
+        // A stale exit record would make a restarted daemon think we exited.
+        let _ = std::fs::remove_file(cfg.exit_path());
+        let _ = std::fs::remove_file(&cfg.socket_path);
+        let listener = UnixListener::bind(&cfg.socket_path)?;
+        listener.set_nonblocking(true)?;
+        wharf_sys::fs::write_atomic(&cfg.pid_file, std::process::id().to_string().as_bytes())?;
+        let runtime = runtime_by_name(&cfg.runtime, &cfg.runtime_root);
+        let log = JsonLog::open(&cfg.log_path).ok();
+        let command = bundle_command(&cfg.bundle);
+        let mut s = Server {
+            cfg,
+            runtime,
+            listener,
+            log,
+            io: None,
+            status: Status::Created,
+            pid: None,
+            pidfd: None,
+            started_at: None,
+            exit_code: None,
+            exited_at: None,
+            start_error: None,
+            attaches: Vec::new(),
+            waiters: Vec::new(),
+            execs: HashMap::new(),
+            command,
+        };
+        s.create();
+        Ok(s)
+    }
+
+    /// Creates the container now so `Start` only has to start it; a failure
+    /// is kept and reported in the `Start` reply.
+    fn create(&mut self) {
+        let console = self.cfg.socket_path.with_extension("console");
+        let result: Result<(u32, HostIo), String> = (|| {
+            if self.cfg.terminal {
+                let l = stdio::console_listener(&console).map_err(|e| e.to_string())?;
+                let null = stdio::null_stdio().map_err(|e| e.to_string())?;
+                let pid = self
+                    .runtime
+                    .create(&self.cfg.id, &self.cfg.bundle, null, Some(&console))
+                    .map_err(|e| e.message)?;
+                let io =
+                    stdio::receive_master(&l, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+                Ok((pid, io))
+            } else {
+                let (child, host) = stdio::pipes(self.cfg.open_stdin).map_err(|e| e.to_string())?;
+                let pid = self
+                    .runtime
+                    .create(&self.cfg.id, &self.cfg.bundle, child, None)
+                    .map_err(|e| e.message)?;
+                Ok((pid, host))
+            }
+        })();
+        let _ = std::fs::remove_file(&console);
+        match result {
+            Ok((pid, io)) => {
+                for (f, _) in &io.outputs {
+                    let _ = rustix::io::ioctl_fionbio(f, true);
+                }
+                self.pid = Some(pid);
+                self.pidfd = pidfd(pid);
+                self.io = Some(io);
+            }
+            Err(msg) => self.start_error = Some(msg),
+        }
+    }
+
+    pub fn run(mut self) -> io::Result<()> {
+        let mut buf = vec![0u8; 32 * 1024];
+        loop {
+            if self.finished() {
+                break;
+            }
+            let (ready, sweep) = self.poll_once()?;
+            for t in ready {
+                self.handle(t, &mut buf);
+            }
+            if sweep {
+                self.expire_execs();
+            }
+        }
+        self.finish();
+        Ok(())
+    }
+
+    /// True once the container has exited (or never started) and its output
+    /// is drained.
+    fn finished(&self) -> bool {
+        match self.exited_at {
+            None => false,
+            Some(t) => {
+                let open = self.io.as_ref().is_some_and(|io| !io.outputs.is_empty());
+                !open || t.elapsed() > DRAIN
+            }
+        }
+    }
+
+    fn poll_once(&mut self) -> io::Result<(Vec<Token>, bool)> {
+        let mut fds: Vec<BorrowedFd<'_>> = Vec::new();
+        let mut tokens = Vec::new();
+        fds.push(self.listener.as_fd());
+        tokens.push(Token::Listener);
+        if self.exit_code.is_none() {
+            if let Some(p) = &self.pidfd {
+                fds.push(p.as_fd());
+                tokens.push(Token::Init);
+            }
+        }
+        if let Some(io) = &self.io {
+            for (i, (f, _)) in io.outputs.iter().enumerate() {
+                fds.push(f.as_fd());
+                tokens.push(Token::Output(i));
+            }
+        }
+        for (i, a) in self.attaches.iter().enumerate() {
+            if a.stdin {
+                fds.push(a.conn.as_fd());
+                tokens.push(Token::AttachIn(i));
+            }
+        }
+        for (id, e) in &self.execs {
+            if e.exit_code.is_none() {
+                if let Some(p) = &e.pidfd {
+                    fds.push(p.as_fd());
+                    tokens.push(Token::ExecPid);
+                }
+            }
+            if let Some(io) = &e.io {
+                for (i, (f, _)) in io.outputs.iter().enumerate() {
+                    fds.push(f.as_fd());
+                    tokens.push(Token::ExecOut(id.clone(), i));
+                }
+                if e.config.stdin && io.stdin.is_some() {
+                    if let Some(c) = &e.conn {
+                        fds.push(c.as_fd());
+                        tokens.push(Token::ExecIn(id.clone()));
+                    }
+                }
+            }
+        }
+        let mut pfds: Vec<PollFd<'_>> = fds
+            .iter()
+            .map(|f| PollFd::new(*f, PollFlags::POLLIN))
+            .collect();
+        let timeout = if self.exited_at.is_some() {
+            100u16
+        } else {
+            1000
+        };
+        let n = match poll(&mut pfds, PollTimeout::from(timeout)) {
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR) => 0,
+            Err(e) => return Err(e.into()),
+        };
+        let ready: Vec<Token> = pfds
+            .iter()
+            .zip(tokens)
+            .filter(|(p, _)| p.revents().is_some_and(|r| !r.is_empty()))
+            .map(|(_, t)| t)
+            .collect();
+        // Indexes refer to this iteration's vectors: handle removals from
+        // the back so earlier indexes stay valid.
+        let mut ready = ready;
+        ready.reverse();
+        Ok((ready, n == 0))
+    }
+
+    fn handle(&mut self, t: Token, buf: &mut [u8]) {
+        match t {
+            Token::Listener => self.accept_all(),
+            Token::Init => self.reap(),
+            Token::Output(i) => self.container_output(i, buf),
+            Token::AttachIn(i) => self.attach_input(i, buf),
+            Token::ExecPid => self.reap(),
+            Token::ExecOut(id, i) => self.exec_output(&id, i, buf),
+            Token::ExecIn(id) => self.exec_input(&id, buf),
+        }
+    }
+
+    fn accept_all(&mut self) {
+        while let Ok((conn, _)) = self.listener.accept() {
+            let _ = conn.set_nonblocking(false);
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = conn.set_write_timeout(Some(WRITE_TIMEOUT));
+            let Ok(line) = read_line(&conn) else { continue };
+            match serde_json::from_slice::<Request>(&line) {
+                Ok(req) => {
+                    let _ = conn.set_read_timeout(None);
+                    self.request(conn, req);
+                }
+                Err(e) => send(
+                    &conn,
+                    &Reply::error("invalid_argument", format!("bad request: {e}")),
+                ),
+            }
+        }
+    }
+
+    fn state(&self) -> ContainerState {
+        ContainerState {
+            pid: self.pid,
+            status: self.status,
+            exit_code: self.exit_code,
+            started_at: self.started_at.clone(),
+            finished_at: None,
+            error: self.start_error.clone(),
+        }
+    }
+
+    fn request(&mut self, conn: UnixStream, req: Request) {
+        match req {
+            Request::Start => {
+                let reply = self.start();
+                send(&conn, &reply);
+            }
+            Request::State => send(&conn, &Reply::State(self.state())),
+            Request::Kill { signal } => {
+                let reply = match self.pid {
+                    Some(pid) if self.exit_code.is_none() => {
+                        match self.runtime.kill(&self.cfg.id, signal, false) {
+                            Ok(()) => Reply::Ok,
+                            Err(e) => {
+                                // The runtime's state may lag: signal the pid directly.
+                                let sig = nix::sys::signal::Signal::try_from(signal);
+                                match sig
+                                    .map(|s| nix::sys::signal::kill(Pid::from_raw(pid as i32), s))
+                                {
+                                    Ok(Ok(())) => Reply::Ok,
+                                    _ => kind_reply(&e),
+                                }
+                            }
+                        }
+                    }
+                    _ => Reply::error(
+                        "conflict",
+                        format!("container {} is not running", self.cfg.id),
+                    ),
+                };
+                send(&conn, &reply);
+            }
+            Request::Resize { height, width } => {
+                let reply = match self.io.as_ref().and_then(|io| io.master.as_ref()) {
+                    Some(m) => match stdio::resize(m, height, width) {
+                        Ok(()) => Reply::Ok,
+                        Err(e) => Reply::error("other", format!("resizing tty: {e}")),
+                    },
+                    None => Reply::error("conflict", "container has no tty"),
+                };
+                send(&conn, &reply);
+            }
+            Request::Attach {
+                stdin,
+                stdout,
+                stderr,
+            } => {
+                send(&conn, &Reply::Ok);
+                let has_stdin = self.io.as_ref().is_some_and(|io| io.stdin.is_some());
+                self.attaches.push(Attach {
+                    conn,
+                    stdin: stdin && has_stdin,
+                    stdout,
+                    stderr,
+                });
+            }
+            Request::Wait => match self.exit_code {
+                Some(code) if self.finished() => send(&conn, &Reply::Exited { exit_code: code }),
+                _ => self.waiters.push(conn),
+            },
+            Request::Exec(cfg) => {
+                let reply = if self.status != Status::Running || self.exit_code.is_some() {
+                    Reply::error(
+                        "conflict",
+                        format!("container {} is not running", self.cfg.id),
+                    )
+                } else if cfg.args.is_empty() {
+                    Reply::error("invalid_argument", "exec has no command")
+                } else {
+                    let id = new_exec_id();
+                    self.execs
+                        .insert(id.clone(), ExecSession::new(id.clone(), cfg));
+                    Reply::ExecCreated { id }
+                };
+                send(&conn, &reply);
+            }
+            Request::ExecStart { id } => self.exec_start(&id, conn),
+            Request::ExecResize { id, height, width } => {
+                let reply = match self.execs.get(&id).and_then(|e| e.master()) {
+                    Some(m) => match stdio::resize(m, height, width) {
+                        Ok(()) => Reply::Ok,
+                        Err(e) => Reply::error("other", format!("resizing exec tty: {e}")),
+                    },
+                    None if self.execs.contains_key(&id) => {
+                        Reply::error("conflict", "exec has no tty")
+                    }
+                    None => Reply::error("not_found", format!("no such exec instance: {id}")),
+                };
+                send(&conn, &reply);
+            }
+            Request::ExecState { id } => {
+                let reply = match self.execs.get(&id) {
+                    Some(e) => Reply::ExecState(e.status()),
+                    None => Reply::error("not_found", format!("no such exec instance: {id}")),
+                };
+                send(&conn, &reply);
+            }
+        }
+    }
+
+    fn start(&mut self) -> Reply {
+        if self.status == Status::Running {
+            return Reply::Started {
+                pid: self.pid,
+                start_error: None,
+                exit_code: None,
+            };
+        }
+        if self.start_error.is_none() {
+            match self.runtime.start(&self.cfg.id) {
+                Ok(()) => {
+                    self.status = Status::Running;
+                    self.started_at = Some(now_rfc3339());
+                    return Reply::Started {
+                        pid: self.pid,
+                        start_error: None,
+                        exit_code: None,
+                    };
+                }
+                Err(e) => self.start_error = Some(e.message),
+            }
+        }
+        let raw = self.start_error.clone().unwrap_or_default();
+        let code = start_error_exit_code(&raw).unwrap_or(128);
+        let msg = docker_start_error(&raw, &self.command);
+        self.start_error = Some(msg.clone());
+        if let Some(log) = &mut self.log {
+            let _ = log.write(2, format!("{msg}\n").as_bytes());
+        }
+        self.status = Status::Stopped;
+        self.exit_code = Some(code);
+        self.exited_at = Some(Instant::now());
+        Reply::Started {
+            pid: None,
+            start_error: Some(msg),
+            exit_code: Some(code),
+        }
+    }
+
+    /// Reaps every exited child, recording the init's and execs' codes.
+    fn reap(&mut self) {
+        loop {
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, code)) => self.exited(pid.as_raw() as u32, code),
+                Ok(WaitStatus::Signaled(pid, sig, _)) => {
+                    self.exited(pid.as_raw() as u32, 128 + sig as i32)
+                }
+                Ok(WaitStatus::StillAlive) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    fn exited(&mut self, pid: u32, code: i32) {
+        if Some(pid) == self.pid && self.exit_code.is_none() {
+            self.exit_code = Some(code);
+            self.status = Status::Stopped;
+            self.exited_at = Some(Instant::now());
+            return;
+        }
+        for e in self.execs.values_mut() {
+            if e.pid == Some(pid) && e.exit_code.is_none() {
+                e.exit_code = Some(code);
+                e.exited_at = Some(Instant::now());
+            }
+        }
+    }
+
+    fn container_output(&mut self, i: usize, buf: &mut [u8]) {
+        let Some(io) = self.io.as_mut() else { return };
+        let Some((f, stream)) = io.outputs.get_mut(i) else {
+            return;
+        };
+        let stream = *stream;
+        match stdio::read_chunk(f, buf) {
+            Ok(Some(n)) => {
+                let data = &buf[..n];
+                if let Some(log) = &mut self.log {
+                    let _ = log.write(stream, data);
+                }
+                let tty = self.cfg.terminal;
+                self.attaches.retain_mut(|a| {
+                    let wanted = if stream == 2 { a.stderr } else { a.stdout };
+                    if !wanted {
+                        return true;
+                    }
+                    let r = if tty {
+                        a.conn.write_all(data)
+                    } else {
+                        a.conn.write_all(&frame(stream, data))
+                    };
+                    r.is_ok()
+                });
+            }
+            Ok(None) => {
+                io.outputs.remove(i);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => {
+                io.outputs.remove(i);
+            }
+        }
+    }
+
+    fn attach_input(&mut self, i: usize, buf: &mut [u8]) {
+        let Some(a) = self.attaches.get_mut(i) else {
+            return;
+        };
+        match a.conn.read(buf) {
+            Ok(0) | Err(_) => {
+                // Half-close: with stdin_once the container's stdin ends too.
+                a.stdin = false;
+                if self.cfg.stdin_once && !self.cfg.terminal {
+                    if let Some(io) = self.io.as_mut() {
+                        io.stdin = None;
+                    }
+                }
+                if !a.stdout && !a.stderr {
+                    self.attaches.remove(i);
+                }
+            }
+            Ok(n) => {
+                let ok = match self.io.as_mut().and_then(|io| io.stdin.as_mut()) {
+                    Some(w) => w.write_all(&buf[..n]).is_ok(),
+                    None => false,
+                };
+                if !ok {
+                    a.stdin = false;
+                }
+            }
+        }
+    }
+
+    fn exec_start(&mut self, id: &str, conn: UnixStream) {
+        let Some(sess) = self.execs.get_mut(id) else {
+            send(
+                &conn,
+                &Reply::error("not_found", format!("no such exec instance: {id}")),
+            );
+            return;
+        };
+        if sess.pid.is_some() {
+            send(
+                &conn,
+                &Reply::error("conflict", format!("exec {id} has already been started")),
+            );
+            return;
+        }
+        if self.exit_code.is_some() {
+            send(
+                &conn,
+                &Reply::error(
+                    "conflict",
+                    format!("container {} is not running", self.cfg.id),
+                ),
+            );
+            return;
+        }
+        let cfg = sess.config.clone();
+        let result: Result<(u32, HostIo), String> = (|| {
+            let pj = write_process_json(&self.cfg.bundle, id, &cfg).map_err(|e| e.to_string())?;
+            let r = if cfg.tty {
+                let console = self
+                    .cfg
+                    .socket_path
+                    .with_extension(format!("exec{}", &id[..8.min(id.len())]));
+                let l = stdio::console_listener(&console).map_err(|e| e.to_string())?;
+                let null = stdio::null_stdio().map_err(|e| e.to_string())?;
+                let r = self
+                    .runtime
+                    .exec(&self.cfg.id, &pj, null, Some(&console))
+                    .map_err(|e| e.message)
+                    .and_then(|pid| {
+                        stdio::receive_master(&l, Duration::from_secs(5))
+                            .map(|io| (pid, io))
+                            .map_err(|e| e.to_string())
+                    });
+                let _ = std::fs::remove_file(&console);
+                r
+            } else {
+                let (child, host) = stdio::pipes(cfg.stdin).map_err(|e| e.to_string())?;
+                self.runtime
+                    .exec(&self.cfg.id, &pj, child, None)
+                    .map_err(|e| e.message)
+                    .map(|pid| (pid, host))
+            };
+            let _ = std::fs::remove_file(&pj);
+            r
+        })();
+        let Some(sess) = self.execs.get_mut(id) else {
+            return;
+        };
+        match result {
+            Ok((pid, io)) => {
+                for (f, _) in &io.outputs {
+                    let _ = rustix::io::ioctl_fionbio(f, true);
+                }
+                send(&conn, &Reply::Ok);
+                sess.pid = Some(pid);
+                sess.pidfd = pidfd(pid);
+                sess.io = Some(io);
+                sess.conn = Some(conn);
+            }
+            Err(msg) => {
+                let code = start_error_exit_code(&msg).unwrap_or(126);
+                let first = cfg.args.first().cloned().unwrap_or_default();
+                let msg = docker_start_error(&msg, &first);
+                sess.exit_code = Some(code);
+                sess.exited_at = Some(Instant::now());
+                send(&conn, &Reply::error("other", msg));
+            }
+        }
+        // The exec may already have exited (fast commands): reap now.
+        self.reap();
+    }
+
+    fn exec_output(&mut self, id: &str, i: usize, buf: &mut [u8]) {
+        let Some(sess) = self.execs.get_mut(id) else {
+            return;
+        };
+        let tty = sess.config.tty;
+        let Some(io) = sess.io.as_mut() else { return };
+        let Some((f, stream)) = io.outputs.get_mut(i) else {
+            return;
+        };
+        let stream = *stream;
+        match stdio::read_chunk(f, buf) {
+            Ok(Some(n)) => {
+                if let Some(c) = sess.conn.as_mut() {
+                    let r = if tty {
+                        c.write_all(&buf[..n])
+                    } else {
+                        c.write_all(&frame(stream, &buf[..n]))
+                    };
+                    if r.is_err() {
+                        sess.conn = None;
+                    }
+                }
+            }
+            Ok(None) => {
+                io.outputs.remove(i);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => {
+                io.outputs.remove(i);
+            }
+        }
+        self.close_finished_execs();
+    }
+
+    fn exec_input(&mut self, id: &str, buf: &mut [u8]) {
+        let Some(sess) = self.execs.get_mut(id) else {
+            return;
+        };
+        let Some(c) = sess.conn.as_mut() else { return };
+        let Some(io) = sess.io.as_mut() else { return };
+        match c.read(buf) {
+            Ok(0) | Err(_) => {
+                if !sess.config.tty {
+                    io.stdin = None;
+                }
+                sess.config.stdin = false;
+            }
+            Ok(n) => {
+                if let Some(w) = io.stdin.as_mut() {
+                    if w.write_all(&buf[..n]).is_err() {
+                        io.stdin = None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes the stream of execs that exited and whose output is drained.
+    fn close_finished_execs(&mut self) {
+        for sess in self.execs.values_mut() {
+            let Some(t) = sess.exited_at else { continue };
+            let drained = sess.io.as_ref().is_none_or(|io| io.outputs.is_empty());
+            if drained || t.elapsed() > DRAIN {
+                if let Some(c) = sess.conn.take() {
+                    let _ = c.shutdown(std::net::Shutdown::Both);
+                }
+                sess.io = None;
+            }
+        }
+    }
+
+    fn expire_execs(&mut self) {
+        self.reap();
+        self.close_finished_execs();
+    }
+
+    /// Records the exit, answers waiters, removes the runtime state.
+    fn finish(mut self) {
+        if let Some(log) = &mut self.log {
+            let _ = log.flush_partial();
+        }
+        let code = self.exit_code.unwrap_or(255);
+        let record = ExitRecord {
+            exit_code: code,
+            pid: self.pid,
+            started_at: self.started_at.clone(),
+            finished_at: now_rfc3339(),
+            error: self.start_error.clone(),
+        };
+        if let Ok(data) = serde_json::to_vec(&record) {
+            let _ = wharf_sys::fs::write_atomic(&self.cfg.exit_path(), &data);
+        }
+        // Stop answering before the runtime state goes, so a client either
+        // reaches a live monitor or finds exit.json.
+        let _ = std::fs::remove_file(&self.cfg.socket_path);
+        let _ = self.runtime.delete(&self.cfg.id, true);
+        for w in self.waiters.drain(..) {
+            send(&w, &Reply::Exited { exit_code: code });
+        }
+        for a in self.attaches.drain(..) {
+            let _ = a.conn.shutdown(std::net::Shutdown::Both);
+        }
+        let _ = std::fs::remove_file(&self.cfg.pid_file);
+    }
+}
+
+/// The first argument of the bundle's process, for error messages.
+fn bundle_command(bundle: &std::path::Path) -> String {
+    let spec: serde_json::Value = std::fs::read(bundle.join("config.json"))
+        .ok()
+        .and_then(|d| serde_json::from_slice(&d).ok())
+        .unwrap_or_default();
+    let args = spec["process"]["args"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    // Skip the init wrapper (`/sbin/docker-init --`).
+    let user = if args.first().and_then(|a| a.as_str()) == Some(crate::spec::INIT_PATH) {
+        args.get(2)
+    } else {
+        args.first()
+    };
+    user.and_then(|a| a.as_str()).unwrap_or("").to_string()
+}
+
+/// Reads one request line byte by byte, so bytes after it stay in the socket
+/// for the raw stream.
+fn read_line(mut conn: &UnixStream) -> io::Result<Vec<u8>> {
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    loop {
+        match conn.read(&mut b)? {
+            0 => return Ok(line),
+            _ if b[0] == b'\n' => return Ok(line),
+            _ => line.push(b[0]),
+        }
+        if line.len() > 1 << 20 {
+            return Err(io::Error::other("request line too long"));
+        }
+    }
+}
+
+fn send(mut conn: &UnixStream, reply: &Reply) {
+    if let Ok(mut v) = serde_json::to_vec(reply) {
+        v.push(b'\n');
+        let _ = conn.write_all(&v);
+    }
+}

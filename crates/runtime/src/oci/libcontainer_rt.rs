@@ -1,0 +1,123 @@
+//! Embedded youki `libcontainer` driver. It forks, so it only runs in the
+//! single-threaded monitor.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use libcontainer::container::builder::ContainerBuilder;
+use libcontainer::container::Container;
+use libcontainer::signal::Signal;
+use libcontainer::syscall::syscall::SyscallType;
+
+use super::{OciError, ProcStdio, Runtime};
+
+/// Drives containers through the libcontainer crate, state under `root`.
+pub struct LibcontainerRuntime {
+    root: PathBuf,
+    containers: HashMap<String, Container>,
+}
+
+impl LibcontainerRuntime {
+    pub fn new(root: &Path) -> Self {
+        LibcontainerRuntime {
+            root: root.to_path_buf(),
+            containers: HashMap::new(),
+        }
+    }
+
+    fn container(&mut self, op: &'static str, id: &str) -> Result<&mut Container, OciError> {
+        if !self.containers.contains_key(id) {
+            let c = Container::load(self.root.join(id)).map_err(|e| err(op, id, &e))?;
+            self.containers.insert(id.to_string(), c);
+        }
+        self.containers.get_mut(id).ok_or_else(|| OciError {
+            op,
+            id: id.to_string(),
+            message: "container state not found".into(),
+        })
+    }
+}
+
+/// Flattens an error and its sources into one line.
+fn err(op: &'static str, id: &str, e: &dyn std::error::Error) -> OciError {
+    let mut message = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        src = s.source();
+    }
+    OciError {
+        op,
+        id: id.to_string(),
+        message,
+    }
+}
+
+impl Runtime for LibcontainerRuntime {
+    fn create(
+        &mut self,
+        id: &str,
+        bundle: &Path,
+        stdio: ProcStdio,
+        console_socket: Option<&Path>,
+    ) -> Result<u32, OciError> {
+        std::fs::create_dir_all(&self.root).map_err(|e| err("create", id, &e))?;
+        let container = ContainerBuilder::new(id.to_string(), SyscallType::default())
+            .with_root_path(&self.root)
+            .map_err(|e| err("create", id, &e))?
+            .with_console_socket(console_socket)
+            .with_stdin(stdio.stdin)
+            .with_stdout(stdio.stdout)
+            .with_stderr(stdio.stderr)
+            .as_init(bundle)
+            .with_systemd(false)
+            .with_detach(true)
+            .build()
+            .map_err(|e| err("create", id, &e))?;
+        let pid = container.pid().map(|p| p.as_raw() as u32).unwrap_or(0);
+        self.containers.insert(id.to_string(), container);
+        Ok(pid)
+    }
+
+    fn start(&mut self, id: &str) -> Result<(), OciError> {
+        self.container("start", id)?
+            .start()
+            .map_err(|e| err("start", id, &e))
+    }
+
+    fn kill(&mut self, id: &str, signal: i32, all: bool) -> Result<(), OciError> {
+        let sig = Signal::try_from(signal).map_err(|e| err("kill", id, &e))?;
+        let c = self.container("kill", id)?;
+        c.kill(sig, all).map_err(|e| err("kill", id, &e))
+    }
+
+    fn exec(
+        &mut self,
+        id: &str,
+        process_json: &Path,
+        stdio: ProcStdio,
+        console_socket: Option<&Path>,
+    ) -> Result<u32, OciError> {
+        let pid = ContainerBuilder::new(id.to_string(), SyscallType::default())
+            .with_root_path(&self.root)
+            .map_err(|e| err("exec", id, &e))?
+            .with_console_socket(console_socket)
+            .with_stdin(stdio.stdin)
+            .with_stdout(stdio.stdout)
+            .with_stderr(stdio.stderr)
+            .as_tenant()
+            .with_process(Some(process_json))
+            .with_detach(true)
+            .build()
+            .map_err(|e| err("exec", id, &e))?;
+        Ok(pid.as_raw() as u32)
+    }
+
+    fn delete(&mut self, id: &str, force: bool) -> Result<(), OciError> {
+        let c = self.container("delete", id)?;
+        let r = c.delete(force).map_err(|e| err("delete", id, &e));
+        self.containers.remove(id);
+        r
+    }
+}

@@ -1,0 +1,130 @@
+//! Starting a monitor from the daemon, and finding it again after a daemon
+//! restart.
+
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use wharf_api::error::ErrorKind;
+
+use crate::config::{read_exit_record, MonitorConfig};
+use crate::protocol::ExitRecord;
+
+/// Errors starting a monitor.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("writing monitor config {path:?}: {source}")]
+    Config {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("starting monitor {exe:?} for container {id:?}: {source}")]
+    Exec {
+        exe: PathBuf,
+        id: String,
+        source: std::io::Error,
+    },
+    #[error("monitor for container {id:?} exited before answering ({status})")]
+    Died { id: String, status: String },
+    #[error("monitor for container {id:?} did not answer within {secs}s")]
+    Timeout { id: String, secs: u64 },
+}
+
+impl SpawnError {
+    /// All spawn failures are internal errors.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::Other
+    }
+}
+
+/// Where the monitor config of a bundle is written.
+pub fn config_path(config: &MonitorConfig) -> PathBuf {
+    config.bundle.join("monitor.json")
+}
+
+/// Writes `config` to `<bundle>/monitor.json`, starts `exe __monitor <it>`
+/// in its own session (so it survives the daemon), and waits until its
+/// socket answers. Returns the monitor's pid.
+pub fn spawn_monitor(exe: &Path, config: &MonitorConfig) -> Result<u32, SpawnError> {
+    spawn_monitor_with(exe, &["__monitor"], config)
+}
+
+/// [`spawn_monitor`] with the arguments that precede the config path (tests
+/// use a dedicated binary that takes none).
+pub fn spawn_monitor_with(
+    exe: &Path,
+    pre_args: &[&str],
+    config: &MonitorConfig,
+) -> Result<u32, SpawnError> {
+    let path = config_path(config);
+    let cfg_err = |source| SpawnError::Config {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&config.bundle).map_err(cfg_err)?;
+    let data = serde_json::to_vec_pretty(config).map_err(|e| cfg_err(std::io::Error::other(e)))?;
+    wharf_sys::fs::write_atomic(&path, &data).map_err(cfg_err)?;
+    let mut child = Command::new(exe)
+        .args(pre_args)
+        .arg(&path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|source| SpawnError::Exec {
+            exe: exe.to_path_buf(),
+            id: config.id.clone(),
+            source,
+        })?;
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if UnixStream::connect(&config.socket_path).is_ok() {
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(SpawnError::Died {
+                id: config.id.clone(),
+                status: status.to_string(),
+            });
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(SpawnError::Timeout {
+                id: config.id.clone(),
+                secs: 10,
+            });
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // The monitor is our child until we exit; reap it in the background
+    // so it does not linger as a zombie after the container ends.
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    Ok(pid)
+}
+
+/// What a restarted daemon finds for a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MonitorStatus {
+    /// The monitor answers on its socket.
+    Alive,
+    /// The monitor is gone and left its exit record.
+    Exited(ExitRecord),
+    /// Neither: the monitor died without recording an exit.
+    Gone,
+}
+
+/// Looks for a container's monitor: a live socket, else `exit.json`.
+pub fn find_monitor(config: &MonitorConfig) -> MonitorStatus {
+    if UnixStream::connect(&config.socket_path).is_ok() {
+        return MonitorStatus::Alive;
+    }
+    match read_exit_record(&config.state_dir) {
+        Some(r) => MonitorStatus::Exited(r),
+        None => MonitorStatus::Gone,
+    }
+}
