@@ -1,0 +1,1226 @@
+//! The integration-test harness: real `wharf daemon` processes with temporary
+//! roots, the `wharf` and `docker` CLIs pointed at them, and a small HTTP
+//! client for the Engine API over the unix socket.
+//!
+//! One daemon per test: `Daemon::start()` makes `/tmp/wh-<pid>-<n>/` with the
+//! socket, `data/` (data root) and `exec/` (exec root), starts the daemon,
+//! waits for `GET /_ping` and imports `busybox:latest` (a tar built once per
+//! test binary from Debian's busybox-static by scripts/build-busybox-image.sh).
+//! A daemon starts in well under a second and the image is 2 MiB, so tests keep
+//! their own daemons and can run in parallel without seeing each other's state.
+//!
+//! On drop (also when the test panicked) the harness removes every container
+//! through the API, stops the daemon, kills any process still tied to the
+//! temporary root (monitors, container processes, by cmdline, cwd or root),
+//! removes their cgroups, lazily unmounts everything under the root deepest
+//! first, and deletes the directory. When the test failed it prints the
+//! daemon's log first.
+//!
+//! This module depends only on std and serde_json (the root package's own
+//! dependencies): tests drive wharf as a user would, through its binary.
+#![allow(dead_code, unused_imports, unused_macros)]
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub use serde_json::{json, Value};
+
+/// The `wharf` binary cargo built for this test run.
+pub const WHARF: &str = env!("CARGO_BIN_EXE_wharf");
+
+/// How long a CLI command may take before the harness kills it and fails the test.
+pub const CMD_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// How long a fresh daemon may take to answer `/_ping`.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+
+// ---------------------------------------------------------------------------
+// Command output
+
+/// What a user sees after running a command: its output and exit code.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    /// Exit code; 128+N when killed by signal N (as a shell reports it).
+    pub code: i32,
+    /// The command line, for failure messages.
+    pub cmdline: String,
+}
+
+impl Output {
+    /// Asserts exit code 0 and returns self.
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        assert_eq!(self.code, 0, "command failed: {self}");
+        self
+    }
+
+    /// Asserts the exit code and returns self.
+    #[track_caller]
+    pub fn code_is(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "unexpected exit code: {self}");
+        self
+    }
+
+    /// Trimmed stdout.
+    pub fn out(&self) -> &str {
+        self.stdout.trim()
+    }
+
+    /// Trimmed stderr.
+    pub fn err(&self) -> &str {
+        self.stderr.trim()
+    }
+
+    /// Non-empty stdout lines.
+    pub fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().filter(|l| !l.trim().is_empty()).collect()
+    }
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` exited {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.cmdline, self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&shell_quote(&a.to_string_lossy()));
+    }
+    s
+}
+
+/// Quotes a word for sh.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// Runs a command to completion with optional stdin, killing it after `timeout`.
+pub fn run_cmd(mut cmd: Command, stdin: Option<&[u8]>, timeout: Duration) -> Output {
+    let cmdline = describe(&cmd);
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot spawn `{cmdline}`: {e}"));
+    if let Some(input) = stdin {
+        let mut w = child.stdin.take().expect("piped stdin");
+        let input = input.to_vec();
+        // A writer thread: a child that does not read must not block us.
+        thread::spawn(move || {
+            let _ = w.write_all(&input);
+        });
+    }
+    let out = reader(child.stdout.take().expect("piped stdout"));
+    let err = reader(child.stderr.take().expect("piped stderr"));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break st,
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let (o, e) = (collect(&out), collect(&err));
+                panic!("`{cmdline}` did not finish within {timeout:?}\nstdout: {o}\nstderr: {e}");
+            }
+        }
+    };
+    // Give readers a moment to drain; a grandchild holding the pipe must not hang us.
+    let drain_deadline = Instant::now() + Duration::from_secs(5);
+    while (!out.done() || !err.done()) && Instant::now() < drain_deadline {
+        thread::sleep(Duration::from_millis(5));
+    }
+    Output {
+        stdout: collect(&out),
+        stderr: collect(&err),
+        code: exit_code(status),
+        cmdline,
+    }
+}
+
+/// A pipe drained by a thread into a shared buffer.
+#[derive(Clone)]
+pub struct Reader {
+    buf: Arc<Mutex<Vec<u8>>>,
+    done: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Reader {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buf.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+    pub fn done(&self) -> bool {
+        self.done.load(Ordering::SeqCst)
+    }
+}
+
+fn collect(r: &Reader) -> String {
+    r.text()
+}
+
+pub fn reader<R: Read + Send + 'static>(mut src: R) -> Reader {
+    let r = Reader {
+        buf: Arc::new(Mutex::new(Vec::new())),
+        done: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    };
+    let r2 = r.clone();
+    thread::spawn(move || {
+        let mut chunk = [0u8; 8192];
+        loop {
+            match src.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => r2
+                    .buf
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend_from_slice(&chunk[..n]),
+            }
+        }
+        r2.done.store(true, Ordering::SeqCst);
+    });
+    r
+}
+
+/// Polls `f` every 50 ms until it returns true or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A command running in the background (logs -f, attach, a pty session)
+
+/// A spawned command whose output is collected while it runs; killed on drop.
+pub struct Background {
+    child: Child,
+    pub stdout: Reader,
+    pub stderr: Reader,
+    cmdline: String,
+}
+
+impl Background {
+    pub fn spawn(mut cmd: Command, piped_stdin: bool) -> Background {
+        let cmdline = describe(&cmd);
+        cmd.stdin(if piped_stdin {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot spawn `{cmdline}`: {e}"));
+        let stdout = reader(child.stdout.take().expect("piped stdout"));
+        let stderr = reader(child.stderr.take().expect("piped stderr"));
+        Background {
+            child,
+            stdout,
+            stderr,
+            cmdline,
+        }
+    }
+
+    /// Waits until stdout (with `\r` removed) contains `needle`.
+    #[track_caller]
+    pub fn expect(&self, needle: &str, timeout: Duration) {
+        let ok = wait_until(timeout, || self.stdout.text().replace('\r', "").contains(needle));
+        assert!(
+            ok,
+            "`{}`: {needle:?} not seen within {timeout:?}\nstdout: {}\nstderr: {}",
+            self.cmdline,
+            self.stdout.text(),
+            self.stderr.text()
+        );
+    }
+
+    /// Writes to the command's stdin.
+    pub fn send(&mut self, data: &str) {
+        let w = self.child.stdin.as_mut().expect("spawned with piped stdin");
+        w.write_all(data.as_bytes()).expect("write to stdin");
+        w.flush().expect("flush stdin");
+    }
+
+    /// Closes stdin.
+    pub fn close_stdin(&mut self) {
+        drop(self.child.stdin.take());
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for exit; kills and panics after `timeout`.
+    #[track_caller]
+    pub fn wait(mut self, timeout: Duration) -> Output {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(st)) => break st,
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+                _ => {
+                    let _ = self.child.kill();
+                    panic!(
+                        "`{}` did not exit within {timeout:?}\nstdout: {}\nstderr: {}",
+                        self.cmdline,
+                        self.stdout.text(),
+                        self.stderr.text()
+                    );
+                }
+            }
+        };
+        let _ = wait_until(Duration::from_secs(5), || {
+            self.stdout.done() && self.stderr.done()
+        });
+        Output {
+            stdout: self.stdout.text(),
+            stderr: self.stderr.text(),
+            code: exit_code(status),
+            cmdline: self.cmdline.clone(),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The busybox image tar, built once per test binary
+
+/// Path of the busybox rootfs tar (built on first use by scripts/build-busybox-image.sh).
+pub fn busybox_tar() -> &'static Path {
+    static TAR: OnceLock<PathBuf> = OnceLock::new();
+    TAR.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("busybox.tar");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-busybox-image.sh");
+        let mut cmd = Command::new("bash");
+        cmd.arg(&script).arg(&out);
+        // The script writes OUT.tmp.$$ and renames it, so concurrent test
+        // binaries building the same (deterministic) tar cannot see half a file.
+        run_cmd(cmd, None, Duration::from_secs(120)).success();
+        out
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Runtimes: the container suite runs under each
+
+/// The OCI runtime a scenario runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// wharf's default: libcontainer embedded in the monitor.
+    Default,
+    /// Debian's `runc` binary through the OCI runtime command line (`--runtime runc`).
+    Runc,
+}
+
+impl Runtime {
+    /// Extra arguments `run`/`create` get under this runtime.
+    pub fn run_args(self) -> &'static [&'static str] {
+        match self {
+            Runtime::Default => &[],
+            Runtime::Runc => &["--runtime", "runc"],
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Default => "default",
+            Runtime::Runc => "runc",
+        }
+    }
+
+    /// False when `WHARF_TEST_RUNTIMES` (comma-separated: default,runc) leaves this one out.
+    pub fn enabled(self) -> bool {
+        match std::env::var("WHARF_TEST_RUNTIMES") {
+            Ok(list) if !list.trim().is_empty() => {
+                list.split(',').any(|r| r.trim() == self.name())
+            }
+            _ => true,
+        }
+    }
+}
+
+/// Declares, for each listed scenario `fn NAME(rt: Runtime)`, a module `NAME`
+/// with tests `default_runtime` and `runc` that run it under both runtimes.
+#[macro_export]
+macro_rules! runtime_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn default_runtime() {
+                    if $crate::common::Runtime::Default.enabled() {
+                        super::$name($crate::common::Runtime::Default)
+                    } else {
+                        eprintln!("skipped: WHARF_TEST_RUNTIMES excludes default");
+                    }
+                }
+                #[test]
+                fn runc() {
+                    if $crate::common::Runtime::Runc.enabled() {
+                        super::$name($crate::common::Runtime::Runc)
+                    } else {
+                        eprintln!("skipped: WHARF_TEST_RUNTIMES excludes runc");
+                    }
+                }
+            }
+        )*
+    };
+}
+
+// ---------------------------------------------------------------------------
+// Clients: the same scenario through `wharf` and through the real `docker` CLI
+
+/// Which command-line client a scenario drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cli {
+    Wharf,
+    Docker,
+}
+
+impl Cli {
+    /// False (with a notice) for Docker when no docker CLI is installed.
+    pub fn available(self) -> bool {
+        match self {
+            Cli::Wharf => true,
+            Cli::Docker => has_docker(),
+        }
+    }
+}
+
+/// Declares, for each listed scenario `fn NAME(cli: Cli)`, a module `NAME`
+/// with tests `wharf` and `docker` running it through each client.
+#[macro_export]
+macro_rules! cli_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn wharf() {
+                    super::$name($crate::common::Cli::Wharf)
+                }
+                #[test]
+                fn docker() {
+                    if $crate::common::Cli::Docker.available() {
+                        super::$name($crate::common::Cli::Docker)
+                    }
+                }
+            }
+        )*
+    };
+}
+
+// ---------------------------------------------------------------------------
+// The daemon
+
+/// A running `wharf daemon` with its own socket, data root and exec root.
+pub struct Daemon {
+    root: PathBuf,
+    sock: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+    runtime: Runtime,
+    /// Extra environment for every CLI call.
+    env: Vec<(String, String)>,
+}
+
+impl Daemon {
+    /// A daemon with `busybox:latest` imported, for the default runtime.
+    pub fn start() -> Daemon {
+        Self::start_with(Runtime::Default)
+    }
+
+    /// A daemon with `busybox:latest` imported; `run`/`create` through
+    /// [`Daemon::wharf`] get the runtime's flags.
+    pub fn start_with(runtime: Runtime) -> Daemon {
+        let mut d = Self::start_bare();
+        d.runtime = runtime;
+        d.import_busybox();
+        d
+    }
+
+    /// A daemon with no image.
+    pub fn start_bare() -> Daemon {
+        let n = NEXT_ID.fetch_add(1, Ordering::SeqCst);
+        // Short: a unix socket path must fit in 108 bytes.
+        let root = PathBuf::from(format!("/tmp/wh-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(&root).expect("create test root");
+        let mut d = Daemon {
+            sock: root.join("wharf.sock"),
+            log: root.join("daemon.log"),
+            root,
+            child: None,
+            runtime: Runtime::Default,
+            env: Vec::new(),
+        };
+        d.spawn_daemon();
+        d
+    }
+
+    fn spawn_daemon(&mut self) {
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("open daemon log");
+        let log2 = log.try_clone().expect("dup daemon log");
+        let mut cmd = Command::new(WHARF);
+        cmd.arg("daemon")
+            .arg("-H")
+            .arg(self.host())
+            .arg("--data-root")
+            .arg(self.data_root())
+            .arg("--exec-root")
+            .arg(self.exec_root())
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2);
+        let mut child = cmd.spawn().expect("spawn wharf daemon");
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok(Some(st)) = child.try_wait() {
+                panic!(
+                    "wharf daemon exited with {st} before answering /_ping; log:\n{}",
+                    self.log_text()
+                );
+            }
+            if self.ping() {
+                break;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "wharf daemon did not answer /_ping within {START_TIMEOUT:?}; log:\n{}",
+                    self.log_text()
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        self.child = Some(child);
+    }
+
+    /// Imports the busybox tar as `busybox:latest` with `CMD ["sh"]`.
+    pub fn import_busybox(&self) {
+        let tar = busybox_tar().to_string_lossy().into_owned();
+        self.wharf(&["import", "-c", r#"CMD ["sh"]"#, &tar, "busybox:latest"])
+            .success();
+    }
+
+    pub fn runtime(&self) -> Runtime {
+        self.runtime
+    }
+
+    /// `unix:///tmp/wh-…/wharf.sock`
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.sock.display())
+    }
+
+    pub fn sock(&self) -> &Path {
+        &self.sock
+    }
+
+    /// The temporary directory holding everything of this daemon; tests may
+    /// put their own files here (bind sources, tars): it is removed on drop.
+    pub fn tmp(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn data_root(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    pub fn exec_root(&self) -> PathBuf {
+        self.root.join("exec")
+    }
+
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// PID of the daemon process.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// Adds an environment variable to every later CLI call.
+    pub fn set_env(&mut self, k: &str, v: &str) {
+        self.env.push((k.into(), v.into()));
+    }
+
+    /// `wharf -H <sock> ARGS…`; `run`/`create` get the runtime's flags.
+    pub fn wharf(&self, args: &[&str]) -> Output {
+        run_cmd(self.wharf_cmd(args), None, CMD_TIMEOUT)
+    }
+
+    /// Like [`Daemon::wharf`] with bytes on stdin.
+    pub fn wharf_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
+        run_cmd(self.wharf_cmd(args), Some(stdin), CMD_TIMEOUT)
+    }
+
+    /// Like [`Daemon::wharf`] with a custom timeout.
+    pub fn wharf_timeout(&self, args: &[&str], timeout: Duration) -> Output {
+        run_cmd(self.wharf_cmd(args), None, timeout)
+    }
+
+    /// Starts `wharf ARGS…` in the background.
+    pub fn wharf_bg(&self, args: &[&str], piped_stdin: bool) -> Background {
+        Background::spawn(self.wharf_cmd(args), piped_stdin)
+    }
+
+    /// The `wharf` command with `-H` and the runtime's flags inserted.
+    pub fn wharf_cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(WHARF);
+        cmd.arg("-H").arg(self.host());
+        cmd.args(self.with_runtime(args));
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.env_remove("WHARF_HOST").env_remove("DOCKER_HOST");
+        cmd
+    }
+
+    /// Inserts `--runtime X` after `run`/`create` (first word only).
+    fn with_runtime(&self, args: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let extra = self.runtime.run_args();
+        let sub = match v.first().map(String::as_str) {
+            Some("container") => 1,
+            _ => 0,
+        };
+        if !extra.is_empty() && matches!(v.get(sub).map(String::as_str), Some("run" | "create")) {
+            for (i, a) in extra.iter().enumerate() {
+                v.insert(sub + 1 + i, a.to_string());
+            }
+        }
+        v
+    }
+
+    /// Runs `wharf ARGS…` on a pty through `script -qec`, feeding each
+    /// `send` once its `expect` has appeared in the output; returns the
+    /// session's output with `\r` removed and its exit code.
+    pub fn pty(&self, args: &[&str], dialogue: &[(&str, &str)], timeout: Duration) -> Output {
+        let mut line = shell_quote(WHARF);
+        line.push_str(" -H ");
+        line.push_str(&shell_quote(&self.host()));
+        for a in self.with_runtime(args) {
+            line.push(' ');
+            line.push_str(&shell_quote(&a));
+        }
+        pty_session(&line, dialogue, timeout)
+    }
+
+    /// `docker ARGS…` with `DOCKER_HOST` set to this daemon; panics when no
+    /// docker CLI is installed (check [`has_docker`] first).
+    pub fn docker(&self, args: &[&str]) -> Output {
+        run_cmd(self.docker_cmd(args), None, CMD_TIMEOUT)
+    }
+
+    pub fn docker_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
+        run_cmd(self.docker_cmd(args), Some(stdin), CMD_TIMEOUT)
+    }
+
+    pub fn docker_bg(&self, args: &[&str]) -> Background {
+        Background::spawn(self.docker_cmd(args), false)
+    }
+
+    /// `docker` under a pty (see [`Daemon::pty`]).
+    pub fn docker_pty(&self, args: &[&str], dialogue: &[(&str, &str)], timeout: Duration) -> Output {
+        let bin = docker_bin().expect("docker CLI");
+        let mut line = format!(
+            "env DOCKER_HOST={} DOCKER_CONFIG={} {}",
+            shell_quote(&self.host()),
+            shell_quote(&self.root.join("docker-config").to_string_lossy()),
+            shell_quote(&bin.to_string_lossy())
+        );
+        for a in args {
+            line.push(' ');
+            line.push_str(&shell_quote(a));
+        }
+        pty_session(&line, dialogue, timeout)
+    }
+
+    pub fn docker_cmd(&self, args: &[&str]) -> Command {
+        let bin = docker_bin().expect("no docker CLI installed (run scripts/setup.sh)");
+        let mut cmd = Command::new(bin);
+        cmd.args(args)
+            .env("DOCKER_HOST", self.host())
+            .env("DOCKER_CONFIG", self.root.join("docker-config"))
+            .env("DOCKER_CLI_HINTS", "false")
+            .env_remove("DOCKER_CONTEXT");
+        cmd
+    }
+
+    /// `GET /_ping` answers 200 `OK`.
+    pub fn ping(&self) -> bool {
+        matches!(
+            http(&self.sock, b"GET /_ping HTTP/1.0\r\nHost: localhost\r\n\r\n", Duration::from_secs(2)),
+            Ok(r) if r.status == 200
+        )
+    }
+
+    /// An Engine API call; `body` is sent as JSON. Returns the status and the
+    /// body parsed as JSON (a JSON string holding the raw text when it is not JSON).
+    #[track_caller]
+    pub fn api(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let body = body.map(|b| b.to_string());
+        let r = self.api_text(method, path, body.as_deref());
+        let v = serde_json::from_str(&r.body).unwrap_or(Value::String(r.body.clone()));
+        (r.status, v)
+    }
+
+    /// An Engine API call with a raw text body (sent with a JSON content type).
+    #[track_caller]
+    pub fn api_text(&self, method: &str, path: &str, body: Option<&str>) -> HttpResponse {
+        let mut req = format!("{method} {path} HTTP/1.0\r\nHost: localhost\r\n");
+        if let Some(b) = body {
+            req.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                b.len()
+            ));
+        }
+        req.push_str("\r\n");
+        let mut bytes = req.into_bytes();
+        if let Some(b) = body {
+            bytes.extend_from_slice(b.as_bytes());
+        }
+        http(&self.sock, &bytes, Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}\ndaemon log:\n{}", self.log_text()))
+    }
+
+    /// An Engine API call with a binary body (a tar, say) and a content type.
+    #[track_caller]
+    pub fn api_bytes(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> HttpResponse {
+        let mut bytes = format!(
+            "{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(body);
+        http(&self.sock, &bytes, Duration::from_secs(120))
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}\ndaemon log:\n{}", self.log_text()))
+    }
+
+    /// Runs `sh -c '<cli> -H … TAIL'`, for shell redirections (binary
+    /// output to a file: `save > x.tar`, `volume export v > v.tar`).
+    pub fn sh(&self, cli: Cli, tail: &str) -> Output {
+        let prefix = match cli {
+            Cli::Wharf => format!("{} -H {}", shell_quote(WHARF), shell_quote(&self.host())),
+            Cli::Docker => format!(
+                "DOCKER_HOST={} DOCKER_CONFIG={} {}",
+                shell_quote(&self.host()),
+                shell_quote(&self.root.join("docker-config").to_string_lossy()),
+                shell_quote(&docker_bin().expect("docker CLI").to_string_lossy())
+            ),
+        };
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(format!("{prefix} {tail}"));
+        run_cmd(cmd, None, CMD_TIMEOUT)
+    }
+
+    /// The same command through either CLI.
+    pub fn cli(&self, cli: Cli, args: &[&str]) -> Output {
+        match cli {
+            Cli::Wharf => self.wharf(args),
+            Cli::Docker => self.docker(args),
+        }
+    }
+
+    /// Sends raw bytes and reads what comes back (for malformed requests).
+    pub fn raw(&self, bytes: &[u8], timeout: Duration) -> std::io::Result<HttpResponse> {
+        http(&self.sock, bytes, timeout)
+    }
+
+    /// Inspects a container through the API.
+    #[track_caller]
+    pub fn inspect(&self, name: &str) -> Value {
+        let (st, v) = self.api("GET", &format!("/containers/{name}/json"), None);
+        assert_eq!(st, 200, "inspect {name}: {v}");
+        v
+    }
+
+    /// `State.Status` of a container, or None when it does not exist.
+    pub fn status(&self, name: &str) -> Option<String> {
+        let (st, v) = self.api("GET", &format!("/containers/{name}/json"), None);
+        (st == 200).then(|| v["State"]["Status"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// Waits until a container reaches `status`.
+    #[track_caller]
+    pub fn wait_status(&self, name: &str, status: &str, timeout: Duration) {
+        let ok = wait_until(timeout, || self.status(name).as_deref() == Some(status));
+        assert!(
+            ok,
+            "container {name} did not become {status} within {timeout:?} (is {:?})",
+            self.status(name)
+        );
+    }
+
+    /// SIGKILLs the daemon (monitors and containers live on).
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the daemon again on the same roots and socket.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "restart() after kill9() or stop()");
+        // A socket file left by a killed daemon must not fool ping().
+        self.spawn_daemon();
+    }
+
+    /// Stops the daemon gracefully (SIGTERM, then SIGKILL after 10 s).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            signal(c.id(), "TERM");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// PIDs of processes whose command line mentions this daemon's root
+    /// (monitors and the daemon) or whose root or cwd lies under it (containers).
+    pub fn processes(&self) -> Vec<u32> {
+        processes_under(&self.root)
+    }
+
+    /// Host PID of a running container's first process.
+    #[track_caller]
+    pub fn container_pid(&self, name: &str) -> u32 {
+        let v = self.inspect(name);
+        let pid = v["State"]["Pid"].as_u64().unwrap_or(0);
+        assert!(pid > 0, "container {name} has no pid: {}", v["State"]);
+        pid as u32
+    }
+
+    fn cleanup(&mut self) {
+        // 1. containers, through the daemon (it knows their mounts and cgroups)
+        if self.child.is_some() && self.ping() {
+            if let Ok(r) = http(
+                &self.sock,
+                b"GET /containers/json?all=1 HTTP/1.0\r\nHost: localhost\r\n\r\n",
+                Duration::from_secs(10),
+            ) {
+                if let Ok(Value::Array(list)) = serde_json::from_str::<Value>(&r.body) {
+                    for c in list {
+                        if let Some(id) = c["Id"].as_str() {
+                            let req = format!(
+                                "DELETE /containers/{id}?force=1&v=1 HTTP/1.0\r\nHost: localhost\r\n\r\n"
+                            );
+                            let _ = http(&self.sock, req.as_bytes(), Duration::from_secs(30));
+                        }
+                    }
+                }
+            }
+        }
+        // 2. the daemon
+        self.stop();
+        // 3. whatever is left: monitors, container processes
+        let mut cgroups = BTreeSet::new();
+        for _ in 0..3 {
+            let pids = processes_under(&self.root);
+            if pids.is_empty() {
+                break;
+            }
+            for pid in &pids {
+                cgroups.extend(cgroup_paths(*pid));
+                signal(*pid, "KILL");
+            }
+            wait_until(Duration::from_secs(5), || {
+                pids.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists())
+            });
+        }
+        // 4. cgroups those processes were in (never ours)
+        let own: BTreeSet<String> = cgroup_paths(std::process::id()).into_iter().collect();
+        for cg in cgroups.difference(&own) {
+            remove_cgroup(cg);
+        }
+        // 5. mounts under the root, deepest first
+        unmount_under(&self.root);
+        // 6. the directory
+        if let Err(e) = fs::remove_dir_all(&self.root) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                eprintln!("warning: cannot remove {}: {e}", self.root.display());
+            }
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            let log = self.log_text();
+            let tail: Vec<&str> = log.lines().rev().take(80).collect();
+            eprintln!(
+                "---- wharf daemon log ({}), last {} lines ----",
+                self.log.display(),
+                tail.len()
+            );
+            for l in tail.iter().rev() {
+                eprintln!("{l}");
+            }
+        }
+        self.cleanup();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Process, cgroup and mount clean-up
+
+fn signal(pid: u32, sig: &str) {
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// PIDs (not ours) whose cmdline mentions `root`, or whose cwd or root is under it.
+pub fn processes_under(root: &Path) -> Vec<u32> {
+    let me = std::process::id();
+    let needle = root.to_string_lossy().into_owned();
+    let mut out = Vec::new();
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let base = e.path();
+        let cmdline = fs::read(base.join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmdline);
+        let under = |link: &str| {
+            fs::read_link(base.join(link))
+                .map(|p| p.starts_with(root))
+                .unwrap_or(false)
+        };
+        if cmd.contains(&needle) || under("root") || under("cwd") {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// The cgroup paths of a process (`/proc/PID/cgroup`), without the root cgroup.
+fn cgroup_paths(pid: u32) -> Vec<String> {
+    fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.splitn(3, ':').nth(2))
+        .filter(|p| *p != "/" && !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Removes a cgroup path in every mounted hierarchy, children first.
+fn remove_cgroup(path: &str) {
+    let rel = path.trim_start_matches('/');
+    let mut bases = vec![PathBuf::from("/sys/fs/cgroup")];
+    if let Ok(d) = fs::read_dir("/sys/fs/cgroup") {
+        bases.extend(d.flatten().map(|e| e.path()));
+    }
+    for b in bases {
+        let p = b.join(rel);
+        if p.is_dir() {
+            remove_cgroup_dir(&p);
+        }
+    }
+}
+
+fn remove_cgroup_dir(p: &Path) {
+    if let Ok(d) = fs::read_dir(p) {
+        for e in d.flatten() {
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                remove_cgroup_dir(&e.path());
+            }
+        }
+    }
+    let _ = fs::remove_dir(p);
+}
+
+/// Mount points under `root` from /proc/self/mountinfo.
+pub fn mounts_under(root: &Path) -> Vec<PathBuf> {
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    info.lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(unescape_mount)
+        .map(PathBuf::from)
+        .filter(|p| p.starts_with(root))
+        .collect()
+}
+
+/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
+fn unescape_mount(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Lazily unmounts everything under `root`, deepest first, until nothing is left.
+pub fn unmount_under(root: &Path) {
+    for _ in 0..5 {
+        let mut mounts = mounts_under(root);
+        if mounts.is_empty() {
+            return;
+        }
+        mounts.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+        for m in mounts {
+            let _ = Command::new("umount")
+                .arg("-l")
+                .arg(&m)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A minimal HTTP/1.0 client over a unix socket
+
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// Sends `request` as is, reads until the server closes (HTTP/1.0), parses
+/// the status line and headers, and decodes a chunked body.
+pub fn http(sock: &Path, request: &[u8], timeout: Duration) -> std::io::Result<HttpResponse> {
+    let mut s = UnixStream::connect(sock)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    s.write_all(request)?;
+    // Half-close so a server waiting for more of a truncated request sees EOF.
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    parse_response(&raw).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not an HTTP response: {:?}", String::from_utf8_lossy(&raw)),
+        )
+    })
+}
+
+fn parse_response(raw: &[u8]) -> Option<HttpResponse> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..split]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    }
+    Some(HttpResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
+            break;
+        };
+        let size_str = String::from_utf8_lossy(&b[..eol]);
+        let Ok(size) = usize::from_str_radix(size_str.split(';').next().unwrap_or("").trim(), 16)
+        else {
+            break;
+        };
+        if size == 0 || b.len() < eol + 2 + size {
+            break;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
+        b = &b[(eol + 4 + size).min(b.len())..];
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Pty sessions through util-linux `script`
+
+/// Runs `cmdline` (a shell command line) on a pty via `script -qec … /dev/null`.
+pub fn pty_session(cmdline: &str, dialogue: &[(&str, &str)], timeout: Duration) -> Output {
+    let mut cmd = Command::new("script");
+    cmd.arg("-qec").arg(cmdline).arg("/dev/null");
+    // A fixed window size so `stty size` inside is predictable.
+    cmd.env("TERM", "xterm").env("COLUMNS", "80").env("LINES", "24");
+    let mut bg = Background::spawn(cmd, true);
+    for (expect, send) in dialogue {
+        if !expect.is_empty() {
+            bg.expect(expect, timeout);
+        }
+        bg.send(send);
+    }
+    // Keep stdin open: `script` forwards EOF as ^D, which would end the session early.
+    let mut out = bg.wait(timeout);
+    out.stdout = out.stdout.replace('\r', "");
+    out
+}
+
+// ---------------------------------------------------------------------------
+// The docker CLI
+
+/// The docker CLI: `/usr/local/bin/docker` or `docker` on PATH.
+pub fn docker_bin() -> Option<PathBuf> {
+    let local = PathBuf::from("/usr/local/bin/docker");
+    if local.is_file() {
+        return Some(local);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("docker"))
+            .find(|p| p.is_file())
+    })
+}
+
+/// True when a docker CLI exists; prints a skip notice otherwise.
+pub fn has_docker() -> bool {
+    let ok = docker_bin().is_some();
+    if !ok {
+        eprintln!("notice: no docker CLI installed; docker compatibility test skipped");
+    }
+    ok
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers for tests
+
+/// A unique container/volume name for this test process.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT_ID.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Writes `text` to `dir/name` and returns the path as a String.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        fs::create_dir_all(parent).expect("create parent dir");
+    }
+    fs::write(&p, text).expect("write test file");
+    p.to_string_lossy().into_owned()
+}
+
+/// Whether `s` is a 64-hex id.
+pub fn is_full_id(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+pub fn os(s: &str) -> &OsStr {
+    OsStr::new(s)
+}
