@@ -8,14 +8,17 @@
 //! images are in use through a callback, mounts the layer directories it
 //! returns, and maps [`ImageError::kind`] to status codes.
 
+pub mod archive;
 pub mod changes;
 pub mod config;
 pub mod digest;
 pub mod error;
 pub mod import;
 pub mod layer;
+pub mod load;
 pub mod reference;
 pub mod remove;
+pub mod save;
 pub mod store;
 pub mod unpack;
 

@@ -457,4 +457,4 @@ pub(crate) fn resolve_hex(st: &State, reference: &str) -> Result<String> {
 
 #[cfg(test)]
 #[path = "store_tests.rs"]
-mod tests;
+pub(crate) mod tests;
