@@ -57,13 +57,26 @@ pub struct StartResult {
 #[derive(Debug, Clone)]
 pub struct MonitorClient {
     path: PathBuf,
+    state_dir: Option<PathBuf>,
 }
 
 impl MonitorClient {
     pub fn new(socket_path: impl Into<PathBuf>) -> Self {
         MonitorClient {
             path: socket_path.into(),
+            state_dir: None,
         }
+    }
+
+    /// Lets `wait` and `state` answer from `<state_dir>/exit.json` once the
+    /// monitor has exited.
+    pub fn with_state_dir(mut self, state_dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(state_dir.into());
+        self
+    }
+
+    fn exit_record(&self) -> Option<crate::protocol::ExitRecord> {
+        crate::config::read_exit_record(self.state_dir.as_deref()?)
     }
 
     pub fn socket_path(&self) -> &Path {
@@ -143,7 +156,23 @@ impl MonitorClient {
     }
 
     pub async fn state(&self) -> Result<ContainerState, ClientError> {
-        match self.call(&Request::State).await?.0 {
+        let reply = match self.call(&Request::State).await {
+            Err(ClientError::Unreachable { path, source }) => match self.exit_record() {
+                Some(r) => {
+                    return Ok(ContainerState {
+                        pid: r.pid,
+                        status: crate::protocol::Status::Stopped,
+                        exit_code: Some(r.exit_code),
+                        started_at: r.started_at,
+                        finished_at: Some(r.finished_at),
+                        error: r.error,
+                    })
+                }
+                None => return Err(ClientError::Unreachable { path, source }),
+            },
+            r => r?,
+        };
+        match reply.0 {
             Reply::State(s) => Ok(s),
             r => Err(self.unexpected(r)),
         }
@@ -180,7 +209,14 @@ impl MonitorClient {
 
     /// Waits for the container to exit and returns its exit code.
     pub async fn wait(&self) -> Result<i32, ClientError> {
-        match self.call(&Request::Wait).await?.0 {
+        let reply = match self.call(&Request::Wait).await {
+            Err(ClientError::Unreachable { path, source }) => match self.exit_record() {
+                Some(r) => return Ok(r.exit_code),
+                None => return Err(ClientError::Unreachable { path, source }),
+            },
+            r => r?,
+        };
+        match reply.0 {
             Reply::Exited { exit_code } => Ok(exit_code),
             r => Err(self.unexpected(r)),
         }

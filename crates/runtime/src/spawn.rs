@@ -70,7 +70,11 @@ pub fn spawn_monitor_with(
         .arg(&path)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(if std::env::var_os("WHARF_MONITOR_DEBUG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .map_err(|source| SpawnError::Exec {
             exe: exe.to_path_buf(),

@@ -503,7 +503,6 @@ pub fn generate_spec_with(rs: &RunSpec, cgroup_v1_dirs: &[String]) -> Result<Spe
             "capabilities": {
                 "bounding": caps, "effective": caps, "permitted": caps,
             },
-            "rlimits": [{ "type": "RLIMIT_NOFILE", "hard": 1048576u64, "soft": 1048576u64 }],
             "noNewPrivileges": false,
         },
         "mounts": mounts,

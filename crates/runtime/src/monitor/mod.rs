@@ -45,7 +45,9 @@ fn daemonize() -> std::io::Result<()> {
         .read(true)
         .write(true)
         .open("/dev/null")?;
-    for fd in 0..3 {
+    // WHARF_MONITOR_DEBUG keeps stderr, for debugging a monitor by hand.
+    let keep_stderr = std::env::var_os("WHARF_MONITOR_DEBUG").is_some();
+    for fd in 0..if keep_stderr { 2 } else { 3 } {
         nix::unistd::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd)
             .map_err(std::io::Error::from)?;
     }

@@ -679,6 +679,12 @@ impl Server {
 
     /// Records the exit, answers waiters, removes the runtime state.
     fn finish(mut self) {
+        if std::env::var_os("WHARF_MONITOR_DEBUG").is_some() {
+            eprintln!(
+                "monitor {}: finishing, exit {:?}, error {:?}",
+                self.cfg.id, self.exit_code, self.start_error
+            );
+        }
         if let Some(log) = &mut self.log {
             let _ = log.flush_partial();
         }
@@ -697,6 +703,30 @@ impl Server {
         // reaches a live monitor or finds exit.json.
         let _ = std::fs::remove_file(&self.cfg.socket_path);
         let _ = self.runtime.delete(&self.cfg.id, true);
+        // Connections made before the socket was unlinked still get answers.
+        while let Ok((conn, _)) = self.listener.accept() {
+            let _ = conn.set_nonblocking(false);
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(1)));
+            let Ok(line) = read_line(&conn) else { continue };
+            let reply = match serde_json::from_slice::<Request>(&line) {
+                Ok(Request::Wait) => Reply::Exited { exit_code: code },
+                Ok(Request::State) => {
+                    let mut st = self.state();
+                    st.finished_at = Some(record.finished_at.clone());
+                    Reply::State(st)
+                }
+                Ok(Request::Start) => Reply::Started {
+                    pid: None,
+                    start_error: self.start_error.clone(),
+                    exit_code: Some(code),
+                },
+                _ => Reply::error(
+                    "conflict",
+                    format!("container {} is not running", self.cfg.id),
+                ),
+            };
+            send(&conn, &reply);
+        }
         for w in self.waiters.drain(..) {
             send(&w, &Reply::Exited { exit_code: code });
         }
