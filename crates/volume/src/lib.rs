@@ -15,3 +15,8 @@ pub mod size;
 pub mod spec;
 
 pub use name::VolumeName;
+pub mod archive;
+pub mod copy;
+pub mod fsutil;
+
+pub use copy::copy_up;
