@@ -21,6 +21,7 @@ pub mod remove;
 pub mod save;
 pub mod store;
 pub mod unpack;
+pub mod wire;
 
 pub use error::{ImageError, Result};
 pub use remove::{DeleteItem, InUse};
