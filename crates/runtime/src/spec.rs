@@ -503,8 +503,9 @@ pub fn generate_spec_with(rs: &RunSpec, cgroup_v1_dirs: &[String]) -> Result<Spe
             "capabilities": {
                 "bounding": caps, "effective": caps, "permitted": caps,
             },
-            "noNewPrivileges": false,
         },
+        // noNewPrivileges is left out rather than false: libcontainer loads
+        // seccomp before dropping capabilities only when the field is absent.
         "mounts": mounts,
         "linux": linux,
     });

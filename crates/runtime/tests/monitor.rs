@@ -164,27 +164,20 @@ impl Drop for Fixture {
             .arg("-R")
             .arg(self.dir.path().join("rootfs"))
             .output();
-        for sub in [
-            "memory",
-            "pids",
-            "cpu,cpuacct",
-            "cpuset",
-            "devices",
-            "freezer",
-            "blkio",
-            "net_cls,net_prio",
-            "perf_event",
-            "hugetlb",
-            "systemd",
-            "unified",
-            "misc",
-            "rdma",
-        ] {
+        let subs: Vec<_> = std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        for sub in subs {
             let p = PathBuf::from("/sys/fs/cgroup")
                 .join(sub)
                 .join("wharf-test")
                 .join(&self.cfg.id);
             let _ = std::fs::remove_dir(&p);
+            // The shared parent goes once the last test's container is gone.
+            let _ = std::fs::remove_dir(p.parent().unwrap());
         }
     }
 }
