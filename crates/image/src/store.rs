@@ -239,10 +239,8 @@ impl ImageStore {
             .to_string();
         let dest = layer_dir(&self.root, &hex);
         let mut st = self.lock();
-        if st.layers.contains_key(&hex) {
-            drop(st);
-            layer::remove_tree(&staged.dir);
-        } else {
+        let duplicate = st.layers.contains_key(&hex);
+        if !duplicate {
             // A leftover directory of a failed removal is stale: replace it.
             if dest.exists() {
                 layer::remove_tree(&dest);
@@ -250,11 +248,14 @@ impl ImageStore {
             fs::rename(&staged.dir, &dest).ctx(|| format!("committing layer {hex}"))?;
             wharf_sys::fs::sync_dir(&self.root.join("layers")).ctx(|| "syncing layers".into())?;
             st.layers.insert(hex.clone(), staged.meta.size);
-            drop(st);
         }
-        let mut st = self.lock();
+        // Pinned under the same lock, so no removal can slip in between.
         *st.pinned.entry(hex.clone()).or_default() += 1;
+        drop(st);
         pins.hexes.push(hex);
+        if duplicate {
+            layer::remove_tree(&staged.dir);
+        }
         Ok(staged.meta.diff_id)
     }
 

@@ -254,3 +254,26 @@ fn open_cleans_up_after_a_crash() {
     assert_eq!(fs::read_dir(root.join("tmp")).unwrap().count(), 0);
     assert_eq!(s.resolve("c").unwrap().id, img.id);
 }
+
+#[test]
+fn concurrent_imports_and_removals_share_layers_safely() {
+    let (_t, s) = store();
+    std::thread::scope(|scope| {
+        for i in 0..4 {
+            let s = &s;
+            scope.spawn(move || {
+                for j in 0..5 {
+                    // Same content in every thread: one shared layer.
+                    let tag = format!("t{i}:{j}");
+                    let img = s
+                        .import(&rootfs(b"shared")[..], &[], Some(&tag), "")
+                        .unwrap();
+                    assert!(s.layer_dirs(&img)[0].join("etc/marker").exists());
+                    s.remove(&img.id, true, &none).unwrap();
+                }
+            });
+        }
+    });
+    assert!(s.list().is_empty());
+    assert_eq!(fs::read_dir(s.root().join("layers")).unwrap().count(), 0);
+}
