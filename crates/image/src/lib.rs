@@ -2,11 +2,15 @@
 //! image configs by digest, layers by diff ID unpacked once and shared as
 //! overlayfs lower directories, the tag → image-ID map, and the operations
 //! that feed or read it (`import`, `load`, `save`, `tag`, `remove`,
-//! `history`), plus the safe tar unpacker other crates reuse.
+//! `history`), plus the safe tar unpacker other crates reuse
+//! ([`unpack::unpack_tar`]). Dockerfile builds and registry pulls are to
+//! feed the same [`ImageStore`] (stage layers, then commit a config).
 //!
 //! It must not touch containers, mounts or HTTP: the daemon tells it which
 //! images are in use through a callback, mounts the layer directories it
-//! returns, and maps [`ImageError::kind`] to status codes.
+//! returns ([`ImageStore::layer_dirs`], lowest layer first), and maps
+//! [`ImageError::kind`] to status codes. Every method blocks: call it from
+//! `spawn_blocking`.
 
 pub mod archive;
 pub mod changes;
@@ -23,6 +27,8 @@ pub mod store;
 pub mod unpack;
 pub mod wire;
 
+pub use config::ImageConfig;
 pub use error::{ImageError, Result};
 pub use remove::{DeleteItem, InUse};
 pub use store::{short_id, Image, ImageStore};
+pub use unpack::{unpack_tar, unpack_tar_with, UnpackError, UnpackOptions, UnpackStats};
