@@ -48,7 +48,12 @@ impl ImageStore {
                 "conflict: image {reference} changed during removal, try again"
             )));
         }
-        let by_id = id.starts_with(reference) || hex.starts_with(reference);
+        // By tag when the reference names an existing tag, even if it also
+        // happens to be a prefix of the ID (`a` for an ID `a1b2…`).
+        let tag_hit = !reference.starts_with("sha256:")
+            && Reference::parse(reference)
+                .is_ok_and(|r| r.digest.is_none() && st.tags.contains_key(&r.familiar_tagged()));
+        let by_id = !tag_hit;
         let mut records = Vec::new();
         let mut quiet = false;
         let refs = tags_of(&st, &hex);
