@@ -319,4 +319,4 @@ fn safe_existing(dest: &Path, parts: &[String], shown: &str) -> Result<PathBuf> 
 
 #[cfg(test)]
 #[path = "archive_tests.rs"]
-mod tests;
+pub(crate) mod tests;

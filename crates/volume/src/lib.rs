@@ -20,3 +20,10 @@ pub mod copy;
 pub mod fsutil;
 
 pub use copy::copy_up;
+pub mod driver;
+pub mod error;
+pub mod local;
+
+pub use driver::VolumeDriver;
+pub use error::VolumeError;
+pub use local::LocalDriver;
