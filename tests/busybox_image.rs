@@ -9,7 +9,10 @@ use std::time::Duration;
 fn tar_listing(path: &std::path::Path) -> String {
     let mut cmd = Command::new("tar");
     cmd.arg("-tvf").arg(path).arg("--numeric-owner");
-    run_cmd(cmd, None, Duration::from_secs(30)).success().stdout.clone()
+    run_cmd(cmd, None, Duration::from_secs(30))
+        .success()
+        .stdout
+        .clone()
 }
 
 #[test]
@@ -19,8 +22,11 @@ fn build_is_deterministic() {
     std::fs::create_dir_all(&dir).unwrap();
     let second_path = dir.join("again.tar");
     let mut cmd = Command::new("bash");
-    cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/build-busybox-image.sh"))
-        .arg(&second_path);
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scripts/build-busybox-image.sh"
+    ))
+    .arg(&second_path);
     run_cmd(cmd, None, Duration::from_secs(120)).success();
     let second = std::fs::read(&second_path).expect("read second tar");
     let _ = std::fs::remove_dir_all(&dir);
@@ -38,14 +44,27 @@ fn tar_has_the_layout_the_tests_rely_on() {
     };
     assert!(entry("bin/busybox").starts_with("-rwxr-xr-x 0/0"));
     assert!(entry("bin/sh").contains("-> /bin/busybox"));
-    assert!(entry("tmp/").starts_with("drwxrwxrwt 0/0"), "{}", entry("tmp/"));
-    assert!(entry("home/app/").contains(" 1000/1000 "), "{}", entry("home/app/"));
-    for d in ["bin/", "sbin/", "usr/bin/", "etc/", "proc/", "sys/", "dev/", "root/", "var/"] {
+    assert!(
+        entry("tmp/").starts_with("drwxrwxrwt 0/0"),
+        "{}",
+        entry("tmp/")
+    );
+    assert!(
+        entry("home/app/").contains(" 1000/1000 "),
+        "{}",
+        entry("home/app/")
+    );
+    for d in [
+        "bin/", "sbin/", "usr/bin/", "etc/", "proc/", "sys/", "dev/", "root/", "var/",
+    ] {
         entry(d);
     }
     entry("etc/wharf-base");
     // every line carries the fixed mtime
-    assert!(list.lines().all(|l| l.contains("2024-01-01 00:00")), "mtimes not fixed");
+    assert!(
+        list.lines().all(|l| l.contains("2024-01-01 00:00")),
+        "mtimes not fixed"
+    );
 }
 
 #[test]
@@ -68,11 +87,19 @@ fn rootfs_runs_under_chroot() {
     x.arg("-xf").arg(busybox_tar()).arg("-C").arg(&dir);
     run_cmd(x, None, Duration::from_secs(30)).success();
     let mut c = Command::new("chroot");
-    c.arg(&dir).args(["sh", "-c", "echo $((6*7)); id -u app; ls /usr/bin | grep -c ."]);
+    c.arg(&dir).args([
+        "sh",
+        "-c",
+        "echo $((6*7)); id -u app; ls /usr/bin | grep -c .",
+    ]);
     let out = run_cmd(c, None, Duration::from_secs(30));
     let _ = std::fs::remove_dir_all(&dir);
     let lines = out.success().lines();
     assert_eq!(lines[0], "42");
     assert_eq!(lines[1], "1000");
-    assert!(lines[2].parse::<u32>().unwrap() > 50, "too few applets: {}", lines[2]);
+    assert!(
+        lines[2].parse::<u32>().unwrap() > 50,
+        "too few applets: {}",
+        lines[2]
+    );
 }

@@ -86,7 +86,10 @@ impl Output {
 
     /// Non-empty stdout lines.
     pub fn lines(&self) -> Vec<&str> {
-        self.stdout.lines().filter(|l| !l.trim().is_empty()).collect()
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect()
     }
 }
 
@@ -271,7 +274,9 @@ impl Background {
     /// Waits until stdout (with `\r` removed) contains `needle`.
     #[track_caller]
     pub fn expect(&self, needle: &str, timeout: Duration) {
-        let ok = wait_until(timeout, || self.stdout.text().replace('\r', "").contains(needle));
+        let ok = wait_until(timeout, || {
+            self.stdout.text().replace('\r', "").contains(needle)
+        });
         assert!(
             ok,
             "`{}`: {needle:?} not seen within {timeout:?}\nstdout: {}\nstderr: {}",
@@ -390,9 +395,7 @@ impl Runtime {
     /// False when `WHARF_TEST_RUNTIMES` (comma-separated: default,runc) leaves this one out.
     pub fn enabled(self) -> bool {
         match std::env::var("WHARF_TEST_RUNTIMES") {
-            Ok(list) if !list.trim().is_empty() => {
-                list.split(',').any(|r| r.trim() == self.name())
-            }
+            Ok(list) if !list.trim().is_empty() => list.split(',').any(|r| r.trim() == self.name()),
             _ => true,
         }
     }
@@ -531,7 +534,10 @@ impl Daemon {
             .arg(self.data_root())
             .arg("--exec-root")
             .arg(self.exec_root())
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2);
@@ -685,7 +691,12 @@ impl Daemon {
     }
 
     /// `docker` under a pty (see [`Daemon::pty`]).
-    pub fn docker_pty(&self, args: &[&str], dialogue: &[(&str, &str)], timeout: Duration) -> Output {
+    pub fn docker_pty(
+        &self,
+        args: &[&str],
+        dialogue: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Output {
         let bin = docker_bin().expect("docker CLI");
         let mut line = format!(
             "env DOCKER_HOST={} DOCKER_CONFIG={} {}",
@@ -750,7 +761,13 @@ impl Daemon {
 
     /// An Engine API call with a binary body (a tar, say) and a content type.
     #[track_caller]
-    pub fn api_bytes(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> HttpResponse {
+    pub fn api_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> HttpResponse {
         let mut bytes = format!(
             "{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
             body.len()
@@ -802,7 +819,12 @@ impl Daemon {
     /// `State.Status` of a container, or None when it does not exist.
     pub fn status(&self, name: &str) -> Option<String> {
         let (st, v) = self.api("GET", &format!("/containers/{name}/json"), None);
-        (st == 200).then(|| v["State"]["Status"].as_str().unwrap_or_default().to_string())
+        (st == 200).then(|| {
+            v["State"]["Status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
     }
 
     /// Waits until a container reaches `status`.
@@ -896,7 +918,8 @@ impl Daemon {
                 signal(*pid, "KILL");
             }
             wait_until(Duration::from_secs(5), || {
-                pids.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists())
+                pids.iter()
+                    .all(|p| !Path::new(&format!("/proc/{p}")).exists())
             });
         }
         // 4. cgroups those processes were in (never ours)
@@ -1029,7 +1052,10 @@ fn unescape_mount(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
             let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
             out.push(v);
             i += 4;
@@ -1129,10 +1155,7 @@ fn parse_response(raw: &[u8]) -> Option<HttpResponse> {
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
         let size_str = String::from_utf8_lossy(&b[..eol]);
         let Ok(size) = usize::from_str_radix(size_str.split(';').next().unwrap_or("").trim(), 16)
         else {
@@ -1155,7 +1178,9 @@ pub fn pty_session(cmdline: &str, dialogue: &[(&str, &str)], timeout: Duration) 
     let mut cmd = Command::new("script");
     cmd.arg("-qec").arg(cmdline).arg("/dev/null");
     // A fixed window size so `stty size` inside is predictable.
-    cmd.env("TERM", "xterm").env("COLUMNS", "80").env("LINES", "24");
+    cmd.env("TERM", "xterm")
+        .env("COLUMNS", "80")
+        .env("LINES", "24");
     let mut bg = Background::spawn(cmd, true);
     for (expect, send) in dialogue {
         if !expect.is_empty() {

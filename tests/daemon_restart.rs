@@ -1,0 +1,156 @@
+//! `kill -9` of the daemon: containers keep running under their monitors,
+//! and a new daemon on the same roots reconciles with them. Both runtimes.
+mod common;
+
+use common::{wait_until, Daemon, Runtime};
+use std::path::Path;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(60);
+const LOOP: &str = "i=0; while true; do i=$((i+1)); echo $HOSTNAME-$i; sleep 0.2; done";
+
+fn three_containers_survive_kill9(rt: Runtime) {
+    let mut d = Daemon::start_with(rt);
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "a",
+        "--hostname",
+        "a",
+        "busybox",
+        "sh",
+        "-c",
+        LOOP,
+    ])
+    .success();
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "b",
+        "--hostname",
+        "b",
+        "busybox",
+        "sh",
+        "-c",
+        LOOP,
+    ])
+    .success();
+    // c exits with 7 while the daemon is down
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "c",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 3; exit 7",
+    ])
+    .success();
+    let pid_a = d.container_pid("a");
+    let pid_b = d.container_pid("b");
+    assert!(wait_until(T, || d
+        .wharf(&["logs", "a"])
+        .stdout
+        .contains("a-3")));
+
+    d.kill9();
+    assert!(!d.ping(), "daemon still answers after kill -9");
+    std::thread::sleep(Duration::from_secs(5));
+    // the containers did not notice
+    assert!(
+        Path::new(&format!("/proc/{pid_a}")).exists(),
+        "container a died with the daemon"
+    );
+    assert!(
+        Path::new(&format!("/proc/{pid_b}")).exists(),
+        "container b died with the daemon"
+    );
+
+    d.restart();
+    assert_eq!(d.status("a").as_deref(), Some("running"));
+    assert_eq!(d.status("b").as_deref(), Some("running"));
+    assert_eq!(
+        d.container_pid("a"),
+        pid_a,
+        "a was restarted instead of adopted"
+    );
+    assert_eq!(d.container_pid("b"), pid_b);
+    d.wait_status("c", "exited", T);
+    assert_eq!(
+        d.inspect("c")["State"]["ExitCode"],
+        7,
+        "exit while the daemon was down lost"
+    );
+
+    // ps sees the two running ones
+    let ps = d.wharf(&["ps", "--format", "{{.Names}}"]);
+    let mut names = ps.success().lines();
+    names.sort();
+    assert_eq!(names, vec!["a", "b"]);
+
+    // logs: old lines kept, new lines still written (the monitor kept logging)
+    let n_before = d.wharf(&["logs", "a"]).success().lines().len();
+    assert!(
+        wait_until(T, || d.wharf(&["logs", "a"]).lines().len() > n_before + 2),
+        "no new log lines after restart"
+    );
+    assert!(d.wharf(&["logs", "a"]).stdout.starts_with("a-1\n"));
+    let follow = d.wharf_bg(&["logs", "-f", "--tail", "1", "b"], false);
+    let last = follow.stdout.clone();
+    assert!(
+        wait_until(T, || last.text().lines().count() >= 3),
+        "logs -f after restart"
+    );
+
+    // exec works on an adopted container
+    let o = d.wharf(&["exec", "a", "hostname"]);
+    assert_eq!(o.success().out(), "a");
+
+    // stop and rm work
+    d.wharf(&["stop", "-t", "1", "a"]).success();
+    assert_eq!(d.inspect("a")["State"]["ExitCode"], 137);
+    assert!(!Path::new(&format!("/proc/{pid_a}")).exists());
+    drop(follow);
+    d.wharf(&["rm", "-f", "b"]).success();
+    assert!(
+        wait_until(T, || !Path::new(&format!("/proc/{pid_b}")).exists()),
+        "rm -f left b's process"
+    );
+    d.wharf(&["rm", "a", "c"]).success();
+    assert_eq!(d.wharf(&["ps", "-aq"]).success().out(), "");
+}
+
+fn restart_policy_applies_after_daemon_restart(rt: Runtime) {
+    let mut d = Daemon::start_with(rt);
+    // fails once (while the daemon is down), then stays up
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "pol",
+        "--restart",
+        "always",
+        "busybox",
+        "sh",
+        "-c",
+        "if [ -f /ran ]; then sleep 1000; else touch /ran; sleep 2; exit 1; fi",
+    ])
+    .success();
+    d.kill9();
+    std::thread::sleep(Duration::from_secs(4));
+    d.restart();
+    assert!(
+        wait_until(T, || d.status("pol").as_deref() == Some("running")
+            && d.inspect("pol")["RestartCount"].as_u64().unwrap_or(0) >= 1),
+        "restart policy not applied after daemon restart: {}",
+        d.inspect("pol")["State"]
+    );
+}
+
+runtime_tests!(
+    three_containers_survive_kill9,
+    restart_policy_applies_after_daemon_restart,
+);

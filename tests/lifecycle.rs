@@ -1,0 +1,570 @@
+//! Detached containers and everything a user does with them: logs, exec,
+//! stop/kill/wait, ps, inspect, rename, top, restart policies, events.
+//! Every scenario runs under both runtimes.
+mod common;
+
+use common::{is_full_id, wait_until, Daemon, Runtime, Value};
+use std::time::{Duration, Instant};
+
+const T: Duration = Duration::from_secs(60);
+const TICKER: &str = "echo start; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done";
+
+fn detached_logs_follow_exec_stop_rm(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let o = d.wharf(&["run", "-d", "--name", "tick", "busybox", "sh", "-c", TICKER]);
+    let id = o.success().out().to_string();
+    assert!(is_full_id(&id), "{o}");
+    assert_eq!(d.status("tick").as_deref(), Some("running"));
+
+    // logs: what was written so far
+    assert!(wait_until(T, || d
+        .wharf(&["logs", "tick"])
+        .stdout
+        .contains("tick 2")));
+    let logs = d.wharf(&["logs", "tick"]);
+    assert_eq!(logs.success().lines()[0], "start");
+
+    // logs -f keeps streaming new lines and ends when the container stops
+    let follow = d.wharf_bg(&["logs", "-f", "tick"], false);
+    follow.expect("start", T);
+    let seen = follow.stdout.text().lines().count();
+    assert!(
+        wait_until(T, || follow.stdout.text().lines().count() > seen + 2),
+        "logs -f did not follow"
+    );
+
+    // exec: another process in the same container
+    let o = d.wharf(&[
+        "exec",
+        "tick",
+        "sh",
+        "-c",
+        "echo exec-pid $$; cat /proc/1/cmdline",
+    ]);
+    let out = o.success().stdout.replace('\0', " ");
+    assert!(out.contains("exec-pid"), "{out}");
+    assert!(!out.contains("exec-pid 1\n"), "exec ran as pid 1: {out}");
+    assert!(
+        out.contains("sh -c"),
+        "pid 1 of the exec's namespace is the container's: {out}"
+    );
+    d.wharf(&["exec", "tick", "sh", "-c", "exit 4"]).code_is(4);
+    let o = d.wharf(&[
+        "exec",
+        "-e",
+        "X=1",
+        "-w",
+        "/tmp",
+        "-u",
+        "1000",
+        "tick",
+        "sh",
+        "-c",
+        "echo $X $(pwd) $(id -u)",
+    ]);
+    assert_eq!(o.success().out(), "1 /tmp 1000");
+    let o = d.wharf(&["exec", "tick", "nosuchcmd"]);
+    o.code_is(127);
+    let o = d.wharf_stdin(&["exec", "-i", "tick", "cat"], b"through exec -i\n");
+    assert_eq!(o.success().out(), "through exec -i");
+
+    // rm of a running container is refused
+    let o = d.wharf(&["rm", "tick"]);
+    assert_ne!(o.code, 0, "{o}");
+    assert!(o.stderr.contains("force"), "{o}");
+    assert_eq!(d.status("tick").as_deref(), Some("running"));
+
+    // stop: sh as pid 1 ignores SIGTERM, so SIGKILL after the timeout → 137
+    let t0 = Instant::now();
+    let o = d.wharf(&["stop", "-t", "1", "tick"]);
+    assert_eq!(o.success().out(), "tick");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(900),
+        "stop did not wait for the timeout"
+    );
+    assert_eq!(d.status("tick").as_deref(), Some("exited"));
+    assert_eq!(d.inspect("tick")["State"]["ExitCode"], 137);
+    let out = follow.wait(T);
+    out.success();
+
+    let o = d.wharf(&["rm", "tick"]);
+    assert_eq!(o.success().out(), "tick");
+    let (st, v) = d.api("GET", "/containers/tick/json", None);
+    assert_eq!(st, 404);
+    assert_eq!(v["message"], "No such container: tick");
+}
+
+fn stop_with_init_exits_143(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&[
+        "run", "-d", "--init", "--name", "s", "busybox", "sleep", "1000",
+    ])
+    .success();
+    let t0 = Instant::now();
+    d.wharf(&["stop", "s"]).success();
+    assert!(
+        t0.elapsed() < Duration::from_secs(8),
+        "SIGTERM was not delivered: took {:?}",
+        t0.elapsed()
+    );
+    assert_eq!(d.inspect("s")["State"]["ExitCode"], 143);
+}
+
+fn stop_signal_and_timeout(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "s",
+        "--stop-signal",
+        "USR1",
+        "--stop-timeout",
+        "30",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 9' USR1; while true; do sleep 0.1; done",
+    ])
+    .success();
+    let t0 = Instant::now();
+    d.wharf(&["stop", "s"]).success();
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    assert_eq!(d.inspect("s")["State"]["ExitCode"], 9);
+    assert_eq!(d.inspect("s")["Config"]["StopSignal"], "USR1");
+}
+
+fn kill_with_signal(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "k",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'echo got-hup' HUP; trap 'exit 11' USR2; while true; do sleep 0.1; done",
+    ])
+    .success();
+    d.wharf(&["kill", "-s", "HUP", "k"]).success();
+    assert!(wait_until(T, || d
+        .wharf(&["logs", "k"])
+        .stdout
+        .contains("got-hup")));
+    assert_eq!(d.status("k").as_deref(), Some("running"));
+    d.wharf(&["kill", "--signal", "SIGUSR2", "k"]).success();
+    d.wait_status("k", "exited", T);
+    assert_eq!(d.inspect("k")["State"]["ExitCode"], 11);
+
+    d.wharf(&["run", "-d", "--name", "k9", "busybox", "sleep", "1000"])
+        .success();
+    let o = d.wharf(&["kill", "k9"]);
+    assert_eq!(o.success().out(), "k9");
+    d.wait_status("k9", "exited", T);
+    assert_eq!(d.inspect("k9")["State"]["ExitCode"], 137);
+    // killing a stopped container is an error (409 in Docker)
+    let o = d.wharf(&["kill", "k9"]);
+    assert_ne!(o.code, 0, "{o}");
+    assert!(o.stderr.contains("is not running"), "{o}");
+}
+
+fn wait_prints_exit_code(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "w",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1; exit 5",
+    ])
+    .success();
+    let o = d.wharf(&["wait", "w"]);
+    assert_eq!(o.success().out(), "5");
+    // waiting on an exited container answers at once
+    assert_eq!(d.wharf(&["wait", "w"]).success().out(), "5");
+    let (st, v) = d.api("POST", "/containers/w/wait?condition=not-running", None);
+    assert_eq!(st, 200);
+    assert_eq!(v["StatusCode"], 5);
+}
+
+fn ps_columns_filters_format(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&[
+        "run", "-d", "--name", "up1", "-l", "tier=web", "busybox", "sleep", "1000",
+    ])
+    .success();
+    d.wharf(&["run", "-d", "--name", "up2", "busybox", "sleep", "1000"])
+        .success();
+    d.wharf(&["run", "--name", "done3", "busybox", "sh", "-c", "exit 3"])
+        .code_is(3);
+
+    let ps = d.wharf(&["ps"]);
+    let lines = ps.success().lines();
+    let header = lines[0];
+    let cols = [
+        "CONTAINER ID",
+        "IMAGE",
+        "COMMAND",
+        "CREATED",
+        "STATUS",
+        "PORTS",
+        "NAMES",
+    ];
+    let mut at = 0;
+    for c in cols {
+        let pos = header[at..]
+            .find(c)
+            .unwrap_or_else(|| panic!("column {c} missing: {header}"));
+        at += pos + c.len();
+    }
+    assert_eq!(lines.len(), 3, "ps shows running containers only: {ps}");
+    assert!(ps.stdout.contains("up1") && ps.stdout.contains("up2") && !ps.stdout.contains("done3"));
+    assert!(ps.stdout.contains("Up "), "{ps}");
+    assert!(ps.stdout.contains("busybox"), "{ps}");
+
+    let all = d.wharf(&["ps", "-a"]);
+    assert!(all.success().stdout.contains("Exited (3)"), "{all}");
+
+    let q = d.wharf(&["ps", "-q"]);
+    let ids = q.success().lines();
+    assert_eq!(ids.len(), 2);
+    assert!(
+        ids.iter()
+            .all(|i| i.len() == 12 && i.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{q}"
+    );
+    let q = d.wharf(&["ps", "-aq", "--no-trunc"]);
+    assert_eq!(q.success().lines().len(), 3);
+    assert!(q.lines().iter().all(|i| is_full_id(i)));
+
+    let names = |args: &[&str]| {
+        let mut a = vec!["ps", "--format", "{{.Names}}"];
+        a.extend_from_slice(args);
+        let mut v: Vec<String> = d
+            .wharf(&a)
+            .success()
+            .lines()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&["-f", "name=up1"]), vec!["up1"]);
+    assert_eq!(names(&["-a", "-f", "status=exited"]), vec!["done3"]);
+    assert_eq!(names(&["-f", "label=tier=web"]), vec!["up1"]);
+    assert_eq!(names(&["-f", "label=tier"]), vec!["up1"]);
+    assert_eq!(
+        names(&["-a", "-f", "ancestor=busybox"]),
+        vec!["done3", "up1", "up2"]
+    );
+    let id1 = d.inspect("up1")["Id"].as_str().unwrap().to_string();
+    assert_eq!(names(&["-f", &format!("id={}", &id1[..10])]), vec!["up1"]);
+    assert_eq!(
+        names(&["-f", "name=up", "-f", "label=tier=web"]),
+        vec!["up1"]
+    );
+
+    let o = d.wharf(&["ps", "-f", "name=up1", "--format", "{{json .}}"]);
+    let v: Value = serde_json::from_str(o.success().out()).unwrap_or_else(|e| panic!("{e}: {o}"));
+    assert_eq!(v["Names"], "up1");
+    assert_eq!(v["Image"], "busybox");
+    assert_eq!(v["State"], "running");
+
+    let o = d.wharf(&[
+        "ps",
+        "-a",
+        "-f",
+        "name=done3",
+        "--format",
+        "table {{.ID}}\t{{.Status}}",
+    ]);
+    let lines = o.success().lines();
+    assert!(
+        lines[0].starts_with("CONTAINER ID") && lines[0].contains("STATUS"),
+        "{o}"
+    );
+    assert!(lines[1].contains("Exited (3)"), "{o}");
+
+    let o = d.wharf(&["ps", "-f", "status=bogus"]);
+    assert_ne!(o.code, 0, "an invalid filter value is an error: {o}");
+}
+
+fn inspect_format_rename_top(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&[
+        "run", "-d", "--name", "old", "-l", "a=b", "busybox", "sleep", "1000",
+    ])
+    .success();
+    let f = |fmt: &str, name: &str| {
+        d.wharf(&["inspect", "-f", fmt, name])
+            .success()
+            .out()
+            .to_string()
+    };
+    assert_eq!(f("{{.State.Running}}", "old"), "true");
+    assert_eq!(f("{{.Name}}", "old"), "/old");
+    assert_eq!(f("{{.Config.Image}}", "old"), "busybox");
+    assert_eq!(f("{{json .Config.Labels}}", "old"), r#"{"a":"b"}"#);
+    assert_eq!(f("{{index .Config.Cmd 0}}", "old"), "sleep");
+    let full = d.wharf(&["inspect", "old"]);
+    let v: Value = serde_json::from_str(full.success().out()).expect("inspect prints a JSON array");
+    assert!(v.is_array() && v[0]["Id"].is_string());
+    assert!(v[0]["State"]["Pid"].as_u64().unwrap_or(0) > 0);
+    assert!(v[0]["Created"].as_str().unwrap_or("").contains('T'));
+    let o = d.wharf(&["inspect", "nosuch"]);
+    o.code_is(1);
+    assert!(
+        o.stderr.contains("No such object: nosuch") || o.stderr.contains("No such container"),
+        "{o}"
+    );
+
+    d.wharf(&["rename", "old", "new"]).success();
+    assert_eq!(f("{{.Name}}", "new"), "/new");
+    assert_eq!(d.api("GET", "/containers/old/json", None).0, 404);
+    d.wharf(&["run", "-d", "--name", "other", "busybox", "sleep", "1000"])
+        .success();
+    let o = d.wharf(&["rename", "new", "other"]);
+    assert_ne!(o.code, 0, "rename onto a used name: {o}");
+    assert!(o.stderr.contains("already in use"), "{o}");
+
+    let top = d.wharf(&["top", "new"]);
+    let lines = top.success().lines();
+    assert!(
+        lines[0].contains("PID") && lines[0].contains("CMD"),
+        "{top}"
+    );
+    assert!(lines.iter().any(|l| l.contains("sleep 1000")), "{top}");
+    let pid = d.container_pid("new");
+    assert!(
+        lines[1..]
+            .iter()
+            .any(|l| l.split_whitespace().any(|w| w == pid.to_string())),
+        "top shows host pids: {top}"
+    );
+}
+
+fn name_conflict_is_409(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let id = d
+        .wharf(&["run", "-d", "--name", "dup", "busybox", "sleep", "1000"])
+        .success()
+        .out()
+        .to_string();
+    let o = d.wharf(&["run", "-d", "--name", "dup", "busybox", "sleep", "1000"]);
+    o.code_is(125);
+    let msg = format!(
+        "Conflict. The container name \"/dup\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
+    );
+    assert!(
+        o.stderr.contains(&msg),
+        "expected Docker's message {msg:?}: {o}"
+    );
+    let (st, v) = d.api(
+        "POST",
+        "/containers/create?name=dup",
+        Some(&serde_json::json!({"Image": "busybox", "Cmd": ["true"]})),
+    );
+    assert_eq!(st, 409);
+    assert_eq!(v["message"], msg);
+    assert_eq!(d.wharf(&["ps", "-aq"]).success().lines().len(), 1);
+}
+
+fn restart_policies(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "onfail",
+        "--restart",
+        "on-failure:2",
+        "busybox",
+        "sh",
+        "-c",
+        "exit 1",
+    ])
+    .success();
+    assert!(
+        wait_until(T, || d.inspect("onfail")["RestartCount"] == 2
+            && d.status("onfail").as_deref() == Some("exited")),
+        "on-failure:2 → 2 restarts then exited: {}",
+        d.inspect("onfail")
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        d.inspect("onfail")["RestartCount"],
+        2,
+        "restarted more than 2 times"
+    );
+    assert_eq!(
+        d.inspect("onfail")["HostConfig"]["RestartPolicy"]["Name"],
+        "on-failure"
+    );
+    assert_eq!(
+        d.inspect("onfail")["HostConfig"]["RestartPolicy"]["MaximumRetryCount"],
+        2
+    );
+
+    // on-failure does not restart a clean exit
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "clean",
+        "--restart",
+        "on-failure",
+        "busybox",
+        "true",
+    ])
+    .success();
+    d.wait_status("clean", "exited", T);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(d.inspect("clean")["RestartCount"], 0);
+
+    // always restarts a clean exit; the first run leaves a mark in the layer
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "always",
+        "--restart",
+        "always",
+        "busybox",
+        "sh",
+        "-c",
+        "if [ -f /ran ]; then sleep 1000; else touch /ran; exit 0; fi",
+    ])
+    .success();
+    assert!(wait_until(T, || d.inspect("always")["RestartCount"]
+        .as_u64()
+        .unwrap_or(0)
+        >= 1
+        && d.status("always").as_deref() == Some("running")));
+    // an explicit stop is not undone by the policy
+    d.wharf(&["stop", "-t", "1", "always"]).success();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(d.status("always").as_deref(), Some("exited"));
+
+    // unless-stopped behaves the same while running
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "us",
+        "--restart",
+        "unless-stopped",
+        "busybox",
+        "sleep",
+        "1000",
+    ])
+    .success();
+    d.wharf(&["stop", "-t", "1", "us"]).success();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(d.status("us").as_deref(), Some("exited"));
+
+    // --restart with --rm is refused, as Docker does
+    let o = d.wharf(&["run", "--rm", "--restart", "always", "busybox", "true"]);
+    o.code_is(125);
+}
+
+fn restart_command(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&["run", "-d", "--name", "r", "busybox", "sleep", "1000"])
+        .success();
+    let pid1 = d.container_pid("r");
+    let o = d.wharf(&["restart", "-t", "1", "r"]);
+    assert_eq!(o.success().out(), "r");
+    d.wait_status("r", "running", T);
+    let pid2 = d.container_pid("r");
+    assert_ne!(pid1, pid2, "restart must start a new process");
+    // a stopped container is started by restart
+    d.wharf(&["stop", "-t", "1", "r"]).success();
+    d.wharf(&["restart", "r"]).success();
+    d.wait_status("r", "running", T);
+}
+
+fn logs_tail_timestamps_since_streams(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&[
+        "run",
+        "--name",
+        "l",
+        "busybox",
+        "sh",
+        "-c",
+        "echo a; echo b; echo c; echo e1 >&2",
+    ])
+    .success();
+    let o = d.wharf(&["logs", "l"]);
+    assert_eq!(o.success().lines(), vec!["a", "b", "c"]);
+    assert_eq!(o.err(), "e1", "stderr lines go to stderr: {o}");
+    let o = d.wharf(&["logs", "--tail", "1", "l"]);
+    assert_eq!(o.success().out(), "c");
+    let o = d.wharf(&["logs", "--tail", "0", "l"]);
+    assert_eq!(o.success().out(), "");
+    let o = d.wharf(&["logs", "-t", "l"]);
+    for line in o.success().lines() {
+        let ts = line.split(' ').next().unwrap_or("");
+        assert!(
+            ts.len() >= 20 && ts.contains('T') && ts.ends_with('Z'),
+            "no RFC3339 timestamp: {line}"
+        );
+    }
+    let o = d.wharf(&["logs", "--since", "2099-01-01T00:00:00Z", "l"]);
+    assert_eq!(o.success().out(), "");
+    let o = d.wharf(&["logs", "--since", "2000-01-01T00:00:00Z", "l"]);
+    assert_eq!(o.success().lines().len(), 3);
+
+    // the json-file log on disk has Docker's format
+    let id = d.inspect("l")["Id"].as_str().unwrap().to_string();
+    let path = d.inspect("l")["LogPath"].as_str().unwrap_or("").to_string();
+    assert!(path.contains(&id), "LogPath: {path}");
+    let first = std::fs::read_to_string(&path).expect("read LogPath");
+    let v: Value = serde_json::from_str(first.lines().next().unwrap()).expect("json-file line");
+    assert_eq!(v["log"], "a\n");
+    assert_eq!(v["stream"], "stdout");
+    assert!(v["time"].is_string());
+}
+
+fn events_stream(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let ev = d.wharf_bg(
+        &[
+            "events",
+            "--filter",
+            "type=container",
+            "--format",
+            "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}",
+        ],
+        false,
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    d.wharf(&["run", "--name", "evt", "busybox", "true"])
+        .success();
+    ev.expect("container create evt", T);
+    ev.expect("container start evt", T);
+    ev.expect("container die evt", T);
+    d.wharf(&["rm", "evt"]).success();
+    ev.expect("container destroy evt", T);
+    assert!(!ev.stdout.text().contains("image "), "type filter ignored");
+}
+
+runtime_tests!(
+    detached_logs_follow_exec_stop_rm,
+    stop_with_init_exits_143,
+    stop_signal_and_timeout,
+    kill_with_signal,
+    wait_prints_exit_code,
+    ps_columns_filters_format,
+    inspect_format_rename_top,
+    name_conflict_is_409,
+    restart_policies,
+    restart_command,
+    logs_tail_timestamps_since_streams,
+    events_stream,
+);
