@@ -27,3 +27,8 @@ pub mod local;
 pub use driver::VolumeDriver;
 pub use error::VolumeError;
 pub use local::LocalDriver;
+pub mod filters;
+pub mod store;
+
+pub use filters::ListFilters;
+pub use store::{VolumeStore, ANONYMOUS_LABEL};
