@@ -89,7 +89,7 @@ impl ListFilters {
         if !self.names.is_empty() && !self.names.iter().any(|n| v.name.contains(n.as_str())) {
             return false;
         }
-        if !self.drivers.is_empty() && !self.drivers.iter().any(|d| *d == v.driver) {
+        if !self.drivers.is_empty() && !self.drivers.contains(&v.driver) {
             return false;
         }
         self.labels

@@ -135,13 +135,13 @@ fn prune_anonymous_or_all() {
     std::fs::write(s.path(&anon.name).unwrap().join("f"), vec![1u8; 4096]).unwrap();
 
     let (removed, bytes) = s.prune(false).unwrap();
-    assert_eq!(removed, [anon.name.clone()]);
+    assert_eq!(removed, vec![anon.name]);
     assert_eq!(bytes, 4096);
     assert!(s.get("named").is_ok());
 
     std::fs::write(s.path("named").unwrap().join("g"), b"12345").unwrap();
     let (removed, bytes) = s.prune(true).unwrap();
-    assert_eq!(removed, [named.name.clone()]);
+    assert_eq!(removed, vec![named.name]);
     assert_eq!(bytes, 5);
     assert!(s.get(&anon_used.name).is_ok(), "referenced volume kept");
     let usage = s.usage(&anon_used.name).unwrap();
