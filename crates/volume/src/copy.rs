@@ -60,6 +60,31 @@ pub fn copy_up(src_dir: &Path, volume_data: &Path) -> Result<(), CopyError> {
     .map_err(err(volume_data))
 }
 
+/// Copies extended attributes (e.g. `security.capability` of an image's
+/// `ping`), without following symlinks. Filesystems without xattr support
+/// are skipped: the copy is still useful without them.
+fn copy_xattrs(from: &Path, to: &Path) -> Result<(), CopyError> {
+    let names = match xattr::list(from) {
+        Ok(n) => n,
+        Err(e) if unsupported(&e) => return Ok(()),
+        Err(e) => return Err(err(from)(e)),
+    };
+    for name in names {
+        if let Some(value) = xattr::get(from, &name).map_err(err(from))? {
+            match xattr::set(to, &name, &value) {
+                Ok(()) => {}
+                Err(e) if unsupported(&e) => {}
+                Err(e) => return Err(err(to)(e)),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unsupported(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(nix::libc::ENOTSUP)
+}
+
 /// Copies the children of `src` into the existing directory `dst`.
 fn copy_tree(
     src: &Path,
@@ -78,6 +103,7 @@ fn copy_tree(
             copy_tree(&from, &to, links)?;
             fsutil::apply_meta(&to, meta.uid(), meta.gid(), meta.mode(), mtime, false)
                 .map_err(err(&to))?;
+            copy_xattrs(&from, &to)?;
             continue;
         }
         if meta.nlink() > 1 {
@@ -96,6 +122,8 @@ fn copy_tree(
             fs::copy(&from, &to).map_err(err(&from))?;
             fsutil::apply_meta(&to, meta.uid(), meta.gid(), meta.mode(), mtime, false)
                 .map_err(err(&to))?;
+            // After chown, which would drop a file capability.
+            copy_xattrs(&from, &to)?;
         } else if let Some(kind) = fsutil::special_of(&meta) {
             fsutil::make_special(&to, kind, meta.mode()).map_err(err(&to))?;
             fsutil::apply_meta(&to, meta.uid(), meta.gid(), meta.mode(), mtime, false)
@@ -154,6 +182,22 @@ mod tests {
         assert_eq!(fs::metadata(v.join("conf.d")).unwrap().mtime(), 1_234_567);
         let root = fs::metadata(v).unwrap();
         assert_eq!((root.uid(), root.mode() & 0o7777), (33, 0o1777));
+    }
+
+    #[test]
+    fn keeps_xattrs() {
+        let src = tempfile::tempdir().unwrap();
+        let f = src.path().join("bin");
+        fs::write(&f, b"x").unwrap();
+        if xattr::set(&f, "user.wharf", b"yes").is_err() {
+            return; // filesystem without user xattrs
+        }
+        let vol = tempfile::tempdir().unwrap();
+        copy_up(src.path(), vol.path()).unwrap();
+        assert_eq!(
+            xattr::get(vol.path().join("bin"), "user.wharf").unwrap(),
+            Some(b"yes".to_vec())
+        );
     }
 
     #[test]

@@ -348,6 +348,31 @@ pub fn absolutize_volume_flag(raw: &str, cwd: &Path) -> String {
     }
 }
 
+/// Parses a `--volumes-from` value `container[:ro|:rw]` into the container
+/// and the mode (default `rw`); propagation and copy modes are refused, as
+/// moby's `ParseVolumesFrom` does.
+pub fn parse_volumes_from(spec: &str) -> Result<(String, String)> {
+    if spec.is_empty() {
+        return Err(SpecError::InvalidSpec(spec.to_string()));
+    }
+    let (id, mode) = spec.split_once(':').unwrap_or((spec, ""));
+    if id.is_empty() {
+        return Err(SpecError::InvalidSpec(spec.to_string()));
+    }
+    if mode.is_empty() {
+        return Ok((id.to_string(), "rw".to_string()));
+    }
+    let words: Vec<&str> = mode.split(',').collect();
+    if !valid_mode(mode)
+        || words
+            .iter()
+            .any(|w| PROPAGATIONS.contains(w) || *w == "nocopy")
+    {
+        return Err(SpecError::InvalidMode(mode.to_string()));
+    }
+    Ok((id.to_string(), mode.to_string()))
+}
+
 /// Parses a `--tmpfs` value: `/p` or `/p:size=64m,mode=1777,noexec,...`.
 pub fn parse_tmpfs_flag(raw: &str) -> Result<Mount> {
     let (path, opts) = raw.split_once(':').unwrap_or((raw, ""));

@@ -419,3 +419,28 @@ fn clean_path_is_lexical() {
     assert!(!is_local_path("a/../../b"));
     assert!(is_local_path("a/b/../c"));
 }
+
+#[test]
+fn volumes_from() {
+    assert_eq!(
+        parse_volumes_from("data").unwrap(),
+        ("data".into(), "rw".into())
+    );
+    assert_eq!(
+        parse_volumes_from("data:ro").unwrap(),
+        ("data".into(), "ro".into())
+    );
+    assert_eq!(
+        parse_volumes_from("data:ro,z").unwrap(),
+        ("data".into(), "ro,z".into())
+    );
+    assert_eq!(err_vf("data:rshared"), "invalid mode: rshared");
+    assert_eq!(err_vf("data:nocopy"), "invalid mode: nocopy");
+    assert_eq!(err_vf("data:xx"), "invalid mode: xx");
+    assert!(parse_volumes_from("").is_err());
+    assert!(parse_volumes_from(":ro").is_err());
+}
+
+fn err_vf(s: &str) -> String {
+    parse_volumes_from(s).unwrap_err().to_string()
+}
