@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# wharf benchmarks (issue 2 §7, issue 3 "Speed"), printed beside Docker's
+# figures from the same interleaved run when a Docker engine answers on
+# /var/run/docker.sock. See bench/README.md.
+#
+#   bash bench/run.sh                 # everything
+#   bash bench/run.sh run fleet dd    # pick sections: run, fleet (b+c), dd
+#
+# Env: RUNS (default 20), FLEET (50), DD_MB (1024), WHARF (binary; default
+# target/release/wharf, built if missing), DOCKER_SOCK (/var/run/docker.sock).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-20}
+FLEET=${FLEET:-50}
+DD_MB=${DD_MB:-1024}
+DOCKER_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
+sections=("$@")
+[ ${#sections[@]} -gt 0 ] || sections=(run fleet dd)
+want() { local s; for s in "${sections[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+
+[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
+
+WHARF=${WHARF:-$PWD/target/release/wharf}
+if [ ! -x "$WHARF" ]; then
+    echo "bench: building release binary" >&2
+    cargo build --release >&2
+fi
+
+# --- a private wharf daemon -------------------------------------------------
+root=$(mktemp -d /tmp/wharf-bench.XXXXXX)
+sock=$root/wharf.sock
+daemon_pid=
+cleanup() {
+    set +e
+    if [ -n "$daemon_pid" ]; then
+        w rm -f $(w ps -aq) >/dev/null 2>&1
+        kill "$daemon_pid" 2>/dev/null
+        wait "$daemon_pid" 2>/dev/null
+    fi
+    if [ "$have_docker" = 1 ]; then
+        dk rm -f $(dk ps -aq --filter label=wharf-bench) >/dev/null 2>&1
+        dk volume rm -f wharf-bench-vol >/dev/null 2>&1
+    fi
+    # anything still mounted under our root, deepest first
+    grep -o " $root[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    rm -rf "$root"
+}
+have_docker=0
+trap cleanup EXIT
+
+w() { "$WHARF" -H "unix://$sock" "$@"; }
+dk() { DOCKER_HOST="unix://$DOCKER_SOCK" docker "$@"; }
+
+"$WHARF" daemon -H "unix://$sock" --data-root "$root/data" --exec-root "$root/exec" \
+    >"$root/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 1 200); do
+    curl -sf --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1 && break
+    kill -0 "$daemon_pid" 2>/dev/null || { cat "$root/daemon.log" >&2; exit 1; }
+    sleep 0.05
+done
+bash scripts/build-busybox-image.sh "$root/busybox.tar" >/dev/null
+w import -c 'CMD ["sh"]' "$root/busybox.tar" busybox:latest >/dev/null
+
+# --- Docker, when an engine answers ------------------------------------------
+if command -v docker >/dev/null && [ -S "$DOCKER_SOCK" ] && dk version >/dev/null 2>&1; then
+    have_docker=1
+    if ! dk image inspect busybox:latest >/dev/null 2>&1; then
+        dk import -c 'CMD ["sh"]' "$root/busybox.tar" busybox:latest >/dev/null
+    fi
+    echo "Docker engine: $(dk version --format '{{.Server.Version}}') on $DOCKER_SOCK"
+else
+    echo "No Docker engine on $DOCKER_SOCK: wharf figures only"
+fi
+echo "wharf: $WHARF ($(nproc) cores, $(uname -r))"
+echo
+
+now() { date +%s%N; }
+ms() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e6 }'; }
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+pss_kib() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+sum_rss() { local t=0 p; for p in "$@"; do t=$((t + $(rss_kib "$p"))); done; echo $t; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+row() { printf '%-44s %18s %18s\n' "$1" "$2" "${3:--}"; }
+
+# processes running the wharf binary other than the daemon: the monitors
+monitor_pids() {
+    local p exe
+    for p in /proc/[0-9]*; do
+        exe=$(readlink "$p/exe" 2>/dev/null) || continue
+        [ "$exe" = "$WHARF" ] || continue
+        [ "${p#/proc/}" = "$daemon_pid" ] && continue
+        grep -q -- "$root" "$p/cmdline" 2>/dev/null || continue
+        echo "${p#/proc/}"
+    done
+}
+docker_engine_pids() { pgrep -x dockerd; pgrep -x containerd; }
+docker_shim_pids() { pgrep -f containerd-shim; }
+
+row "" "wharf" "docker"
+row "" "-----" "------"
+
+# --- (a) run --rm busybox true ------------------------------------------------
+if want run; then
+    w run --rm busybox true >/dev/null   # warm-up
+    [ $have_docker = 1 ] && dk run --rm busybox true >/dev/null
+    wt=(); dt=()
+    for _ in $(seq 1 "$RUNS"); do
+        t0=$(now); w run --rm busybox true; t1=$(now); wt+=($((t1 - t0)))
+        if [ $have_docker = 1 ]; then
+            t0=$(now); dk run --rm busybox true; t1=$(now); dt+=($((t1 - t0)))
+        fi
+    done
+    wm=$(printf '%s\n' "${wt[@]}" | median)
+    dm=-
+    [ $have_docker = 1 ] && dm="$(ms "$(printf '%s\n' "${dt[@]}" | median)") ms"
+    row "(a) run --rm busybox true, median of $RUNS" "$(ms "$wm") ms" "$dm"
+fi
+
+# --- (b) fleet of detached sleeps, (c) memory ---------------------------------
+if want fleet; then
+    row "(c) daemon RSS, idle" "$(mib "$(rss_kib "$daemon_pid")")" \
+        "$([ $have_docker = 1 ] && mib "$(sum_rss $(docker_engine_pids))" || echo -)"
+
+    fleet() {  # $1 = w|dk; prints start, ps, rm times in ms
+        local cli=$1 i t0 t1 t2 t3
+        t0=$(now)
+        for i in $(seq 1 "$FLEET"); do
+            $cli run -d --label wharf-bench=1 busybox sleep 3600 >/dev/null
+        done
+        t1=$(now)
+        $cli ps >/dev/null
+        t2=$(now)
+        echo "$(ms $((t1 - t0))) $(ms $((t2 - t1)))"
+    }
+    fleet_rm() {
+        local cli=$1 t0 t1
+        t0=$(now)
+        $cli rm -f $($cli ps -aq --filter label=wharf-bench=1) >/dev/null
+        t1=$(now)
+        ms $((t1 - t0))
+    }
+    read -r ws wp < <(fleet w)
+    ds=-; dp=-
+    [ $have_docker = 1 ] && read -r ds dp < <(fleet dk)
+
+    mons=$(monitor_pids)
+    n=$(echo "$mons" | grep -c . || true)
+    mon_rss=0; mon_pss=0
+    for p in $mons; do mon_rss=$((mon_rss + $(rss_kib "$p"))); mon_pss=$((mon_pss + $(pss_kib "$p"))); done
+    drss=-; dshim_rss=-; dshim_pss=-
+    if [ $have_docker = 1 ]; then
+        drss=$(mib "$(sum_rss $(docker_engine_pids))")
+        shims=$(docker_shim_pids); ns=$(echo "$shims" | grep -c . || true)
+        sr=0; sp=0
+        for p in $shims; do sr=$((sr + $(rss_kib "$p"))); sp=$((sp + $(pss_kib "$p"))); done
+        [ "$ns" -gt 0 ] && dshim_rss=$(mib $((sr / ns))) && dshim_pss=$(mib $((sp / ns)))
+    fi
+    row "(c) daemon RSS, $FLEET running" "$(mib "$(rss_kib "$daemon_pid")")" "$drss"
+    if [ "$n" -gt 0 ]; then
+        row "(c) monitor RSS per container ($n)" "$(mib $((mon_rss / n)))" "$dshim_rss"
+        row "(c) monitor PSS per container" "$(mib $((mon_pss / n)))" "$dshim_pss"
+    else
+        row "(c) monitor RSS per container" "no monitor found" "$dshim_rss"
+    fi
+    row "(b) start $FLEET detached sleeps, one by one" "$ws ms" "$([ "$ds" = - ] && echo - || echo "$ds ms")"
+    row "(b) ps with $FLEET running" "$wp ms" "$([ "$dp" = - ] && echo - || echo "$dp ms")"
+    wr=$(fleet_rm w)
+    dr=-
+    [ $have_docker = 1 ] && dr="$(fleet_rm dk) ms"
+    row "(b) rm -f all $FLEET" "$wr ms" "$dr"
+fi
+
+# --- issue 3: 1 GiB dd conv=fsync in the layer, a volume, a tmpfs -------------
+if want dd; then
+    dd_cmd="dd if=/dev/zero of=/data/X bs=1M count=$DD_MB conv=fsync 2>&1 | tail -n1"
+    tmpfs_size=$((DD_MB + 64))m
+    ddrun() {  # $1 cli, $2 where → MB/s from wall time
+        local cli=$1 where=$2 args=() t0 t1
+        case $where in
+            layer) args=() ;;
+            volume) args=(-v wharf-bench-vol:/data) ;;
+            tmpfs) args=(--tmpfs "/data:size=$tmpfs_size") ;;
+        esac
+        t0=$(now)
+        $cli run --rm "${args[@]}" busybox sh -c "mkdir -p /data; $dd_cmd" >/dev/null
+        t1=$(now)
+        awk -v mb="$DD_MB" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f MB/s (%.2f s)", mb / (ns / 1e9), ns / 1e9 }'
+    }
+    for where in layer volume tmpfs; do
+        wr=$(ddrun w $where)
+        dr=-
+        [ $have_docker = 1 ] && dr=$(ddrun dk $where)
+        row "dd ${DD_MB} MiB conv=fsync, $where" "$wr" "$dr"
+    done
+    w volume rm -f wharf-bench-vol >/dev/null 2>&1 || true
+fi
