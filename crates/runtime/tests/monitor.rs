@@ -380,3 +380,39 @@ fn etc_files_and_init() {
         }
     });
 }
+
+#[test]
+fn monitor_stays_small_and_client_works() {
+    each_runtime(|rt| {
+        let f = Fixture::new(rt, &["sleep", "100"], |_, _| {});
+        let rtm = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = wharf_runtime::client::MonitorClient::new(&f.cfg.socket_path)
+            .with_state_dir(&f.cfg.state_dir);
+        let started = rtm.block_on(client.start()).unwrap();
+        assert!(started.pid.is_some());
+        let pid: i32 = std::fs::read_to_string(&f.cfg.pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let rss_kb: u64 = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        eprintln!("{rt}: monitor RSS {rss_kb} KiB");
+        // Debug builds are larger; the 2 MiB target is for release builds.
+        assert!(rss_kb < 16 * 1024, "{rt}: monitor RSS {rss_kb} KiB");
+        let st = rtm.block_on(client.state()).unwrap();
+        assert_eq!(st.status, wharf_runtime::Status::Running);
+        rtm.block_on(client.kill(9)).unwrap();
+        assert_eq!(rtm.block_on(client.wait()).unwrap(), 137);
+        let st = rtm.block_on(client.state()).unwrap();
+        assert_eq!(st.exit_code, Some(137));
+    });
+}
