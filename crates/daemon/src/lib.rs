@@ -1,1 +1,131 @@
-//! wharf-daemon (skeleton; owner fills in)
+//! wharf-daemon owns the Engine API server and the engine's state: the
+//! container table and state machine, events, restart policies, start-up
+//! reconcile. Routes are thin (parse → backend → encode). It must not
+//! fork, clone or setns on a tokio worker: container processes are made by
+//! the monitor, a separate process (see wharf-runtime).
+
+pub mod blocking_io;
+pub mod container;
+pub mod daemon;
+pub mod error;
+pub mod events;
+pub mod exec;
+pub mod http;
+pub mod image_view;
+pub mod router;
+pub mod server;
+pub mod util;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::error::Error;
+
+/// `wharf daemon` options.
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// `unix:///path/to.sock`
+    pub host: String,
+    pub data_root: PathBuf,
+    pub exec_root: PathBuf,
+    /// Default OCI runtime: `libcontainer` or `runc`.
+    pub runtime: String,
+}
+
+impl Default for DaemonOptions {
+    fn default() -> Self {
+        DaemonOptions {
+            host: "unix:///run/wharf/wharf.sock".into(),
+            data_root: "/var/lib/wharf".into(),
+            exec_root: "/run/wharf".into(),
+            runtime: "libcontainer".into(),
+        }
+    }
+}
+
+/// Errors of the stores and parsers this daemon calls: each knows its kind.
+pub trait Kinded: std::fmt::Display {
+    fn error_kind(&self) -> wharf_api::error::ErrorKind;
+}
+
+macro_rules! kinded {
+    ($($t:ty),*) => {$(
+        impl Kinded for $t {
+            fn error_kind(&self) -> wharf_api::error::ErrorKind {
+                self.kind()
+            }
+        }
+    )*};
+}
+
+kinded!(
+    wharf_image::error::ImageError,
+    wharf_volume::VolumeError,
+    wharf_volume::spec::SpecError,
+    wharf_volume::copy::CopyError,
+    wharf_runtime::spec::SpecError
+);
+
+/// Maps a store or parser error onto an API error (kind + Docker's text).
+pub fn kinded<E: Kinded>(e: E) -> Error {
+    Error::new(e.error_kind(), e.to_string())
+}
+
+/// Maps an image-store error onto an API error.
+pub fn image_error(e: wharf_image::error::ImageError) -> Error {
+    kinded(e)
+}
+
+pub(crate) fn router_kernel_version() -> String {
+    router::kernel_version()
+}
+
+/// Runs the daemon until SIGINT/SIGTERM.
+pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
+    let sock = opts.host.strip_prefix("unix://").with_context(|| {
+        format!(
+            "unsupported host {:?}: only unix:///path sockets are served",
+            opts.host
+        )
+    })?;
+    let sock = PathBuf::from(sock);
+    for dir in [&opts.data_root, &opts.exec_root] {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    }
+    let images =
+        wharf_image::ImageStore::open(&opts.data_root.join("image")).context("open image store")?;
+    let volumes = wharf_volume::VolumeStore::open(&opts.data_root.join("volumes"))
+        .context("open volume store")?;
+    let exe = std::env::current_exe().context("find own executable")?;
+    let d = Arc::new(daemon::Daemon {
+        data_root: opts.data_root.clone(),
+        exec_root: opts.exec_root.clone(),
+        default_runtime: opts.runtime.clone(),
+        exe,
+        images,
+        volumes,
+        events: Default::default(),
+        table: Default::default(),
+        execs: Default::default(),
+        attach_waiters: Default::default(),
+    });
+    container::reconcile::load_all(&d);
+    let listener = server::bind(&sock)?;
+    container::reconcile::reconcile(&d).await;
+    tracing::info!(socket = %sock.display(), data_root = %opts.data_root.display(), "wharf daemon listening");
+    let shutdown = async {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        }
+    };
+    server::serve(d, listener, shutdown).await;
+    // Containers keep running under their monitors; only the socket goes.
+    let _ = std::fs::remove_file(&sock);
+    tracing::info!("wharf daemon stopped; containers keep running");
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! Hijacked attach streams: the HTTP connection is upgraded to a raw
+//! duplex stream and bridged to the container's monitor.
+
+use hyper::body::Incoming;
+use hyper::upgrade::OnUpgrade;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+
+use crate::error::{Error, Result};
+use crate::http::{self, Reply};
+
+/// Docker's default detach sequence, Ctrl-P Ctrl-Q.
+const DETACH: [u8; 2] = [0x10, 0x11];
+
+/// Takes the upgrade handle of a request that asked to be hijacked
+/// (`Connection: Upgrade`, `Upgrade: tcp`), before its body is read.
+pub fn upgrade_handle(req: &mut Request<Incoming>) -> Result<OnUpgrade> {
+    if req.headers().get(hyper::header::UPGRADE).is_none() {
+        return Err(Error::invalid(
+            "attach needs a hijackable connection: send 'Connection: Upgrade' and 'Upgrade: tcp'",
+        ));
+    }
+    Ok(hyper::upgrade::on(req))
+}
+
+/// Answers 101 and, once the client has switched protocols, bridges the
+/// upgraded connection to the stream `open` yields.
+pub fn hijack<F>(on_upgrade: OnUpgrade, tty: bool, detach_keys: bool, open: F) -> Reply
+where
+    F: std::future::Future<Output = Result<UnixStream>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let upgraded = match on_upgrade.await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::debug!(error = %e, "attach upgrade failed");
+                return;
+            }
+        };
+        let client = TokioIo::new(upgraded);
+        let monitor = match open.await {
+            Ok(s) => s,
+            Err(e) => {
+                let mut client = client;
+                let msg = format!("{}\n", e.message);
+                let out = if tty {
+                    msg.into_bytes().into()
+                } else {
+                    http::frame(2, msg.as_bytes())
+                };
+                let _ = client.write_all(&out).await;
+                let _ = client.shutdown().await;
+                return;
+            }
+        };
+        bridge(client, monitor, tty && detach_keys).await;
+    });
+    let content_type = if tty {
+        "application/vnd.docker.raw-stream"
+    } else {
+        "application/vnd.docker.multiplexed-stream"
+    };
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header("Content-Type", content_type)
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "tcp")
+        .body(http::empty_body())
+        .unwrap_or_else(|_| Response::new(http::empty_body()))
+}
+
+/// Copies both ways. Client EOF half-closes the monitor side (closing the
+/// container's stdin); monitor EOF (the process ended) ends the session.
+async fn bridge<C>(client: C, monitor: UnixStream, watch_detach: bool)
+where
+    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut cr, mut cw) = tokio::io::split(client);
+    let (mut mr, mut mw) = monitor.into_split();
+    let to_container = async move {
+        let mut buf = vec![0u8; 32 * 1024];
+        let mut prev_ctrl_p = false;
+        loop {
+            let n = match cr.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let chunk = &buf[..n];
+            if watch_detach {
+                let mut detach_at = None;
+                for (i, b) in chunk.iter().enumerate() {
+                    if prev_ctrl_p && *b == DETACH[1] {
+                        detach_at = Some(i);
+                        break;
+                    }
+                    prev_ctrl_p = *b == DETACH[0];
+                }
+                if let Some(i) = detach_at {
+                    // Forward what came before the sequence, minus the Ctrl-P.
+                    let keep = i.saturating_sub(1);
+                    let _ = mw.write_all(&chunk[..keep]).await;
+                    return true;
+                }
+            }
+            if mw.write_all(chunk).await.is_err() {
+                break;
+            }
+        }
+        let _ = mw.shutdown().await;
+        false
+    };
+    let to_client = async move {
+        let _ = tokio::io::copy(&mut mr, &mut cw).await;
+        let _ = cw.shutdown().await;
+    };
+    let mut out = tokio::spawn(to_client);
+    let detached = tokio::select! {
+        d = to_container => Some(d),
+        _ = &mut out => None,
+    };
+    match detached {
+        // Detach keys: leave the container running, end the session.
+        Some(true) => out.abort(),
+        // stdin closed: keep delivering output until the process ends.
+        Some(false) => {
+            let _ = out.await;
+        }
+        None => {}
+    }
+}

@@ -1,0 +1,282 @@
+//! `GET /containers/{id}/json` and `GET /containers/json`.
+
+use std::collections::BTreeMap;
+
+use wharf_api::container::{
+    ContainerInspect, ContainerState, ContainerSummary, GraphDriver, Port, SummaryHostConfig,
+    SummaryNetworkSettings,
+};
+use wharf_api::network::{EndpointSettings, NetworkSettings};
+
+use super::record::Container;
+use super::state::Status;
+use crate::daemon::Daemon;
+use crate::error::{Error, Result};
+use crate::http::Filters;
+
+pub fn inspect(d: &Daemon, rec: &Container) -> ContainerInspect {
+    let paths = d.paths(&rec.id);
+    let s = &rec.state;
+    let mut host_config = rec.host_config.clone();
+    if host_config.network_mode.is_empty() {
+        host_config.network_mode = "bridge".into();
+    }
+    ContainerInspect {
+        id: rec.id.clone(),
+        created: rec.created.clone(),
+        path: rec.path.clone(),
+        args: rec.args.clone(),
+        state: ContainerState {
+            status: s.status.as_str().into(),
+            running: matches!(
+                s.status,
+                Status::Running | Status::Paused | Status::Restarting
+            ),
+            paused: s.status == Status::Paused,
+            restarting: s.status == Status::Restarting,
+            oom_killed: s.oom_killed,
+            dead: s.status == Status::Dead,
+            pid: s.pid,
+            exit_code: s.exit_code,
+            error: s.error.clone(),
+            started_at: s.started_at.clone(),
+            finished_at: s.finished_at.clone(),
+        },
+        image: rec.image_id.clone(),
+        resolv_conf_path: paths.resolv().to_string_lossy().into(),
+        hostname_path: paths.hostname().to_string_lossy().into(),
+        hosts_path: paths.hosts().to_string_lossy().into(),
+        log_path: paths.log(&rec.id).to_string_lossy().into(),
+        name: format!("/{}", rec.name),
+        restart_count: rec.restart_count,
+        driver: "overlay2".into(),
+        platform: "linux".into(),
+        exec_ids: if rec.exec_ids.is_empty() {
+            None
+        } else {
+            Some(rec.exec_ids.clone())
+        },
+        host_config,
+        graph_driver: GraphDriver {
+            name: "overlay2".into(),
+            data: [
+                (
+                    "MergedDir".to_string(),
+                    paths.merged().to_string_lossy().into_owned(),
+                ),
+                (
+                    "UpperDir".to_string(),
+                    paths.upper().to_string_lossy().into_owned(),
+                ),
+                (
+                    "WorkDir".to_string(),
+                    paths.work().to_string_lossy().into_owned(),
+                ),
+            ]
+            .into_iter()
+            .collect(),
+        },
+        mounts: rec
+            .mounts
+            .iter()
+            .map(|m| m.to_mount_point(&d.volumes_root()))
+            .collect(),
+        config: rec.config.clone(),
+        network_settings: network_settings(rec),
+        ..Default::default()
+    }
+}
+
+fn network_mode(rec: &Container) -> String {
+    match rec.host_config.network_mode.as_str() {
+        "" | "default" => "bridge".into(),
+        m => m.into(),
+    }
+}
+
+fn network_settings(rec: &Container) -> NetworkSettings {
+    let mut networks = BTreeMap::new();
+    networks.insert(network_mode(rec), EndpointSettings::default());
+    NetworkSettings {
+        sandbox_key: if rec.state.pid > 0 {
+            format!("/proc/{}/ns/net", rec.state.pid)
+        } else {
+            String::new()
+        },
+        networks,
+        ..Default::default()
+    }
+}
+
+/// Docker's human status column: `Up 5 seconds`, `Exited (0) 3 seconds ago`, `Created`.
+pub fn status_text(rec: &Container) -> String {
+    let s = &rec.state;
+    match s.status {
+        Status::Running => format!("Up {}", human_since(&s.started_at)),
+        Status::Paused => format!("Up {} (Paused)", human_since(&s.started_at)),
+        Status::Restarting => format!(
+            "Restarting ({}) {} ago",
+            s.exit_code,
+            human_since(&s.finished_at)
+        ),
+        Status::Exited => format!(
+            "Exited ({}) {} ago",
+            s.exit_code,
+            human_since(&s.finished_at)
+        ),
+        Status::Created => "Created".into(),
+        Status::Removing => "Removal In Progress".into(),
+        Status::Dead => "Dead".into(),
+    }
+}
+
+fn human_since(rfc: &str) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(rfc) else {
+        return "Less than a second".into();
+    };
+    let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds();
+    human_duration(secs)
+}
+
+/// Go's `units.HumanDuration`, as docker prints it.
+pub fn human_duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    let mins = secs / 60;
+    let hours = mins / 60;
+    match () {
+        _ if secs < 1 => "Less than a second".into(),
+        _ if secs == 1 => "1 second".into(),
+        _ if secs < 60 => format!("{secs} seconds"),
+        _ if mins == 1 => "About a minute".into(),
+        _ if mins < 60 => format!("{mins} minutes"),
+        _ if hours.abs() == 1 => "About an hour".into(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", hours / 24 / 365),
+    }
+}
+
+pub fn summary(d: &Daemon, rec: &Container) -> ContainerSummary {
+    let mut command = rec.path.clone();
+    for a in &rec.args {
+        command.push(' ');
+        command.push_str(a);
+    }
+    let mut ports = Vec::new();
+    for p in rec.config.exposed_ports.iter().flat_map(|m| m.keys()) {
+        let (num, proto) = p.split_once('/').unwrap_or((p, "tcp"));
+        if let Ok(n) = num.parse() {
+            ports.push(Port {
+                private_port: n,
+                kind: proto.into(),
+                ..Default::default()
+            });
+        }
+    }
+    let mut networks = BTreeMap::new();
+    networks.insert(network_mode(rec), EndpointSettings::default());
+    ContainerSummary {
+        id: rec.id.clone(),
+        names: vec![format!("/{}", rec.name)],
+        image: rec.image_ref.clone(),
+        image_id: rec.image_id.clone(),
+        command,
+        created: chrono::DateTime::parse_from_rfc3339(&rec.created)
+            .map(|t| t.timestamp())
+            .unwrap_or(0),
+        ports,
+        labels: rec.config.labels.clone().unwrap_or_default(),
+        state: rec.state.status.as_str().into(),
+        status: status_text(rec),
+        host_config: SummaryHostConfig {
+            network_mode: network_mode(rec),
+        },
+        network_settings: SummaryNetworkSettings { networks },
+        mounts: rec
+            .mounts
+            .iter()
+            .map(|m| m.to_mount_point(&d.volumes_root()))
+            .collect(),
+    }
+}
+
+/// `GET /containers/json` with Docker's filters.
+pub fn list(
+    d: &Daemon,
+    all: bool,
+    limit: Option<i64>,
+    filters: &Filters,
+) -> Result<Vec<ContainerSummary>> {
+    filters.only(&[
+        "id", "name", "label", "status", "ancestor", "exited", "before", "since", "volume",
+        "network", "health", "is-task", "publish", "expose",
+    ])?;
+    for s in filters.get("status") {
+        if ![
+            "created",
+            "restarting",
+            "running",
+            "removing",
+            "paused",
+            "exited",
+            "dead",
+        ]
+        .contains(&s.as_str())
+        {
+            return Err(Error::invalid(format!("invalid filter 'status={s}'")));
+        }
+    }
+    let mut recs: Vec<Container> = d.table().by_id.values().map(|e| e.rec.clone()).collect();
+    recs.sort_by(|a, b| b.created.cmp(&a.created));
+    let ancestors: Vec<String> = filters
+        .get("ancestor")
+        .iter()
+        .map(|a| {
+            d.images
+                .resolve(a)
+                .map(|i| i.id)
+                .unwrap_or_else(|_| a.clone())
+        })
+        .collect();
+    let any =
+        |vals: &[String], f: &dyn Fn(&str) -> bool| vals.is_empty() || vals.iter().any(|v| f(v));
+    let mut out = Vec::new();
+    for rec in recs {
+        let status_filter = filters.get("status");
+        if !all && status_filter.is_empty() && !rec.state.status.is_active() {
+            continue;
+        }
+        let labels = rec.config.labels.clone().unwrap_or_default();
+        let ok = any(filters.get("id"), &|v| rec.id.starts_with(v))
+            && any(filters.get("name"), &|v| {
+                let v = v.strip_prefix('/').unwrap_or(v);
+                rec.name.contains(v)
+            })
+            && any(status_filter, &|v| v == rec.state.status.as_str())
+            && any(&ancestors, &|v| rec.image_id == v || rec.image_ref == v)
+            && any(filters.get("exited"), &|v| {
+                rec.state.status == Status::Exited && v.parse() == Ok(rec.state.exit_code)
+            })
+            && any(filters.get("volume"), &|v| {
+                rec.mounts
+                    .iter()
+                    .any(|m| m.name == v || m.destination == v || m.source == v)
+            })
+            && filters
+                .get("label")
+                .iter()
+                .all(|l| match l.split_once('=') {
+                    Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
+                    None => labels.contains_key(l.as_str()),
+                });
+        if ok {
+            out.push(summary(d, &rec));
+        }
+    }
+    if let Some(n) = limit.filter(|n| *n > 0) {
+        out.truncate(n as usize);
+    }
+    Ok(out)
+}

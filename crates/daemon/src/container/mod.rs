@@ -1,0 +1,29 @@
+//! Containers: records, the state machine and the lifecycle operations.
+
+pub mod attach;
+pub mod create;
+pub mod etc;
+pub mod inspect;
+pub mod logs;
+pub mod monitor;
+pub mod mounts;
+pub mod reconcile;
+pub mod record;
+pub mod remove;
+pub mod rootfs;
+pub mod start;
+pub mod state;
+pub mod stop;
+pub mod user;
+
+use std::collections::BTreeMap;
+
+use record::Container;
+
+/// Attributes Docker puts on container events.
+pub fn event_attrs(rec: &Container) -> BTreeMap<String, String> {
+    let mut a: BTreeMap<String, String> = rec.config.labels.clone().unwrap_or_default();
+    a.insert("name".into(), rec.name.clone());
+    a.insert("image".into(), rec.image_ref.clone());
+    a
+}

@@ -1,0 +1,100 @@
+//! Start-up reconcile: reload container records, reattach to monitors that
+//! outlived the daemon, record exits that happened while it was down, and
+//! apply restart policies.
+
+use std::sync::Arc;
+
+use super::record::Container;
+use super::state::Status;
+use super::{monitor, start};
+use crate::daemon::Daemon;
+
+/// Loads every saved record; unreadable ones are logged and skipped.
+pub fn load_all(d: &Daemon) {
+    let dir = d.data_root.join("containers");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path().join("config.json");
+        match Container::load(&path) {
+            Ok(rec) => {
+                for m in rec.mounts.iter().filter(|m| m.kind == "volume") {
+                    if let Err(e) = d.volumes.add_ref(&m.name, &rec.id) {
+                        tracing::warn!(volume = %m.name, container_id = %rec.id, error = %e, "volume of a container is missing");
+                    }
+                }
+                d.insert(rec);
+            }
+            Err(err) => {
+                tracing::warn!(path = %path.display(), error = %err, "skipping unreadable container record")
+            }
+        }
+    }
+}
+
+pub async fn reconcile(d: &Arc<Daemon>) {
+    let recs: Vec<Container> = d.table().by_id.values().map(|e| e.rec.clone()).collect();
+    for rec in recs {
+        let paths = d.paths(&rec.id);
+        let was_active = rec.state.status.is_active() || rec.state.status == Status::Removing;
+        if rec.state.status == Status::Removing {
+            let _ = crate::container::remove::remove(d, &rec.id, true, false).await;
+            continue;
+        }
+        if was_active && monitor::alive(&paths).await {
+            tracing::info!(container_id = %rec.id, "reattached to running container");
+            if rec.state.status == Status::Restarting {
+                let _ = d.update(&rec.id, |r| r.state.status = Status::Running);
+            }
+            start::spawn_exit_watcher(d.clone(), rec.id.clone());
+            continue;
+        }
+        if was_active {
+            let (code, finished) = match wharf_runtime::config::read_exit_record(&paths.state_dir())
+            {
+                Some(r) => (r.exit_code as i64, r.finished_at),
+                // The monitor died without a record (host reboot): Docker
+                // reports such containers as exited with 255.
+                None => (255, crate::util::now_rfc3339()),
+            };
+            tracing::info!(container_id = %rec.id, exit_code = code, "container exited while the daemon was down");
+            {
+                let d2 = d.clone();
+                let r2 = rec.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    start::cleanup_after_exit(&d2, &r2, &d2.paths(&r2.id))
+                })
+                .await;
+            }
+            let _ = d.update(&rec.id, |r| r.state.set_exited(code, finished));
+            let mut attrs = crate::container::event_attrs(&rec);
+            attrs.insert("exitCode".into(), code.to_string());
+            d.events.emit("container", "die", &rec.id, attrs);
+            if rec.host_config.auto_remove {
+                let _ = crate::container::remove::remove(d, &rec.id, true, true).await;
+                continue;
+            }
+        }
+        let rec = match d.get(&rec.id) {
+            Ok(r) => r,
+            Err(_) => continue,
+        };
+        let policy = rec.host_config.restart_policy.name.as_str();
+        let restart = match policy {
+            "always" => true,
+            "unless-stopped" => !rec.state.manually_stopped,
+            "on-failure" => was_active && start::should_restart(&rec, rec.state.exit_code),
+            _ => false,
+        };
+        if restart && rec.state.status != Status::Created {
+            let d2 = d.clone();
+            let id = rec.id.clone();
+            tokio::spawn(async move {
+                if let Err(e) = start::start(&d2, &id).await {
+                    tracing::warn!(container_id = %id, error = %e.message, "restart at daemon start failed");
+                }
+            });
+        }
+    }
+}

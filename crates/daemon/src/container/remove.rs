@@ -1,0 +1,93 @@
+//! `DELETE /containers/{id}`: refuse a running container unless forced;
+//! teardown keeps going past failures and reports them together.
+
+use std::sync::Arc;
+
+use super::state::Status;
+use super::{monitor, mounts, rootfs, stop};
+use crate::daemon::Daemon;
+use crate::error::{Error, Result};
+
+pub async fn remove(d: &Arc<Daemon>, key: &str, force: bool, remove_volumes: bool) -> Result<()> {
+    let id = d.table().resolve(key)?;
+    let lock = d.op_lock(&id)?;
+    let _g = lock.lock().await;
+    let rec = d.get(&id)?;
+    if rec.state.status == Status::Removing {
+        return Err(Error::conflict(format!(
+            "removal of container {key} is already in progress"
+        )));
+    }
+    if rec.state.status.is_active() {
+        if !force {
+            let what = if rec.state.status == Status::Paused {
+                "paused"
+            } else {
+                "running"
+            };
+            return Err(Error::conflict(format!(
+                "cannot remove container \"/{}\": container is {what}: stop the container before removing or force remove",
+                rec.name
+            )));
+        }
+        if rec.state.status == Status::Restarting {
+            stop::stop_locked(d, &id, Some(0), None).await?;
+        } else {
+            d.update(&id, |r| r.state.manually_stopped = true)?;
+            monitor::kill(&d.paths(&id), nix::sys::signal::Signal::SIGKILL as i32)
+                .await
+                .ok();
+            tokio::time::timeout(
+                std::time::Duration::from_secs(30),
+                stop::wait_not_running(d, &id),
+            )
+            .await
+            .map_err(|_| Error::internal(format!("container {id} did not stop after SIGKILL")))??;
+        }
+    }
+    d.update(&id, |r| r.state.status = Status::Removing)?;
+    let rec = d.get(&id)?;
+    let paths = d.paths(&id);
+    let failures = {
+        let d = d.clone();
+        let rec = rec.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut failures = Vec::new();
+            rootfs::unmount_rootfs(&paths);
+            monitor::remove_run_dir(&paths);
+            mounts::release(&d, &rec.id, &rec.mounts);
+            if remove_volumes {
+                failures.extend(mounts::remove_anonymous(&d, &rec.mounts));
+            }
+            if let Err(e) = std::fs::remove_dir_all(&paths.dir) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    failures.push(format!("remove {}: {e}", paths.dir.display()));
+                }
+            }
+            failures
+        })
+        .await?
+    };
+    {
+        let mut t = d.table();
+        if let Some(e) = t.by_id.remove(&id) {
+            t.names.remove(&e.rec.name);
+            e.changed.send_modify(|g| *g += 1);
+        }
+    }
+    d.execs.forget_container(&id);
+    d.events.emit(
+        "container",
+        "destroy",
+        &id,
+        crate::container::event_attrs(&rec),
+    );
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::internal(format!(
+            "container {id} removed with errors: {}",
+            failures.join("; ")
+        )))
+    }
+}

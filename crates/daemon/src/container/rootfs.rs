@@ -1,0 +1,71 @@
+//! The container's root filesystem: an overlay of the image's unpacked
+//! layers (read-only, shared) under the container's own writable layer.
+
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+
+use super::record::Paths;
+use crate::error::{Error, Result};
+
+/// Mounts the overlay at `paths.merged()`. `layers` are lowest first.
+pub fn mount_rootfs(paths: &Paths, layers: &[PathBuf]) -> Result<PathBuf> {
+    let merged = paths.merged();
+    if is_mountpoint(&merged) {
+        return Ok(merged);
+    }
+    std::fs::create_dir_all(&merged)?;
+    std::fs::create_dir_all(paths.upper())?;
+    std::fs::create_dir_all(paths.work())?;
+    if layers.is_empty() {
+        return Err(Error::internal("image has no layers"));
+    }
+    // overlayfs wants the topmost lower layer first.
+    let lower: Vec<String> = layers
+        .iter()
+        .rev()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let opts = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        lower.join(":"),
+        paths.upper().display(),
+        paths.work().display()
+    );
+    mount(
+        Some("overlay"),
+        &merged,
+        Some("overlay"),
+        MsFlags::empty(),
+        Some(opts.as_str()),
+    )
+    .map_err(|e| Error::internal(format!("mount overlay rootfs at {}: {e}", merged.display())))?;
+    Ok(merged)
+}
+
+pub fn unmount_rootfs(paths: &Paths) {
+    let merged = paths.merged();
+    if is_mountpoint(&merged) {
+        if let Err(e) = umount2(&merged, MntFlags::MNT_DETACH) {
+            tracing::warn!(path = %merged.display(), error = %e, "unmount rootfs");
+        }
+    }
+}
+
+/// True when `path` is itself a mount point (listed in our mountinfo).
+pub fn is_mountpoint(path: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    let p = path.to_string_lossy();
+    info.lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .any(|mp| unescape(mp) == p)
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\")
+}

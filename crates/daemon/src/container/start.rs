@@ -1,0 +1,214 @@
+//! Start: overlay rootfs, mounts, /etc files, bundle, monitor. Each step
+//! pushes its undo, so a failure rolls back in reverse. Also the exit
+//! watcher that records exits and applies restart policies.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::monitor::{self, Launch};
+use super::record::{Container, Paths};
+use super::state::Status;
+use super::{etc, mounts, rootfs, user};
+use crate::daemon::Daemon;
+use crate::error::{Error, Result};
+use crate::util;
+
+pub async fn start(d: &Arc<Daemon>, key: &str) -> Result<()> {
+    let id = d.table().resolve(key)?;
+    let lock = d.op_lock(&id)?;
+    let _g = lock.lock().await;
+    start_locked(d, &id).await
+}
+
+/// Starts a container whose op lock the caller holds.
+pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
+    let rec = d.get(id)?;
+    rec.state.check_start(&rec.name)?;
+    let paths = d.paths(id);
+    let launch = {
+        let d = d.clone();
+        let rec = rec.clone();
+        let paths = paths.clone();
+        tokio::task::spawn_blocking(move || prepare(&d, &rec, &paths)).await??
+    };
+    let started = async {
+        monitor::spawn(d, &rec, &paths, &launch).await?;
+        monitor::connect_pending_attaches(d, id, &paths).await;
+        monitor::start(&paths).await
+    }
+    .await;
+    let pid = match started {
+        Ok(pid) => pid,
+        Err(e) => {
+            let code = start_error_code(&e.message);
+            cleanup_after_exit(d, &rec, &paths);
+            monitor::fail_pending_attaches(d, id);
+            let msg = e.message.clone();
+            let _ = d.update(id, |r| {
+                r.state.error = msg;
+                if code != 0 {
+                    r.state.exit_code = code;
+                }
+            });
+            return Err(e);
+        }
+    };
+    d.update(id, |r| r.state.set_running(pid, util::now_rfc3339()))?;
+    d.events.emit(
+        "container",
+        "start",
+        id,
+        crate::container::event_attrs(&rec),
+    );
+    spawn_exit_watcher(d.clone(), id.to_string());
+    Ok(())
+}
+
+/// Docker's CLI maps these messages to exit codes 127 and 126.
+fn start_error_code(msg: &str) -> i64 {
+    if msg.contains("executable file not found") || msg.contains("no such file or directory") {
+        127
+    } else if msg.contains("permission denied") || msg.contains("is a directory") {
+        126
+    } else {
+        128
+    }
+}
+
+/// Blocking part of start; rolls back what it did if a step fails.
+fn prepare(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Launch> {
+    let image = d
+        .images
+        .resolve(&rec.image_id)
+        .map_err(crate::image_error)?;
+    let layers = d.images.layer_dirs(&image);
+    let rootfs = rootfs::mount_rootfs(paths, &layers)?;
+    let result = (|| {
+        let user = user::resolve(&rootfs, &rec.config.user)?;
+        let mount_entries = mounts::activate(d, rec, &rootfs)?;
+        let result = (|| {
+            let etc_mounts = etc::write(paths, rec)?;
+            ensure_workdir(&rootfs, &rec.config.working_dir, &user);
+            Ok::<_, Error>(Launch {
+                rootfs: rootfs.clone(),
+                user,
+                mounts: etc_mounts.into_iter().chain(mount_entries).collect(),
+            })
+        })();
+        if result.is_err() {
+            mounts::deactivate(d, rec);
+        }
+        result
+    })();
+    if result.is_err() {
+        rootfs::unmount_rootfs(paths);
+    }
+    result
+}
+
+/// Docker creates a missing working directory, owned by the user.
+fn ensure_workdir(rootfs: &std::path::Path, wd: &str, user: &user::User) {
+    let rel = wd.trim_start_matches('/');
+    if rel.is_empty() || rel.split('/').any(|c| c == "..") {
+        return;
+    }
+    let p: PathBuf = rootfs.join(rel);
+    if std::fs::symlink_metadata(&p).is_err() && std::fs::create_dir_all(&p).is_ok() {
+        let _ = std::os::unix::fs::chown(&p, Some(user.uid), Some(user.gid));
+    }
+}
+
+/// Undoes start's set-up once the container has stopped.
+pub fn cleanup_after_exit(d: &Daemon, rec: &Container, paths: &Paths) {
+    mounts::deactivate(d, rec);
+    rootfs::unmount_rootfs(paths);
+    monitor::remove_run_dir(paths);
+}
+
+/// Waits for the container's exit through its monitor, records it, and
+/// applies the restart policy or auto-removal.
+pub fn spawn_exit_watcher(d: Arc<Daemon>, id: String) {
+    tokio::spawn(async move {
+        let paths = d.paths(&id);
+        let started = Instant::now();
+        let (code, finished) = monitor::wait(&paths).await;
+        on_exit(&d, &id, code, finished, started.elapsed()).await;
+    });
+}
+
+/// Records an exit. It takes no op lock: stop and remove hold that lock
+/// while they wait for this very update. Start cannot interleave because
+/// the status stays running until the clean-up is done.
+async fn on_exit(d: &Arc<Daemon>, id: &str, code: i64, finished_at: String, ran: Duration) {
+    let Ok(rec) = d.get(id) else { return };
+    if rec.state.status != Status::Running && rec.state.status != Status::Paused {
+        return;
+    }
+    let paths = d.paths(id);
+    {
+        let d = d.clone();
+        let rec = rec.clone();
+        let paths = paths.clone();
+        let _ = tokio::task::spawn_blocking(move || cleanup_after_exit(&d, &rec, &paths)).await;
+    }
+    let restart = should_restart(&rec, code);
+    let _ = d.update(id, |r| {
+        r.state.set_exited(code, finished_at);
+        if restart {
+            r.state.status = Status::Restarting;
+        }
+    });
+    let mut attrs = crate::container::event_attrs(&rec);
+    attrs.insert("exitCode".into(), code.to_string());
+    d.events.emit("container", "die", id, attrs);
+    if restart {
+        // Docker's back-off: doubles from 100ms, reset after 10s of running.
+        let count = if ran > Duration::from_secs(10) {
+            0
+        } else {
+            rec.restart_count.min(9)
+        };
+        let delay = Duration::from_millis(100u64 << count);
+        let d = d.clone();
+        let id = id.to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let Ok(lock) = d.op_lock(&id) else { return };
+            let _g = lock.lock().await;
+            let Ok(rec) = d.get(&id) else { return };
+            if rec.state.status != Status::Restarting {
+                return;
+            }
+            let _ = d.update(&id, |r| {
+                r.state.status = Status::Exited;
+                r.restart_count += 1;
+            });
+            if let Err(e) = start_locked(&d, &id).await {
+                tracing::warn!(container_id = %id, error = %e.message, "restart failed");
+            }
+        });
+    } else if rec.host_config.auto_remove {
+        let d = d.clone();
+        let id = id.to_string();
+        tokio::spawn(async move {
+            if let Err(e) = crate::container::remove::remove(&d, &id, true, true).await {
+                tracing::warn!(container_id = %id, error = %e.message, "auto-remove failed");
+            }
+        });
+    }
+}
+
+pub fn should_restart(rec: &Container, code: i64) -> bool {
+    if rec.state.manually_stopped {
+        return false;
+    }
+    let p = &rec.host_config.restart_policy;
+    match p.name.as_str() {
+        "always" | "unless-stopped" => true,
+        "on-failure" => {
+            code != 0 && (p.maximum_retry_count == 0 || rec.restart_count < p.maximum_retry_count)
+        }
+        _ => false,
+    }
+}

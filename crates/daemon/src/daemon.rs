@@ -1,0 +1,215 @@
+//! The daemon's shared state: stores, the container table, events.
+//! The table sits behind a std `Mutex` that is never held across `.await`;
+//! lifecycle operations on one container are serialised by its own
+//! tokio mutex instead.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::watch;
+
+use crate::container::monitor::PendingAttach;
+use crate::container::record::{Container, Paths};
+use crate::container::state::Status;
+use crate::error::{Error, Result};
+use crate::events::Events;
+use crate::exec::ExecTable;
+
+/// One container in memory.
+pub struct Entry {
+    pub rec: Container,
+    /// Serialises start/stop/kill/remove of this container.
+    pub op: Arc<tokio::sync::Mutex<()>>,
+    /// Bumped on every state change; `wait` watches it.
+    pub changed: watch::Sender<u64>,
+}
+
+#[derive(Default)]
+pub struct Table {
+    pub by_id: HashMap<String, Entry>,
+    pub names: HashMap<String, String>,
+}
+
+impl Table {
+    /// Docker's lookup order: full id, exact name, then unique id prefix.
+    pub fn resolve(&self, key: &str) -> Result<String> {
+        let key = key.strip_prefix('/').unwrap_or(key);
+        if self.by_id.contains_key(key) {
+            return Ok(key.to_owned());
+        }
+        if let Some(id) = self.names.get(key) {
+            return Ok(id.clone());
+        }
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Error::no_such_container(key));
+        }
+        let mut hits = self.by_id.keys().filter(|id| id.starts_with(key));
+        match (hits.next(), hits.next()) {
+            (Some(id), None) => Ok(id.clone()),
+            (Some(_), Some(_)) => Err(Error::invalid(format!(
+                "multiple IDs found with provided prefix: {key}"
+            ))),
+            _ => Err(Error::no_such_container(key)),
+        }
+    }
+}
+
+pub struct Daemon {
+    pub data_root: PathBuf,
+    pub exec_root: PathBuf,
+    pub default_runtime: String,
+    /// This binary, re-executed as the per-container monitor.
+    pub exe: PathBuf,
+    pub images: wharf_image::ImageStore,
+    pub volumes: wharf_volume::VolumeStore,
+    pub events: Events,
+    pub table: Mutex<Table>,
+    pub execs: ExecTable,
+    pub attach_waiters: Mutex<HashMap<String, Vec<PendingAttach>>>,
+}
+
+impl Daemon {
+    pub fn table(&self) -> MutexGuard<'_, Table> {
+        // A panic while holding the lock must not take the daemon down.
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn attach_waiters(&self) -> MutexGuard<'_, HashMap<String, Vec<PendingAttach>>> {
+        self.attach_waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn paths(&self, id: &str) -> Paths {
+        Paths::new(&self.data_root, &self.exec_root, id)
+    }
+
+    pub fn volumes_root(&self) -> PathBuf {
+        self.data_root.join("volumes")
+    }
+
+    /// Resolves a user-given name or id to (id, snapshot of the record).
+    pub fn get(&self, key: &str) -> Result<Container> {
+        let t = self.table();
+        let id = t.resolve(key)?;
+        Ok(t.by_id[&id].rec.clone())
+    }
+
+    /// Runs `f` on the record under the table lock, then saves it.
+    pub fn update<T>(&self, id: &str, f: impl FnOnce(&mut Container) -> T) -> Result<T> {
+        let (out, rec) = {
+            let mut t = self.table();
+            let e = t
+                .by_id
+                .get_mut(id)
+                .ok_or_else(|| Error::no_such_container(id))?;
+            let out = f(&mut e.rec);
+            e.changed.send_modify(|g| *g += 1);
+            (out, e.rec.clone())
+        };
+        rec.save(&self.paths(id))?;
+        Ok(out)
+    }
+
+    pub fn op_lock(&self, id: &str) -> Result<Arc<tokio::sync::Mutex<()>>> {
+        let t = self.table();
+        t.by_id
+            .get(id)
+            .map(|e| e.op.clone())
+            .ok_or_else(|| Error::no_such_container(id))
+    }
+
+    pub fn watch(&self, id: &str) -> Result<watch::Receiver<u64>> {
+        let t = self.table();
+        t.by_id
+            .get(id)
+            .map(|e| e.changed.subscribe())
+            .ok_or_else(|| Error::no_such_container(id))
+    }
+
+    pub fn insert(&self, rec: Container) {
+        let mut t = self.table();
+        t.names.insert(rec.name.clone(), rec.id.clone());
+        t.by_id.insert(
+            rec.id.clone(),
+            Entry {
+                rec,
+                op: Arc::default(),
+                changed: watch::channel(0).0,
+            },
+        );
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.table()
+            .by_id
+            .values()
+            .filter(|e| e.rec.state.status == status)
+            .count()
+    }
+
+    /// Which container (if any) uses this image id, and is it running.
+    pub fn image_user(&self, image_id: &str) -> Option<(String, bool)> {
+        let t = self.table();
+        let mut found = None;
+        for e in t.by_id.values() {
+            if e.rec.image_id == image_id {
+                let running = e.rec.state.status.is_active();
+                if running {
+                    return Some((e.rec.id.clone(), true));
+                }
+                found = Some((e.rec.id.clone(), false));
+            }
+        }
+        found
+    }
+
+    pub fn info(&self) -> serde_json::Value {
+        let total = self.table().by_id.len();
+        let running = self.count(Status::Running);
+        let paused = self.count(Status::Paused);
+        let images = self.images.list().len();
+        serde_json::json!({
+            "ID": "wharf",
+            "Containers": total,
+            "ContainersRunning": running,
+            "ContainersPaused": paused,
+            "ContainersStopped": total - running - paused,
+            "Images": images,
+            "Driver": "overlay2",
+            "DriverStatus": [["Backing Filesystem", "extfs"]],
+            "DockerRootDir": self.data_root,
+            "LoggingDriver": "json-file",
+            "CgroupDriver": "cgroupfs",
+            "CgroupVersion": if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() { "2" } else { "1" },
+            "KernelVersion": crate::router_kernel_version(),
+            "OperatingSystem": "wharf",
+            "OSType": "linux",
+            "Architecture": std::env::consts::ARCH,
+            "NCPU": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            "MemTotal": mem_total(),
+            "Name": nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default(),
+            "ServerVersion": env!("CARGO_PKG_VERSION"),
+            "Runtimes": {"libcontainer": {"path": "libcontainer"}, "runc": {"path": "runc"}},
+            "DefaultRuntime": self.default_runtime,
+            "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file"]},
+            "Swarm": {"LocalNodeState": "inactive"},
+            "SecurityOptions": ["name=seccomp,profile=builtin"],
+            "Warnings": [],
+        })
+    }
+}
+
+fn mem_total() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}

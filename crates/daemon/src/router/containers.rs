@@ -1,0 +1,309 @@
+//! `/containers/*` routes: parse, call the container backend, encode.
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
+use wharf_api::container::{ContainerCreateBody, ContainerWaitResponse};
+
+use super::Handled;
+use crate::container::{attach, create, inspect, logs, monitor, remove, start, stop};
+use crate::daemon::Daemon;
+use crate::error::{Error, Result};
+use crate::http::{self, Query, Reply};
+
+pub async fn route(
+    d: &Arc<Daemon>,
+    req: Request<Incoming>,
+    method: &Method,
+    segs: &[&str],
+    q: &Query,
+) -> Handled {
+    let m = method.as_str();
+    Some(match (m, segs) {
+        ("POST", ["containers", "create"]) => create_route(d, req, q).await,
+        ("GET", ["containers", "json"]) => list(d, q),
+        ("GET", ["containers", id, "json"]) => {
+            d.get(id).map(|r| http::ok_json(&inspect::inspect(d, &r)))
+        }
+        ("GET", ["containers", id, "top"]) => top(d, id, q).await,
+        ("GET", ["containers", id, "logs"]) => logs_route(d, id, q),
+        ("POST", ["containers", id, "resize"]) => resize(d, id, q).await,
+        ("POST", ["containers", id, "start"]) => start::start(d, id)
+            .await
+            .map(|_| http::no_content())
+            .or_else(not_modified),
+        ("POST", ["containers", id, "stop"]) => stop_route(d, id, q).await,
+        ("POST", ["containers", id, "restart"]) => restart(d, id, q).await,
+        ("POST", ["containers", id, "kill"]) => stop::kill(d, id, q.get("signal"))
+            .await
+            .map(|_| http::no_content()),
+        ("POST", ["containers", id, "rename"]) => rename(d, id, q),
+        ("POST", ["containers", id, "attach"]) => attach_route(d, req, id, q),
+        ("POST", ["containers", id, "wait"]) => wait(d, id, q).await,
+        ("DELETE", ["containers", id]) => delete(d, id, q).await,
+        ("POST", ["containers", id, "exec"]) => super::exec::create(d, req, id).await,
+        _ => return None,
+    })
+}
+
+fn not_modified(e: Error) -> Result<Reply> {
+    if e.kind == wharf_api::error::ErrorKind::NotModified {
+        Ok(http::full(StatusCode::NOT_MODIFIED, "text/plain", ""))
+    } else {
+        Err(e)
+    }
+}
+
+async fn create_route(d: &Arc<Daemon>, req: Request<Incoming>, q: &Query) -> Result<Reply> {
+    let body: ContainerCreateBody = http::json_body(req.into_body()).await?;
+    let name = q.get("name").map(str::to_owned);
+    let d2 = d.clone();
+    let resp =
+        tokio::task::spawn_blocking(move || create::create(&d2, name.as_deref(), body)).await??;
+    Ok(http::json(StatusCode::CREATED, &resp))
+}
+
+fn list(d: &Daemon, q: &Query) -> Result<Reply> {
+    let filters = q.filters()?;
+    let limit = q.int("limit")?;
+    let all = q.bool("all", false)? || limit.is_some_and(|l| l > 0);
+    Ok(http::ok_json(&inspect::list(d, all, limit, &filters)?))
+}
+
+async fn stop_route(d: &Arc<Daemon>, id: &str, q: &Query) -> Result<Reply> {
+    let t = q.int("t")?;
+    if stop::stop(d, id, t, q.get("signal")).await? {
+        Ok(http::no_content())
+    } else {
+        Ok(http::full(StatusCode::NOT_MODIFIED, "text/plain", ""))
+    }
+}
+
+async fn restart(d: &Arc<Daemon>, key: &str, q: &Query) -> Result<Reply> {
+    let t = q.int("t")?;
+    let id = d.table().resolve(key)?;
+    let lock = d.op_lock(&id)?;
+    let _g = lock.lock().await;
+    stop::stop_locked(d, &id, t, q.get("signal")).await?;
+    start::start_locked(d, &id).await?;
+    let rec = d.get(&id)?;
+    d.events.emit(
+        "container",
+        "restart",
+        &id,
+        crate::container::event_attrs(&rec),
+    );
+    Ok(http::no_content())
+}
+
+fn rename(d: &Daemon, key: &str, q: &Query) -> Result<Reply> {
+    let new = q
+        .get("name")
+        .unwrap_or("")
+        .trim_start_matches('/')
+        .to_string();
+    if !crate::util::valid_container_name(&new) {
+        return Err(Error::invalid(format!(
+            "Invalid container name ({new}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        )));
+    }
+    let (id, old) = {
+        let mut t = d.table();
+        let id = t.resolve(key)?;
+        let old = t.by_id[&id].rec.name.clone();
+        if old == new {
+            return Err(Error::invalid(
+                "Renaming a container with the same name as its current name".to_string(),
+            ));
+        }
+        if let Some(other) = t.names.get(&new) {
+            return Err(Error::conflict(format!(
+                "Conflict. The container name \"/{new}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
+            )));
+        }
+        t.names.remove(&old);
+        t.names.insert(new.clone(), id.clone());
+        (id, old)
+    };
+    d.update(&id, |r| r.name = new.clone())?;
+    let rec = d.get(&id)?;
+    let mut attrs = crate::container::event_attrs(&rec);
+    attrs.insert("oldName".into(), format!("/{old}"));
+    d.events.emit("container", "rename", &id, attrs);
+    Ok(http::no_content())
+}
+
+async fn wait(d: &Arc<Daemon>, key: &str, q: &Query) -> Result<Reply> {
+    let id = d.table().resolve(key)?;
+    let condition = q.get("condition").unwrap_or("not-running").to_string();
+    let mut changes = d.watch(&id)?;
+    let rec = d.get(&id)?;
+    match condition.as_str() {
+        "not-running" | "next-exit" | "removed" => {}
+        other => return Err(Error::invalid(format!("invalid condition: \"{other}\""))),
+    }
+    let initially_running = rec.state.status.is_active();
+    let (tx, reply) = http::stream("application/json");
+    let d = d.clone();
+    tokio::spawn(async move {
+        let mut seen_running = initially_running;
+        let mut last_exit = 0;
+        let code = loop {
+            let r = d.get(&id);
+            if let Ok(r) = &r {
+                last_exit = r.state.exit_code;
+            }
+            match (&r, condition.as_str()) {
+                (Err(_), _) => break last_exit,
+                (Ok(r), "not-running") if !r.state.status.is_active() => break r.state.exit_code,
+                (Ok(r), "next-exit") => {
+                    if r.state.status.is_active() {
+                        seen_running = true;
+                    } else if seen_running
+                        && r.state.status != crate::container::state::Status::Restarting
+                    {
+                        break r.state.exit_code;
+                    }
+                }
+                _ => {}
+            }
+            tokio::select! {
+                c = changes.changed() => {
+                    if c.is_err() {
+                        // Entry gone: the container was removed.
+                        break last_exit;
+                    }
+                }
+                _ = tx.closed() => return,
+            }
+        };
+        let body = ContainerWaitResponse {
+            status_code: code,
+            error: None,
+        };
+        if let Ok(mut v) = serde_json::to_vec(&body) {
+            v.push(b'\n');
+            let _ = tx.send(v.into()).await;
+        }
+    });
+    Ok(reply)
+}
+
+async fn delete(d: &Arc<Daemon>, id: &str, q: &Query) -> Result<Reply> {
+    let force = q.bool("force", false)?;
+    let v = q.bool("v", false)?;
+    if q.bool("link", false)? {
+        return Err(Error::invalid("links are not supported"));
+    }
+    remove::remove(d, id, force, v).await?;
+    Ok(http::no_content())
+}
+
+async fn resize(d: &Arc<Daemon>, id: &str, q: &Query) -> Result<Reply> {
+    let h = q.int("h")?.unwrap_or(0);
+    let w = q.int("w")?.unwrap_or(0);
+    if !(0..=u16::MAX as i64).contains(&h) || !(0..=u16::MAX as i64).contains(&w) {
+        return Err(Error::invalid("invalid terminal size"));
+    }
+    let rec = d.get(id)?;
+    if !rec.state.status.is_active() {
+        return Err(Error::conflict(format!(
+            "Container {} is not running",
+            rec.id
+        )));
+    }
+    monitor::resize(&d.paths(&rec.id), h as u16, w as u16).await?;
+    Ok(http::full(StatusCode::OK, "text/plain", ""))
+}
+
+fn attach_route(
+    d: &Arc<Daemon>,
+    mut req: Request<Incoming>,
+    key: &str,
+    q: &Query,
+) -> Result<Reply> {
+    let rec = d.get(key)?;
+    let on_upgrade = attach::upgrade_handle(&mut req)?;
+    let stdin = q.bool("stdin", false)?;
+    let stdout = q.bool("stdout", false)?;
+    let stderr = q.bool("stderr", false)?;
+    let tty = rec.config.tty;
+    let d2 = d.clone();
+    let id = rec.id.clone();
+    let open = async move { monitor::attach_or_wait(&d2, &id, stdin, stdout, stderr).await };
+    Ok(attach::hijack(on_upgrade, tty, stdin, open))
+}
+
+fn logs_route(d: &Arc<Daemon>, key: &str, q: &Query) -> Result<Reply> {
+    let rec = d.get(key)?;
+    let stdout = q.bool("stdout", false)?;
+    let stderr = q.bool("stderr", false)?;
+    if !stdout && !stderr {
+        return Err(Error::invalid(
+            "Bad parameters: you must choose at least one stream",
+        ));
+    }
+    let tail = match q.get("tail") {
+        None | Some("") | Some("all") => None,
+        Some(t) => match t.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n as usize),
+            Ok(_) => None,
+            Err(_) => return Err(Error::invalid(format!("invalid tail value {t:?}"))),
+        },
+    };
+    let time = |k: &str| -> Result<Option<i64>> {
+        match q.get(k) {
+            None | Some("") | Some("0") => Ok(None),
+            Some(v) => crate::events::parse_time(v)
+                .map(Some)
+                .ok_or_else(|| Error::invalid(format!("invalid {k} value {v:?}"))),
+        }
+    };
+    let opts = logs::LogOptions {
+        stdout,
+        stderr,
+        follow: q.bool("follow", false)?,
+        timestamps: q.bool("timestamps", false)?,
+        tail,
+        since_nanos: time("since")?,
+        until_nanos: time("until")?,
+        tty: rec.config.tty,
+    };
+    let ct = if rec.config.tty {
+        "application/vnd.docker.raw-stream"
+    } else {
+        "application/vnd.docker.multiplexed-stream"
+    };
+    let (tx, reply) = http::stream(ct);
+    let path = d.paths(&rec.id).log(&rec.id);
+    tokio::spawn(logs::stream(d.clone(), rec.id.clone(), path, opts, tx));
+    Ok(reply)
+}
+
+async fn top(d: &Arc<Daemon>, key: &str, q: &Query) -> Result<Reply> {
+    let rec = d.get(key)?;
+    if !rec.state.status.is_active() {
+        return Err(Error::conflict(format!(
+            "Container {} is not running",
+            rec.id
+        )));
+    }
+    let ps_args = q.get("ps_args").unwrap_or("-ef").to_string();
+    let cgroup_pids = monitor::container_pids(&d.paths(&rec.id), rec.state.pid).await;
+    let out = tokio::process::Command::new("ps")
+        .args(ps_args.split_whitespace())
+        .output()
+        .await
+        .map_err(|e| Error::internal(format!("running ps: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::internal(format!(
+            "ps: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(http::ok_json(&crate::container::monitor::filter_ps(
+        &String::from_utf8_lossy(&out.stdout),
+        &cgroup_pids,
+    )?))
+}

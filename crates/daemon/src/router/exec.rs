@@ -1,0 +1,163 @@
+//! `/containers/{id}/exec` and `/exec/*` routes.
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
+use wharf_api::exec::{ExecConfig, ExecInspect, ExecStartConfig, ProcessConfig};
+
+use super::Handled;
+use crate::container::{attach, monitor};
+use crate::daemon::Daemon;
+use crate::error::{Error, Result};
+use crate::exec::ExecRecord;
+use crate::http::{self, Query, Reply};
+
+pub async fn route(
+    d: &Arc<Daemon>,
+    req: Request<Incoming>,
+    method: &Method,
+    segs: &[&str],
+    q: &Query,
+) -> Handled {
+    Some(match (method.as_str(), segs) {
+        ("POST", ["exec", id, "start"]) => start(d, req, id).await,
+        ("POST", ["exec", id, "resize"]) => resize(d, id, q).await,
+        ("GET", ["exec", id, "json"]) => inspect(d, id),
+        _ => return None,
+    })
+}
+
+fn no_such_exec(id: &str) -> Error {
+    Error::not_found(format!("No such exec instance: {id}"))
+}
+
+pub async fn create(d: &Arc<Daemon>, req: Request<Incoming>, key: &str) -> Result<Reply> {
+    let config: ExecConfig = http::json_body(req.into_body()).await?;
+    let rec = d.get(key)?;
+    if config.cmd.as_ref().is_none_or(|c| c.is_empty()) {
+        return Err(Error::invalid("No exec command specified"));
+    }
+    if !rec.state.status.is_active() {
+        return Err(Error::conflict(format!(
+            "Container {} is not running",
+            rec.id
+        )));
+    }
+    let id = crate::util::random_id();
+    d.execs.insert(ExecRecord {
+        id: id.clone(),
+        container_id: rec.id.clone(),
+        config,
+        running: false,
+        exit_code: None,
+        pid: 0,
+        monitor_id: None,
+    });
+    let _ = d.update(&rec.id, |r| r.exec_ids.push(id.clone()));
+    Ok(http::json(
+        StatusCode::CREATED,
+        &serde_json::json!({ "Id": id }),
+    ))
+}
+
+async fn start(d: &Arc<Daemon>, mut req: Request<Incoming>, id: &str) -> Result<Reply> {
+    let exec = d.execs.get(id).ok_or_else(|| no_such_exec(id))?;
+    if exec.running || exec.exit_code.is_some() {
+        return Err(Error::conflict(format!(
+            "Error: Exec command {id} has already run"
+        )));
+    }
+    // Taken before the body is read; a detached start needs no upgrade.
+    let on_upgrade = attach::upgrade_handle(&mut req).ok();
+    let start: ExecStartConfig = http::json_body(req.into_body()).await?;
+    let container = d.get(&exec.container_id)?;
+    if !container.state.status.is_active() {
+        return Err(Error::conflict(format!(
+            "Container {} is not running",
+            container.id
+        )));
+    }
+    let tty = exec.config.tty || start.tty;
+    let exec_stdin = exec.config.attach_stdin;
+    let rec_user = if exec.config.user.is_empty() {
+        container.config.user.clone()
+    } else {
+        exec.config.user.clone()
+    };
+    let prepared = monitor::prepare_exec(d, &container, &exec, &rec_user, tty)?;
+    d.execs.update(id, |r| r.running = true);
+    if start.detach {
+        let d2 = d.clone();
+        let id2 = id.to_string();
+        let stream = monitor::exec_start(d, &container, &exec, prepared).await;
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => {
+                d.execs.update(id, |r| {
+                    r.running = false;
+                    r.exit_code = Some(126);
+                });
+                return Err(e);
+            }
+        };
+        tokio::spawn(async move {
+            // Nobody reads a detached exec's output: drain it.
+            let mut s = stream;
+            let _ = tokio::io::copy(&mut s, &mut tokio::io::sink()).await;
+            monitor::finish_exec(&d2, &id2).await;
+        });
+        return Ok(http::full(StatusCode::OK, "application/json", ""));
+    }
+    let on_upgrade = on_upgrade.ok_or_else(|| {
+        Error::invalid("exec start needs a hijackable connection unless Detach is set")
+    })?;
+    let d2 = d.clone();
+    let id2 = id.to_string();
+    let open = async move {
+        let s = monitor::exec_start(&d2, &container, &exec, prepared).await;
+        if s.is_err() {
+            d2.execs.update(&id2, |r| {
+                r.running = false;
+                r.exit_code = Some(126);
+            });
+        } else {
+            let d3 = d2.clone();
+            tokio::spawn(async move { monitor::finish_exec(&d3, &id2).await });
+        }
+        s
+    };
+    Ok(attach::hijack(on_upgrade, tty, exec_stdin, open))
+}
+
+async fn resize(d: &Arc<Daemon>, id: &str, q: &Query) -> Result<Reply> {
+    let exec = d.execs.get(id).ok_or_else(|| no_such_exec(id))?;
+    let h = q.int("h")?.unwrap_or(0).clamp(0, u16::MAX as i64) as u16;
+    let w = q.int("w")?.unwrap_or(0).clamp(0, u16::MAX as i64) as u16;
+    monitor::exec_resize(d, &exec, h, w).await?;
+    Ok(http::full(StatusCode::CREATED, "text/plain", ""))
+}
+
+fn inspect(d: &Daemon, id: &str) -> Result<Reply> {
+    let e = d.execs.get(id).ok_or_else(|| no_such_exec(id))?;
+    let cmd = e.config.cmd.clone().unwrap_or_default();
+    Ok(http::ok_json(&ExecInspect {
+        id: e.id.clone(),
+        running: e.running,
+        exit_code: e.exit_code,
+        process_config: ProcessConfig {
+            privileged: e.config.privileged,
+            user: e.config.user.clone(),
+            tty: e.config.tty,
+            entrypoint: cmd.first().cloned().unwrap_or_default(),
+            arguments: cmd.iter().skip(1).cloned().collect(),
+        },
+        open_stdin: e.config.attach_stdin,
+        open_stderr: e.config.attach_stderr,
+        open_stdout: e.config.attach_stdout,
+        container_id: e.container_id.clone(),
+        pid: e.pid,
+        can_remove: false,
+        detach_keys: String::new(),
+    }))
+}

@@ -1,0 +1,121 @@
+//! `/volumes` routes, plus wharf's `export`/`import` extension.
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
+use wharf_api::volume::{VolumeCreateOptions, VolumeListResponse, VolumePruneResponse};
+
+use super::Handled;
+use crate::blocking_io::{BodyReader, ChannelWriter};
+use crate::daemon::Daemon;
+use crate::error::{Error, Result};
+use crate::http::{self, Query, Reply};
+
+pub async fn route(
+    d: &Arc<Daemon>,
+    req: Request<Incoming>,
+    method: &Method,
+    segs: &[&str],
+    q: &Query,
+) -> Handled {
+    Some(match (method.as_str(), segs) {
+        ("GET", ["volumes"]) => list(d, q),
+        ("POST", ["volumes", "create"]) => create(d, req).await,
+        ("POST", ["volumes", "prune"]) => prune(d, q).await,
+        ("GET", ["volumes", name]) => inspect(d, name),
+        ("DELETE", ["volumes", name]) => remove(d, name, q).await,
+        ("GET", ["volumes", name, "export"]) => export(d, name),
+        ("PUT", ["volumes", name, "import"]) | ("POST", ["volumes", name, "import"]) => {
+            import(d, req, name).await
+        }
+        _ => return None,
+    })
+}
+
+fn list(d: &Daemon, q: &Query) -> Result<Reply> {
+    let filters = q.filters()?;
+    filters.only(&["dangling", "name", "label", "driver"])?;
+    let f = wharf_volume::ListFilters::from_map(&filters.0).map_err(crate::kinded)?;
+    let vols = d.volumes.list(&f).map_err(crate::kinded)?;
+    Ok(http::ok_json(&VolumeListResponse {
+        volumes: vols,
+        warnings: Vec::new(),
+    }))
+}
+
+async fn create(d: &Arc<Daemon>, req: Request<Incoming>) -> Result<Reply> {
+    let opts: VolumeCreateOptions = http::json_body(req.into_body()).await?;
+    let d2 = d.clone();
+    let v = tokio::task::spawn_blocking(move || {
+        d2.volumes.create_from_api(&opts).map_err(crate::kinded)
+    })
+    .await??;
+    d.events
+        .emit("volume", "create", &v.name, Default::default());
+    Ok(http::json(StatusCode::CREATED, &v))
+}
+
+fn inspect(d: &Daemon, name: &str) -> Result<Reply> {
+    let v = d.volumes.get(name).map_err(crate::kinded)?;
+    Ok(http::ok_json(&v))
+}
+
+async fn remove(d: &Arc<Daemon>, name: &str, q: &Query) -> Result<Reply> {
+    let force = q.bool("force", false)?;
+    let d2 = d.clone();
+    let n = name.to_string();
+    tokio::task::spawn_blocking(move || d2.volumes.remove(&n, force).map_err(crate::kinded))
+        .await??;
+    d.events.emit("volume", "destroy", name, Default::default());
+    Ok(http::no_content())
+}
+
+async fn prune(d: &Arc<Daemon>, q: &Query) -> Result<Reply> {
+    let filters = q.filters()?;
+    filters.only(&["all", "label"])?;
+    let all = filters
+        .get("all")
+        .first()
+        .is_some_and(|v| v == "true" || v == "1");
+    let d2 = d.clone();
+    let (removed, bytes) =
+        tokio::task::spawn_blocking(move || d2.volumes.prune(all).map_err(crate::kinded)).await??;
+    for v in &removed {
+        d.events.emit("volume", "destroy", v, Default::default());
+    }
+    Ok(http::ok_json(&VolumePruneResponse {
+        volumes_deleted: removed,
+        space_reclaimed: bytes,
+    }))
+}
+
+fn export(d: &Arc<Daemon>, name: &str) -> Result<Reply> {
+    d.volumes.get(name).map_err(crate::kinded)?;
+    let (tx, reply) = http::stream("application/x-tar");
+    let d2 = d.clone();
+    let name = name.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut w = ChannelWriter::new(tx);
+        if let Err(e) = d2.volumes.export(&name, &mut w) {
+            tracing::warn!(volume = %name, error = %e, "volume export failed mid-stream");
+        }
+    });
+    Ok(reply)
+}
+
+async fn import(d: &Arc<Daemon>, req: Request<Incoming>, name: &str) -> Result<Reply> {
+    if name.is_empty() {
+        return Err(Error::invalid("volume name is required"));
+    }
+    let reader = BodyReader::new(req.into_body());
+    let d2 = d.clone();
+    let n = name.to_string();
+    tokio::task::spawn_blocking(move || {
+        d2.volumes
+            .import(&n, &mut { reader })
+            .map_err(crate::kinded)
+    })
+    .await??;
+    Ok(http::no_content())
+}

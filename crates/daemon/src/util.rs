@@ -1,0 +1,122 @@
+//! Small helpers: ids, names, time formatting, durations.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+/// A random 64-hex-digit id, like Docker's container and exec ids.
+pub fn random_id() -> String {
+    let mut rng = rand::thread_rng();
+    (0..32)
+        .map(|_| format!("{:02x}", rng.gen::<u8>()))
+        .collect()
+}
+
+/// RFC 3339 with nanoseconds, as Docker prints timestamps.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+const LEFT: &[&str] = &[
+    "admiring", "brave", "busy", "clever", "eager", "elated", "festive", "gallant", "happy",
+    "jolly", "keen", "loving", "nifty", "quirky", "serene", "sharp", "stoic", "tender", "upbeat",
+    "vibrant", "wizardly", "zealous",
+];
+const RIGHT: &[&str] = &[
+    "albattani",
+    "bohr",
+    "curie",
+    "darwin",
+    "einstein",
+    "euclid",
+    "fermi",
+    "galileo",
+    "hopper",
+    "hypatia",
+    "kepler",
+    "lovelace",
+    "meitner",
+    "newton",
+    "noether",
+    "pascal",
+    "ritchie",
+    "shannon",
+    "thompson",
+    "turing",
+    "wozniak",
+    "yonath",
+];
+
+/// Docker-style generated name (`adjective_scientist`, digits on retry).
+pub fn random_name(retry: u32) -> String {
+    let mut rng = rand::thread_rng();
+    let l = LEFT[rng.gen_range(0..LEFT.len())];
+    let r = RIGHT[rng.gen_range(0..RIGHT.len())];
+    if retry == 0 {
+        format!("{l}_{r}")
+    } else {
+        format!("{l}_{r}{}", rng.gen_range(0..10))
+    }
+}
+
+/// Docker's container name rule: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
+pub fn valid_container_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphanumeric() => {}
+        _ => return false,
+    }
+    name.len() >= 2 && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+/// Go's `time.ParseDuration` for the units Docker users type (`10s`, `1m30s`, `2h`).
+pub fn parse_go_duration(s: &str) -> Option<Duration> {
+    let mut total = 0f64;
+    let mut rest = s;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..num_end].parse().ok()?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let mult = match &rest[..unit_end] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += n * mult;
+        rest = &rest[unit_end..];
+    }
+    Some(Duration::from_secs_f64(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(valid_container_name("web-1"));
+        assert!(!valid_container_name("a"));
+        assert!(!valid_container_name("-x"));
+        assert!(!valid_container_name("a/b"));
+        assert!(valid_container_name(&random_name(0)));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_go_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_go_duration("10x"), None);
+        assert_eq!(random_id().len(), 64);
+    }
+}
