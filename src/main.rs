@@ -1,1 +1,70 @@
-fn main() {}
+//! The `wharf` binary: the docker-compatible CLI (`src/cli`, one file per
+//! command), `wharf daemon`, and the hidden `__monitor` entry point the
+//! daemon re-executes for each container. Logging is set up here, once.
+//! The monitor path must stay free of tokio: it is dispatched before any
+//! runtime is built.
+
+mod cli;
+
+use cli::{Cli, Command};
+
+fn main() {
+    let args = Cli::parse_or_exit();
+    init_logging(&args);
+    let code = match args.command {
+        Command::Monitor { config } => wharf_runtime::monitor_main(&config),
+        Command::Daemon(d) => run_daemon(args.host.as_deref(), d),
+        command => cli::main(args.host.as_deref(), command),
+    };
+    std::process::exit(code);
+}
+
+/// `wharf daemon`: `-H` after the subcommand wins over the global one.
+fn run_daemon(global_host: Option<&str>, d: cli::daemon_args::DaemonArgs) -> i32 {
+    let opts = wharf_daemon::DaemonOptions {
+        host: d
+            .host
+            .or_else(|| global_host.map(str::to_string))
+            .unwrap_or_else(|| wharf_client::DEFAULT_HOST.to_string()),
+        data_root: d.data_root,
+        exec_root: d.exec_root,
+        runtime: d.runtime,
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wharf daemon: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    match rt.block_on(wharf_daemon::run(opts)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("wharf daemon: {e:#}");
+            1
+        }
+    }
+}
+
+/// `RUST_LOG` wins; otherwise `-D/--debug` or `-l/--log-level` pick the level.
+/// The CLI logs warnings only by default so its output stays docker's.
+fn init_logging(args: &Cli) {
+    use tracing_subscriber::EnvFilter;
+    let default = match args.command {
+        Command::Daemon(_) => "info",
+        _ => "warn",
+    };
+    let level = if args.debug {
+        "debug".to_string()
+    } else {
+        args.log_level.clone().unwrap_or_else(|| default.into())
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -16,6 +16,8 @@ pub use client::{Body, Client};
 pub use error::ClientError;
 pub use hijack::Hijacked;
 pub use host::{Host, DEFAULT_HOST};
+/// HTTP methods, for [`Client::request`].
+pub use hyper::Method;
 pub use response::Response;
 
 /// Percent-encode one query-string value (`name=a b` → `name=a+b`).

@@ -1,0 +1,602 @@
+//! Flags shared by `run` and `create`, and their resolution into a
+//! validated `POST /containers/create` body. Every bad value is refused here,
+//! before anything is sent, so nothing is created on a flag error.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+
+use clap::ArgAction;
+use wharf_api::container::{ContainerConfig, ContainerCreateBody, HostConfig};
+
+use super::mount_flag::{self, VolumeFlag};
+use super::parse;
+use super::UsageError;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ContainerOpts {
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Container host name
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    /// Container NIS domain name
+    #[arg(long)]
+    pub domainname: Option<String>,
+    /// Set environment variables
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Read in a file of environment variables
+    #[arg(long = "env-file")]
+    pub env_file: Vec<PathBuf>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long = "workdir")]
+    pub workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Set meta data on a container
+    #[arg(short = 'l', long = "label")]
+    pub label: Vec<String>,
+    /// Read in a line delimited file of labels
+    #[arg(long = "label-file")]
+    pub label_file: Vec<PathBuf>,
+    /// Memory limit
+    #[arg(short = 'm', long)]
+    pub memory: Option<String>,
+    /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
+    #[arg(long = "memory-swap", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Number of CPUs
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long = "cpu-shares")]
+    pub cpu_shares: Option<i64>,
+    /// Tune container pids limit (set -1 for unlimited)
+    #[arg(long = "pids-limit", allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    /// Size of /dev/shm
+    #[arg(long = "shm-size")]
+    pub shm_size: Option<String>,
+    /// Give extended privileges to this container
+    #[arg(long)]
+    pub privileged: bool,
+    /// Add Linux capabilities
+    #[arg(long = "cap-add")]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(long = "cap-drop")]
+    pub cap_drop: Vec<String>,
+    /// Security Options
+    #[arg(long = "security-opt")]
+    pub security_opt: Vec<String>,
+    /// Add additional groups to join
+    #[arg(long = "group-add")]
+    pub group_add: Vec<String>,
+    /// Mount the container's root filesystem as read only
+    #[arg(long = "read-only")]
+    pub read_only: bool,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long)]
+    pub init: bool,
+    /// Restart policy to apply when a container exits
+    #[arg(long)]
+    pub restart: Option<String>,
+    /// Signal to stop the container
+    #[arg(long = "stop-signal")]
+    pub stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop a container
+    #[arg(long = "stop-timeout", allow_hyphen_values = true)]
+    pub stop_timeout: Option<i64>,
+    /// Automatically remove the container and its associated anonymous volumes when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Attach to STDIN, STDOUT or STDERR
+    #[arg(short = 'a', long = "attach")]
+    pub attach: Vec<String>,
+    /// Runtime to use for this container
+    #[arg(long)]
+    pub runtime: Option<String>,
+    /// Connect a container to a network
+    #[arg(long = "network", visible_alias = "net")]
+    pub network: Option<String>,
+    /// Add network-scoped alias for the container
+    #[arg(long = "network-alias")]
+    pub network_alias: Vec<String>,
+    /// Publish a container's port(s) to the host
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random ports
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+    /// Expose a port or a range of ports
+    #[arg(long)]
+    pub expose: Vec<String>,
+    /// Attach a filesystem mount to the container
+    #[arg(long)]
+    pub mount: Vec<String>,
+    /// Bind mount a volume
+    #[arg(short = 'v', long = "volume")]
+    pub volume: Vec<String>,
+    /// Mount a tmpfs directory
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
+    /// Mount volumes from the specified container(s)
+    #[arg(long = "volumes-from")]
+    pub volumes_from: Vec<String>,
+    /// Optional volume driver for the container
+    #[arg(long = "volume-driver")]
+    pub volume_driver: Option<String>,
+    /// Add a custom host-to-IP mapping (host:ip)
+    #[arg(long = "add-host")]
+    pub add_host: Vec<String>,
+    /// Set custom DNS servers
+    #[arg(long)]
+    pub dns: Vec<String>,
+    /// Set custom DNS search domains
+    #[arg(long = "dns-search")]
+    pub dns_search: Vec<String>,
+    /// Set DNS options
+    #[arg(long = "dns-option")]
+    pub dns_option: Vec<String>,
+    /// IPC mode to use
+    #[arg(long)]
+    pub ipc: Option<String>,
+    /// PID namespace to use
+    #[arg(long)]
+    pub pid: Option<String>,
+    /// UTS namespace to use
+    #[arg(long)]
+    pub uts: Option<String>,
+    /// Optional parent cgroup for the container
+    #[arg(long = "cgroup-parent")]
+    pub cgroup_parent: Option<String>,
+    /// Tune host's OOM preferences (-1000 to 1000)
+    #[arg(long = "oom-score-adj", allow_hyphen_values = true)]
+    pub oom_score_adj: Option<i64>,
+    /// Logging driver for the container
+    #[arg(long = "log-driver")]
+    pub log_driver: Option<String>,
+    /// Log driver options
+    #[arg(long = "log-opt")]
+    pub log_opt: Vec<String>,
+    /// Set platform if server is multi-platform capable
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Pull image before running ("always", "missing", "never")
+    #[arg(long, default_value = "missing")]
+    pub pull: String,
+    /// Suppress the pull output
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Write the container ID to the file
+    #[arg(long)]
+    pub cidfile: Option<PathBuf>,
+    /// Print help
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+/// A validated create request.
+#[derive(Debug)]
+pub struct Resolved {
+    pub body: ContainerCreateBody,
+    pub name: Option<String>,
+    /// Warnings to print before creating (ignored flags).
+    pub warnings: Vec<String>,
+}
+
+impl ContainerOpts {
+    /// Check every flag and build the create body. `detach` is `run -d`.
+    pub fn resolve(
+        &self,
+        image: &str,
+        cmd: &[String],
+        detach: bool,
+    ) -> Result<Resolved, UsageError> {
+        let u = UsageError;
+        let mut warnings = Vec::new();
+        if image.is_empty() {
+            return Err(u("invalid reference format".into()));
+        }
+
+        // Environment: files first, then -e, as docker orders them.
+        let mut env = Vec::new();
+        for f in &self.env_file {
+            let body = std::fs::read_to_string(f)
+                .map_err(|e| u(format!("open {}: {}", f.display(), io_msg(&e))))?;
+            env.extend(parse::key_value_file(&f.display().to_string(), &body, true).map_err(u)?);
+        }
+        for e in &self.env {
+            env.push(parse::env_value(e).map_err(u)?);
+        }
+
+        let mut label_lines = Vec::new();
+        for f in &self.label_file {
+            let body = std::fs::read_to_string(f)
+                .map_err(|e| u(format!("open {}: {}", f.display(), io_msg(&e))))?;
+            label_lines
+                .extend(parse::key_value_file(&f.display().to_string(), &body, false).map_err(u)?);
+        }
+        label_lines.extend(self.label.iter().cloned());
+        let labels = parse::labels(&label_lines);
+
+        let memory = match &self.memory {
+            Some(m) => parse::memory_flag("-m, --memory", m).map_err(u)?,
+            None => 0,
+        };
+        let memory_swap = match self.memory_swap.as_deref() {
+            None => 0,
+            Some("-1") => -1,
+            Some(m) => parse::memory_flag("--memory-swap", m).map_err(u)?,
+        };
+        let shm_size = match &self.shm_size {
+            Some(m) => parse::memory_flag("--shm-size", m).map_err(u)?,
+            None => 0,
+        };
+        let nano_cpus = match &self.cpus {
+            Some(c) => parse::nano_cpus(c).map_err(u)?,
+            None => 0,
+        };
+        let restart_policy = match &self.restart {
+            Some(r) => parse::restart_policy(r).map_err(u)?,
+            None => Default::default(),
+        };
+        if self.rm && !matches!(restart_policy.name.as_str(), "" | "no") {
+            return Err(u("Conflicting options: --restart and --rm".into()));
+        }
+        let stop_signal = match &self.stop_signal {
+            Some(s) => Some(parse::signal(s).map_err(|e| {
+                u(format!(
+                    "invalid argument \"{s}\" for \"--stop-signal\" flag: {e}"
+                ))
+            })?),
+            None => None,
+        };
+        if let Some(p) = self.pids_limit {
+            if p < -1 {
+                return Err(u(format!(
+                    "invalid argument \"{p}\" for \"--pids-limit\" flag: must be -1 or positive"
+                )));
+            }
+        }
+
+        // Ports.
+        let mut published = parse::Published::default();
+        parse::publish(&self.publish, &mut published).map_err(u)?;
+        for e in &self.expose {
+            let (port, proto) = e.split_once('/').unwrap_or((e.as_str(), "tcp"));
+            let ok = port
+                .split('-')
+                .all(|p| matches!(p.parse::<u32>(), Ok(1..=65535)));
+            if !ok {
+                return Err(u(format!("invalid argument \"{e}\" for \"--expose\" flag: invalid range format for --expose: {e}")));
+            }
+            published
+                .exposed
+                .insert(format!("{port}/{proto}"), serde_json::json!({}));
+        }
+
+        // Mounts: -v binds or anonymous volumes, --mount, --tmpfs.
+        let mut targets = HashSet::new();
+        let mut dup = |t: &str| -> Result<(), UsageError> {
+            let t = t.trim_end_matches('/').to_string();
+            let t = if t.is_empty() { "/".to_string() } else { t };
+            if !targets.insert(t.clone()) {
+                return Err(UsageError(format!("Duplicate mount point: {t}")));
+            }
+            Ok(())
+        };
+        let mut binds = Vec::new();
+        let mut volumes = BTreeMap::new();
+        for v in &self.volume {
+            match mount_flag::check_volume(v).map_err(u)? {
+                VolumeFlag::Bind { target } => {
+                    dup(&target)?;
+                    binds.push(v.clone());
+                }
+                VolumeFlag::Anonymous { target } => {
+                    dup(&target)?;
+                    volumes.insert(target, serde_json::json!({}));
+                }
+            }
+        }
+        let mut mounts = Vec::new();
+        for m in &self.mount {
+            let m = mount_flag::parse_mount(m).map_err(u)?;
+            dup(&m.target)?;
+            mounts.push(m);
+        }
+        let mut tmpfs = BTreeMap::new();
+        for t in &self.tmpfs {
+            let (dst, opts) = mount_flag::parse_tmpfs(t).map_err(u)?;
+            dup(&dst)?;
+            tmpfs.insert(dst, opts);
+        }
+
+        let mut extra_hosts = Vec::new();
+        for h in &self.add_host {
+            extra_hosts.push(parse::extra_host(h).map_err(u)?);
+        }
+        for d in &self.dns {
+            if d.parse::<std::net::IpAddr>().is_err() {
+                return Err(u(format!(
+                    "invalid argument \"{d}\" for \"--dns\" flag: {d} is not an ip address"
+                )));
+            }
+        }
+
+        if let Some(p) = &self.platform {
+            if !matches!(
+                p.as_str(),
+                "linux" | "linux/amd64" | "amd64" | "linux/x86_64"
+            ) {
+                warnings.push(format!(
+                    "WARNING: The requested image's platform ({p}) does not match the detected host platform (linux/amd64) and no specific platform was requested; --platform is ignored"
+                ));
+            }
+        }
+
+        // Attach streams, as docker's CLI decides them.
+        let mut attach_stdin = false;
+        let (mut attach_stdout, mut attach_stderr) = (false, false);
+        for a in &self.attach {
+            match a.to_ascii_lowercase().as_str() {
+                "stdin" => attach_stdin = true,
+                "stdout" => attach_stdout = true,
+                "stderr" => attach_stderr = true,
+                _ => return Err(u(format!("invalid argument \"{a}\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR"))),
+            }
+        }
+        if detach && !self.attach.is_empty() {
+            return Err(u("Conflicting options: -a and -d".into()));
+        }
+        if self.attach.is_empty() && !detach {
+            attach_stdout = true;
+            attach_stderr = true;
+            attach_stdin = self.interactive;
+        }
+        let stdin_once = self.interactive && attach_stdin;
+
+        let entrypoint = self.entrypoint.as_ref().map(|e| {
+            if e.is_empty() {
+                vec![String::new()]
+            } else {
+                vec![e.clone()]
+            }
+        });
+        let mut log_config = wharf_api::container::LogConfig::default();
+        if let Some(d) = &self.log_driver {
+            log_config.kind = d.clone();
+        }
+        for o in &self.log_opt {
+            let (k, v) = o.split_once('=').ok_or_else(|| u(format!("invalid argument \"{o}\" for \"--log-opt\" flag: invalid key value pair format")))?;
+            log_config.config.insert(k.into(), v.into());
+        }
+
+        let config = ContainerConfig {
+            hostname: self.hostname.clone().unwrap_or_default(),
+            domainname: self.domainname.clone().unwrap_or_default(),
+            user: self.user.clone().unwrap_or_default(),
+            attach_stdin,
+            attach_stdout,
+            attach_stderr,
+            exposed_ports: (!published.exposed.is_empty()).then(|| published.exposed.clone()),
+            tty: self.tty,
+            open_stdin: self.interactive,
+            stdin_once,
+            env: Some(env),
+            cmd: (!cmd.is_empty()).then(|| cmd.to_vec()),
+            image: image.to_string(),
+            volumes: (!volumes.is_empty()).then_some(volumes),
+            working_dir: self.workdir.clone().unwrap_or_default(),
+            entrypoint,
+            labels: Some(labels),
+            stop_signal,
+            stop_timeout: self.stop_timeout,
+            ..Default::default()
+        };
+        let host_config = HostConfig {
+            binds: (!binds.is_empty()).then_some(binds),
+            log_config,
+            network_mode: self.network.clone().unwrap_or_else(|| "default".into()),
+            port_bindings: (!published.bindings.is_empty()).then_some(published.bindings),
+            restart_policy,
+            auto_remove: self.rm,
+            volume_driver: self.volume_driver.clone().unwrap_or_default(),
+            volumes_from: (!self.volumes_from.is_empty()).then(|| self.volumes_from.clone()),
+            mounts: (!mounts.is_empty()).then_some(mounts),
+            cap_add: (!self.cap_add.is_empty()).then(|| self.cap_add.clone()),
+            cap_drop: (!self.cap_drop.is_empty()).then(|| self.cap_drop.clone()),
+            dns: (!self.dns.is_empty()).then(|| self.dns.clone()),
+            dns_options: (!self.dns_option.is_empty()).then(|| self.dns_option.clone()),
+            dns_search: (!self.dns_search.is_empty()).then(|| self.dns_search.clone()),
+            extra_hosts: (!extra_hosts.is_empty()).then_some(extra_hosts),
+            group_add: (!self.group_add.is_empty()).then(|| self.group_add.clone()),
+            ipc_mode: self.ipc.clone().unwrap_or_default(),
+            oom_score_adj: self.oom_score_adj.unwrap_or(0),
+            pid_mode: self.pid.clone().unwrap_or_default(),
+            privileged: self.privileged,
+            publish_all_ports: self.publish_all,
+            readonly_rootfs: self.read_only,
+            security_opt: (!self.security_opt.is_empty()).then(|| self.security_opt.clone()),
+            tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
+            uts_mode: self.uts.clone().unwrap_or_default(),
+            shm_size,
+            runtime: self.runtime.clone().unwrap_or_default(),
+            init: self.init.then_some(true),
+            memory,
+            memory_swap,
+            nano_cpus,
+            cpu_shares: self.cpu_shares.unwrap_or(0),
+            pids_limit: self.pids_limit,
+            cgroup_parent: self.cgroup_parent.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        let networking_config = if self.network_alias.is_empty() {
+            None
+        } else {
+            let net = self.network.clone().unwrap_or_else(|| "default".into());
+            let ep = wharf_api::network::EndpointSettings {
+                aliases: Some(self.network_alias.clone()),
+                ..Default::default()
+            };
+            Some(wharf_api::network::NetworkingConfig {
+                endpoints_config: Some(BTreeMap::from([(net, ep)])),
+            })
+        };
+        Ok(Resolved {
+            body: ContainerCreateBody {
+                config,
+                host_config: Some(host_config),
+                networking_config,
+            },
+            name: self.name.clone(),
+            warnings,
+        })
+    }
+}
+
+/// Go-style lowercase text for an I/O error (`no such file or directory`).
+pub fn io_msg(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    #[command(disable_help_flag = true)]
+    struct T {
+        #[command(flatten)]
+        o: ContainerOpts,
+    }
+
+    fn opts(args: &[&str]) -> ContainerOpts {
+        let mut v = vec!["t"];
+        v.extend_from_slice(args);
+        T::try_parse_from(v).unwrap().o
+    }
+
+    #[test]
+    fn resolves_a_full_set() {
+        let o = opts(&[
+            "--name",
+            "web",
+            "-h",
+            "box",
+            "-e",
+            "A=1",
+            "-w",
+            "/srv",
+            "-u",
+            "1000:1000",
+            "-m",
+            "512m",
+            "--cpus",
+            "1.5",
+            "--pids-limit",
+            "100",
+            "--restart",
+            "on-failure:2",
+            "-p",
+            "8080:80",
+            "-v",
+            "data:/data",
+            "-v",
+            "/anon",
+            "--tmpfs",
+            "/t:size=1m",
+            "--mount",
+            "type=tmpfs,dst=/m",
+            "-it",
+            "--init",
+            "--read-only",
+            "--cap-add",
+            "NET_ADMIN",
+            "-l",
+            "k=v",
+        ]);
+        let r = o.resolve("busybox", &["sh".into()], false).unwrap();
+        let c = &r.body.config;
+        let h = r.body.host_config.as_ref().unwrap();
+        assert_eq!(r.name.as_deref(), Some("web"));
+        assert_eq!(c.hostname, "box");
+        assert!(c.tty && c.open_stdin && c.attach_stdin && c.stdin_once);
+        assert_eq!(h.memory, 512 << 20);
+        assert_eq!(h.nano_cpus, 1_500_000_000);
+        assert_eq!(h.restart_policy.maximum_retry_count, 2);
+        assert_eq!(h.binds.as_ref().unwrap(), &vec!["data:/data".to_string()]);
+        assert!(c.volumes.as_ref().unwrap().contains_key("/anon"));
+        assert_eq!(h.tmpfs.as_ref().unwrap()["/t"], "size=1m");
+        assert_eq!(h.mounts.as_ref().unwrap()[0].kind, "tmpfs");
+        assert_eq!(h.init, Some(true));
+        assert!(c.exposed_ports.as_ref().unwrap().contains_key("80/tcp"));
+        assert_eq!(c.labels.as_ref().unwrap()["k"], "v");
+        // Wire names as the spec spells them.
+        let j = serde_json::to_value(&r.body).unwrap();
+        assert_eq!(j["HostConfig"]["NanoCpus"], 1_500_000_000i64);
+        assert_eq!(j["Image"], "busybox");
+        assert_eq!(j["HostConfig"]["RestartPolicy"]["Name"], "on-failure");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let e = opts(&["-m", "12q"]).resolve("i", &[], false).unwrap_err();
+        assert_eq!(
+            e.0,
+            "invalid argument \"12q\" for \"-m, --memory\" flag: invalid size: '12q'"
+        );
+        assert!(opts(&["--cpus", "-1"]).resolve("i", &[], false).is_err());
+        assert!(opts(&["--restart", "sometimes"])
+            .resolve("i", &[], false)
+            .is_err());
+        assert!(opts(&["--rm", "--restart", "always"])
+            .resolve("i", &[], false)
+            .is_err());
+        let e = opts(&["-v", "a:/x", "--mount", "source=b,target=/x"])
+            .resolve("i", &[], false)
+            .unwrap_err();
+        assert_eq!(e.0, "Duplicate mount point: /x");
+        assert!(opts(&["--env-file", "/nonexistent/env"])
+            .resolve("i", &[], false)
+            .is_err());
+    }
+
+    #[test]
+    fn detached_does_not_attach() {
+        let r = opts(&["-i"]).resolve("i", &[], true).unwrap();
+        assert!(!r.body.config.attach_stdin && !r.body.config.attach_stdout);
+        assert!(r.body.config.open_stdin);
+        let r = opts(&[]).resolve("i", &[], false).unwrap();
+        assert!(
+            r.body.config.attach_stdout
+                && r.body.config.attach_stderr
+                && !r.body.config.attach_stdin
+        );
+    }
+
+    #[test]
+    fn entrypoint_reset() {
+        let r = opts(&["--entrypoint", ""])
+            .resolve("i", &[], false)
+            .unwrap();
+        assert_eq!(r.body.config.entrypoint, Some(vec![String::new()]));
+    }
+}

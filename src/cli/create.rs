@@ -1,0 +1,103 @@
+//! `wharf create`: create a container and print its ID.
+
+use clap::ArgAction;
+use wharf_api::container::ContainerCreateResponse;
+use wharf_client::ClientError;
+
+use super::container_opts::{ContainerOpts, Resolved};
+use super::{q, Ctx, UsageError};
+
+#[derive(Debug, clap::Args)]
+#[command(disable_help_flag = true)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub opts: ContainerOpts,
+    /// IMAGE [COMMAND] [ARG...]
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "IMAGE [COMMAND] [ARG...]", action = ArgAction::Append)]
+    pub args: Vec<String>,
+}
+
+pub async fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<i32> {
+    let (image, cmd) = split_image(&a.args)?;
+    let r = a.opts.resolve(image, cmd, false)?;
+    let id = create_container(ctx, &r, a.opts.cidfile.as_deref()).await?;
+    println!("{id}");
+    Ok(0)
+}
+
+/// `IMAGE [COMMAND] [ARG...]` → image and command.
+pub fn split_image(args: &[String]) -> Result<(&str, &[String]), UsageError> {
+    match args.split_first() {
+        Some((image, cmd)) => Ok((image.as_str(), cmd)),
+        None => Err(UsageError("requires at least 1 argument".into())),
+    }
+}
+
+/// The name docker shows in "Unable to find image": `busybox:latest`.
+pub fn full_ref(image: &str) -> String {
+    let (_, tag) = super::parse::split_repo_tag(image);
+    if tag.is_empty() && !image.contains('@') {
+        format!("{image}:latest")
+    } else {
+        image.to_string()
+    }
+}
+
+/// `POST /containers/create`; warnings go to stderr. A missing image is
+/// announced as docker does before the daemon's error is returned (there is
+/// no registry to pull from yet).
+pub async fn create_container(
+    ctx: &Ctx,
+    r: &Resolved,
+    cidfile: Option<&std::path::Path>,
+) -> anyhow::Result<String> {
+    for w in &r.warnings {
+        eprintln!("{w}");
+    }
+    if let Some(f) = cidfile {
+        if f.exists() {
+            return Err(UsageError(format!(
+                "container ID file found, make sure the other container isn't running or delete {}",
+                f.display()
+            ))
+            .into());
+        }
+    }
+    let path = match &r.name {
+        Some(n) => format!("/containers/create?name={}", q(n)),
+        None => "/containers/create".to_string(),
+    };
+    let resp: Result<ContainerCreateResponse, ClientError> =
+        ctx.client.post_json(&path, Some(&r.body)).await;
+    let resp = match resp {
+        Ok(r) => r,
+        Err(e) => {
+            if e.status() == Some(404) && e.to_string().contains("No such image") {
+                eprintln!(
+                    "Unable to find image '{}' locally",
+                    full_ref(&r.body.config.image)
+                );
+            }
+            return Err(e.into());
+        }
+    };
+    for w in &resp.warnings {
+        eprintln!("WARNING: {w}");
+    }
+    if let Some(f) = cidfile {
+        std::fs::write(f, &resp.id)?;
+    }
+    Ok(resp.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refs() {
+        assert_eq!(full_ref("busybox"), "busybox:latest");
+        assert_eq!(full_ref("busybox:1"), "busybox:1");
+        assert_eq!(full_ref("localhost:5000/x"), "localhost:5000/x:latest");
+    }
+}

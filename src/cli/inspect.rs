@@ -1,0 +1,154 @@
+//! `wharf inspect [-f FORMAT] [--type container|image|volume] NAME...`:
+//! the daemon's JSON re-indented with its key order kept, or a Go template
+//! per object.
+
+use bytes::Bytes;
+use wharf_client::{Client, ClientError};
+
+use super::template::Format;
+use super::{is_connect_error, seg, Ctx, UsageError};
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// Format output using a custom template
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    /// Return JSON for specified type
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    /// Display total file sizes if the type is container
+    #[arg(short = 's', long)]
+    pub size: bool,
+    #[arg(required = true, value_name = "NAME|ID")]
+    pub names: Vec<String>,
+}
+
+/// Which object kinds to try, in docker's order.
+fn kinds(kind: Option<&str>) -> Result<Vec<&'static str>, UsageError> {
+    match kind {
+        None | Some("") => Ok(vec!["container", "image", "volume"]),
+        Some("container") => Ok(vec!["container"]),
+        Some("image") => Ok(vec!["image"]),
+        Some("volume") => Ok(vec!["volume"]),
+        Some(k) => Err(UsageError(format!(
+            "\"{k}\" is not a valid value for --type"
+        ))),
+    }
+}
+
+async fn fetch(client: &Client, kind: &str, name: &str, size: bool) -> Result<Bytes, ClientError> {
+    let path = match kind {
+        "container" => format!(
+            "/containers/{}/json{}",
+            seg(name),
+            if size { "?size=1" } else { "" }
+        ),
+        "image" => format!("/images/{}/json", seg(name)),
+        _ => format!("/volumes/{}", seg(name)),
+    };
+    client.get(&path).await?.bytes().await
+}
+
+/// Fetch one object of the first kind that has it.
+pub async fn find(
+    client: &Client,
+    kinds: &[&str],
+    name: &str,
+    size: bool,
+) -> anyhow::Result<Option<Bytes>> {
+    for k in kinds {
+        match fetch(client, k, name, size).await {
+            Ok(b) => return Ok(Some(b)),
+            Err(e) if e.status() == Some(404) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(None)
+}
+
+/// Print raw JSON documents as one 4-space-indented array, keeping the
+/// daemon's key order (docker prints its structs in field order).
+pub fn print_json_array(docs: &[Bytes]) -> anyhow::Result<()> {
+    let mut raw = Vec::from(&b"["[..]);
+    for (i, d) in docs.iter().enumerate() {
+        if i > 0 {
+            raw.push(b',');
+        }
+        raw.extend_from_slice(d);
+    }
+    raw.push(b']');
+    println!("{}", reindent(&raw)?);
+    Ok(())
+}
+
+/// Re-indent JSON text with 4 spaces without reordering keys.
+pub fn reindent(raw: &[u8]) -> anyhow::Result<String> {
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    serde_transcode::transcode(&mut de, &mut ser)?;
+    Ok(String::from_utf8(out)?)
+}
+
+pub async fn run(ctx: &Ctx, a: InspectArgs) -> anyhow::Result<i32> {
+    let kinds = kinds(a.kind.as_deref())?;
+    let tmpl = match &a.format {
+        Some(f) if !f.is_empty() && f != "json" => Some(Format::parse(f)?),
+        _ => None,
+    };
+    let noun = if kinds.len() == 1 { kinds[0] } else { "object" };
+    let mut docs = Vec::new();
+    let mut code = 0;
+    for n in &a.names {
+        match find(&ctx.client, &kinds, n, a.size).await {
+            Ok(Some(d)) => docs.push(d),
+            Ok(None) => {
+                eprintln!("Error: No such {noun}: {n}");
+                code = 1;
+            }
+            Err(e) if is_connect_error(&e) => return Err(e),
+            Err(e) => {
+                super::print_obj_error(&e);
+                code = 1;
+            }
+        }
+    }
+    match tmpl {
+        Some(t) => {
+            for d in &docs {
+                let v: serde_json::Value = serde_json::from_slice(d)?;
+                println!("{}", t.render(&v)?);
+            }
+        }
+        None => print_json_array(&docs)?,
+    }
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_key_order() {
+        let out =
+            reindent(br#"[{"Id":"x","Created":"t","State":{"Status":"running"},"Empty":[]}]"#)
+                .unwrap();
+        assert_eq!(
+            out,
+            "[\n    {\n        \"Id\": \"x\",\n        \"Created\": \"t\",\n        \"State\": {\n            \"Status\": \"running\"\n        },\n        \"Empty\": []\n    }\n]"
+        );
+    }
+
+    #[test]
+    fn empty_array() {
+        assert_eq!(reindent(b"[]").unwrap(), "[]");
+    }
+
+    #[test]
+    fn type_flag() {
+        assert_eq!(kinds(None).unwrap().len(), 3);
+        assert!(kinds(Some("network")).is_err());
+    }
+}

@@ -1,0 +1,228 @@
+//! `wharf ps`: list containers with docker's columns, truncation and
+//! `--format` fields.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+use wharf_api::container::ContainerSummary;
+
+use super::format::{self, ellipsis, go_quote, short_id};
+use super::template::{is_bare_table, render_list};
+use super::{q, Ctx, UsageError};
+
+#[derive(Debug, clap::Args)]
+pub struct PsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Only display container IDs
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Don't truncate output
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+    /// Filter output based on conditions provided
+    #[arg(short = 'f', long = "filter")]
+    pub filter: Vec<String>,
+    /// Format output using a custom template
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Show the latest created container (includes all states)
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+    /// Show n last created containers (includes all states)
+    #[arg(short = 'n', long = "last", default_value_t = -1, allow_hyphen_values = true)]
+    pub last: i64,
+    /// Display total file sizes
+    #[arg(short = 's', long)]
+    pub size: bool,
+}
+
+const DEFAULT_FORMAT: &str =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+
+/// `-f key=value` flags → the `filters` JSON (`{"key":["v",...]}`).
+pub fn filters_json(flags: &[String], flag: &str) -> Result<String, UsageError> {
+    let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in flags {
+        let (k, v) = f
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("invalid argument \"{f}\" for \"{flag}\" flag: bad format of filter (expected name=value)")))?;
+        m.entry(k.trim().to_ascii_lowercase())
+            .or_default()
+            .push(v.to_string());
+    }
+    Ok(serde_json::to_string(&m).unwrap_or_default())
+}
+
+fn header() -> Value {
+    json!({
+        "ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
+        "RunningFor": "CREATED", "Ports": "PORTS", "State": "STATE", "Status": "STATUS",
+        "Size": "SIZE", "Names": "NAMES", "Labels": "LABELS", "Mounts": "MOUNTS",
+        "Networks": "NETWORKS", "LocalVolumes": "LOCAL VOLUMES",
+    })
+}
+
+/// The template context of one container, as docker's formatter builds it.
+pub fn row(raw: &Value, trunc: bool, now: i64) -> Value {
+    let c: ContainerSummary = serde_json::from_value(raw.clone()).unwrap_or_default();
+    let id = if trunc { short_id(&c.id) } else { c.id.clone() };
+    let image = if c.image.starts_with("sha256:") && trunc {
+        short_id(&c.image)
+    } else {
+        c.image.clone()
+    };
+    let command = if trunc {
+        ellipsis(&c.command, 20)
+    } else {
+        c.command.clone()
+    };
+    let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mounts: Vec<String> = c
+        .mounts
+        .iter()
+        .map(|m| {
+            let n = if m.name.is_empty() {
+                m.source.clone()
+            } else {
+                m.name.clone()
+            };
+            if trunc {
+                ellipsis(&n, 15)
+            } else {
+                n
+            }
+        })
+        .collect();
+    let networks: Vec<String> = c.network_settings.networks.keys().cloned().collect();
+    let local_volumes = c.mounts.iter().filter(|m| m.driver == "local").count();
+    let size = match (
+        raw.get("SizeRw").and_then(Value::as_i64),
+        raw.get("SizeRootFs").and_then(Value::as_i64),
+    ) {
+        (Some(rw), Some(root)) => format!(
+            "{} (virtual {})",
+            format::human_size(rw),
+            format::human_size(root)
+        ),
+        (Some(rw), None) => format::human_size(rw),
+        _ => "0B".into(),
+    };
+    json!({
+        "ID": id,
+        "Image": image,
+        "Command": go_quote(&command),
+        "CreatedAt": format::go_time(c.created),
+        "RunningFor": format::ago(c.created, now),
+        "Ports": format::ports(&c.ports),
+        "State": c.state,
+        "Status": c.status,
+        "Size": size,
+        "Names": format::names(&c.names, !trunc),
+        "Labels": labels.join(","),
+        "Mounts": mounts.join(","),
+        "Networks": networks.join(","),
+        "LocalVolumes": local_volumes.to_string(),
+    })
+}
+
+pub async fn run(ctx: &Ctx, a: PsArgs) -> anyhow::Result<i32> {
+    let mut params = Vec::new();
+    let limit = if a.latest { 1 } else { a.last };
+    if a.all || limit > 0 {
+        params.push("all=1".to_string());
+    }
+    if limit > 0 {
+        params.push(format!("limit={limit}"));
+    }
+    if a.size {
+        params.push("size=1".into());
+    }
+    if !a.filter.is_empty() {
+        params.push(format!(
+            "filters={}",
+            q(&filters_json(&a.filter, "-f, --filter")?)
+        ));
+    }
+    let path = if params.is_empty() {
+        "/containers/json".to_string()
+    } else {
+        format!("/containers/json?{}", params.join("&"))
+    };
+    let list: Vec<Value> = ctx.client.get_json(&path).await?;
+    let trunc = !a.no_trunc;
+    if a.quiet && a.format.is_none() {
+        for c in &list {
+            let id = c.get("Id").and_then(Value::as_str).unwrap_or_default();
+            println!("{}", if trunc { short_id(id) } else { id.to_string() });
+        }
+        return Ok(0);
+    }
+    let now = format::now_unix();
+    let rows: Vec<Value> = list.iter().map(|c| row(c, trunc, now)).collect();
+    let fmt = match a.format.as_deref() {
+        None | Some("") => {
+            if a.size {
+                format!("{DEFAULT_FORMAT}\t{{{{.Size}}}}")
+            } else {
+                DEFAULT_FORMAT.to_string()
+            }
+        }
+        Some(f) if is_bare_table(f) => DEFAULT_FORMAT.to_string(),
+        Some("json") => "{{json .}}".to_string(),
+        Some(f) => f.to_string(),
+    };
+    print!("{}", render_list(&fmt, &header(), &rows)?);
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Value {
+        json!({
+            "Id": "0123456789abcdef0123", "Names": ["/web"], "Image": "busybox",
+            "Command": "sh -c 'while true; do sleep 1; done'", "Created": 1000,
+            "Ports": [], "Labels": {"a": "b"}, "State": "running", "Status": "Up 5 seconds",
+            "Mounts": [], "HostConfig": {"NetworkMode": "default"}, "NetworkSettings": {"Networks": {"bridge": {}}}
+        })
+    }
+
+    #[test]
+    fn default_table() {
+        let rows = vec![row(&sample(), true, 1090)];
+        let out = render_list(DEFAULT_FORMAT, &header(), &rows).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "CONTAINER ID   IMAGE     COMMAND                  CREATED              STATUS         PORTS     NAMES"
+        );
+        assert_eq!(
+            lines[1],
+            "0123456789ab   busybox   \"sh -c 'while true; …\"   About a minute ago   Up 5 seconds             web"
+        );
+    }
+
+    #[test]
+    fn fields_and_no_trunc() {
+        let r = row(&sample(), false, 1003);
+        assert_eq!(r["ID"], "0123456789abcdef0123");
+        assert_eq!(r["Command"], "\"sh -c 'while true; do sleep 1; done'\"");
+        assert_eq!(r["RunningFor"], "3 seconds ago");
+        assert_eq!(r["Labels"], "a=b");
+        assert_eq!(r["Networks"], "bridge");
+    }
+
+    #[test]
+    fn filters() {
+        let f = filters_json(
+            &["status=exited".into(), "name=a".into(), "name=b".into()],
+            "-f",
+        )
+        .unwrap();
+        assert_eq!(f, r#"{"name":["a","b"],"status":["exited"]}"#);
+        assert!(filters_json(&["bad".into()], "-f").is_err());
+    }
+}

@@ -1,0 +1,29 @@
+//! `wharf top CONTAINER [ps OPTIONS]`
+
+use wharf_api::container::ContainerTopResponse;
+
+use super::{q, seg, tabwriter, Ctx};
+
+#[derive(Debug, clap::Args)]
+pub struct TopArgs {
+    pub container: String,
+    /// Options passed to ps
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub ps_args: Vec<String>,
+}
+
+pub async fn run(ctx: &Ctx, a: TopArgs) -> anyhow::Result<i32> {
+    let mut path = format!("/containers/{}/top", seg(&a.container));
+    if !a.ps_args.is_empty() {
+        path.push_str(&format!("?ps_args={}", q(&a.ps_args.join(" "))));
+    }
+    let t: ContainerTopResponse = ctx.client.get_json(&path).await?;
+    let mut text = t.titles.join("\t");
+    text.push('\n');
+    for p in &t.processes {
+        text.push_str(&p.join("\t"));
+        text.push('\n');
+    }
+    print!("{}", tabwriter::align(&text, 20, 3));
+    Ok(0)
+}
