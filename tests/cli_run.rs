@@ -5,7 +5,7 @@ mod common;
 use common::{is_full_id, Background, Daemon, Runtime};
 use std::time::Duration;
 
-const T: Duration = Duration::from_secs(60);
+const T: Duration = Duration::from_secs(30);
 
 fn echo_pid_is_one(rt: Runtime) {
     let d = Daemon::start_with(rt);

@@ -6,7 +6,7 @@ use common::{wait_until, Daemon, Runtime};
 use std::path::Path;
 use std::time::Duration;
 
-const T: Duration = Duration::from_secs(60);
+const T: Duration = Duration::from_secs(30);
 const LOOP: &str = "i=0; while true; do i=$((i+1)); echo $HOSTNAME-$i; sleep 0.2; done";
 
 fn three_containers_survive_kill9(rt: Runtime) {

@@ -6,7 +6,7 @@ mod common;
 use common::{has_docker, is_full_id, wait_until, Daemon};
 use std::time::{Duration, Instant};
 
-const T: Duration = Duration::from_secs(60);
+const T: Duration = Duration::from_secs(30);
 
 #[test]
 fn version_negotiates_1_44() {

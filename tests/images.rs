@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-const T: Duration = Duration::from_secs(60);
+const T: Duration = Duration::from_secs(30);
 
 fn image_id(d: &Daemon, name: &str) -> String {
     let o = d.wharf(&["image", "inspect", "-f", "{{.Id}}", name]);

@@ -6,7 +6,7 @@ mod common;
 use common::{is_full_id, wait_until, Daemon, Runtime, Value};
 use std::time::{Duration, Instant};
 
-const T: Duration = Duration::from_secs(60);
+const T: Duration = Duration::from_secs(30);
 const TICKER: &str = "echo start; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done";
 
 fn detached_logs_follow_exec_stop_rm(rt: Runtime) {

@@ -6,7 +6,7 @@ use common::{Cli, Daemon};
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-const T: Duration = Duration::from_secs(60);
+const T: Duration = Duration::from_secs(30);
 
 fn sh(d: &Daemon, cli: Cli, args: &[&str], script: &str) -> common::Output {
     let mut a = vec!["run", "--rm"];

@@ -7,7 +7,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::Duration;
 
-const T: Duration = Duration::from_secs(60);
+const T: Duration = Duration::from_secs(30);
 
 /// `run --rm ARGS busybox sh -c SCRIPT` through `cli`.
 fn sh(d: &Daemon, cli: Cli, args: &[&str], script: &str) -> common::Output {

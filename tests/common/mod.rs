@@ -38,7 +38,7 @@ pub use serde_json::{json, Value};
 pub const WHARF: &str = env!("CARGO_BIN_EXE_wharf");
 
 /// How long a CLI command may take before the harness kills it and fails the test.
-pub const CMD_TIMEOUT: Duration = Duration::from_secs(90);
+pub const CMD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long a fresh daemon may take to answer `/_ping`.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -890,7 +890,7 @@ impl Daemon {
             if let Ok(r) = http(
                 &self.sock,
                 b"GET /containers/json?all=1 HTTP/1.0\r\nHost: localhost\r\n\r\n",
-                Duration::from_secs(10),
+                Duration::from_secs(5),
             ) {
                 if let Ok(Value::Array(list)) = serde_json::from_str::<Value>(&r.body) {
                     for c in list {
@@ -898,7 +898,7 @@ impl Daemon {
                             let req = format!(
                                 "DELETE /containers/{id}?force=1&v=1 HTTP/1.0\r\nHost: localhost\r\n\r\n"
                             );
-                            let _ = http(&self.sock, req.as_bytes(), Duration::from_secs(30));
+                            let _ = http(&self.sock, req.as_bytes(), Duration::from_secs(10));
                         }
                     }
                 }
@@ -971,7 +971,8 @@ fn signal(pid: u32, sig: &str) {
 /// PIDs (not ours) whose cmdline mentions `root`, or whose cwd or root is under it.
 pub fn processes_under(root: &Path) -> Vec<u32> {
     let me = std::process::id();
-    let needle = root.to_string_lossy().into_owned();
+    // With the trailing slash, /tmp/wh-1-1 does not match /tmp/wh-1-10.
+    let needle = format!("{}/", root.to_string_lossy());
     let mut out = Vec::new();
     let Ok(dir) = fs::read_dir("/proc") else {
         return out;
@@ -1118,8 +1119,9 @@ pub fn http(sock: &Path, request: &[u8], timeout: Duration) -> std::io::Result<H
     s.set_read_timeout(Some(timeout))?;
     s.set_write_timeout(Some(timeout))?;
     s.write_all(request)?;
-    // Half-close so a server waiting for more of a truncated request sees EOF.
-    let _ = s.shutdown(std::net::Shutdown::Write);
+    // No half-close: hyper (like many servers) drops a connection whose read
+    // side is closed before it has answered. A truncated request therefore
+    // waits for the read timeout instead.
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     parse_response(&raw).ok_or_else(|| {
