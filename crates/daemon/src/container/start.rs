@@ -51,6 +51,15 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
                     r.state.exit_code = code;
                 }
             });
+            if rec.host_config.auto_remove {
+                // Docker removes a `--rm` container whose start failed; the
+                // removal waits for the op lock the caller holds.
+                let d = d.clone();
+                let id = id.to_string();
+                tokio::spawn(async move {
+                    let _ = crate::container::remove::remove(&d, &id, true, true).await;
+                });
+            }
             return Err(e);
         }
     };
