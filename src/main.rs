@@ -9,6 +9,7 @@ mod cli;
 use cli::{Cli, Command};
 
 fn main() {
+    quiet_broken_pipe();
     let args = Cli::parse_or_exit();
     init_logging(&args);
     let code = match args.command {
@@ -47,6 +48,25 @@ fn run_daemon(global_host: Option<&str>, d: cli::daemon_args::DaemonArgs) -> i32
             1
         }
     }
+}
+
+/// `wharf ps | head` must end quietly, as a Go program killed by SIGPIPE
+/// does (shell status 141), not with a panic trace. Rust ignores SIGPIPE,
+/// so a closed stdout surfaces as a print panic; catch exactly that one.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 /// `RUST_LOG` wins; otherwise `-D/--debug` or `-l/--log-level` pick the level.

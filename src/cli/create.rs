@@ -67,8 +67,16 @@ pub async fn create_container(
         Some(n) => format!("/containers/create?name={}", q(n)),
         None => "/containers/create".to_string(),
     };
+    // Docker's CLI sends the terminal size with a TTY container so the
+    // first output is laid out right; the typed body has no field for it.
+    let mut body = serde_json::to_value(&r.body)?;
+    if r.body.config.tty {
+        if let (Some((h, w)), Some(hc)) = (super::tty::size(), body.get_mut("HostConfig")) {
+            hc["ConsoleSize"] = serde_json::json!([h, w]);
+        }
+    }
     let resp: Result<ContainerCreateResponse, ClientError> =
-        ctx.client.post_json(&path, Some(&r.body)).await;
+        ctx.client.post_json(&path, Some(&body)).await;
     let resp = match resp {
         Ok(r) => r,
         Err(e) => {
