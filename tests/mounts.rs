@@ -150,7 +150,7 @@ fn bind_mount_with_mount_flag(cli: Cli) {
         &[
             "--mount",
             &format!(
-                "type=bind,source={},target=/app,bind-propagation=rslave",
+                "type=bind,source={},target=/app,bind-propagation=rprivate",
                 src.display()
             ),
         ],
