@@ -968,7 +968,8 @@ fn signal(pid: u32, sig: &str) {
         .status();
 }
 
-/// PIDs (not ours) whose cmdline mentions `root`, or whose cwd or root is under it.
+/// PIDs (not ours) whose cmdline mentions `root`, whose cwd or root is under
+/// it, or which hold a file under it open.
 pub fn processes_under(root: &Path) -> Vec<u32> {
     let me = std::process::id();
     // With the trailing slash, /tmp/wh-1-1 does not match /tmp/wh-1-10.
@@ -992,7 +993,19 @@ pub fn processes_under(root: &Path) -> Vec<u32> {
                 .map(|p| p.starts_with(root))
                 .unwrap_or(false)
         };
-        if cmd.contains(&needle) || under("root") || under("cwd") {
+        // a monitor started with relative paths still holds its log or socket open
+        let holds_file = || {
+            fs::read_dir(base.join("fd"))
+                .map(|fds| {
+                    fds.flatten().any(|fd| {
+                        fs::read_link(fd.path())
+                            .map(|p| p.starts_with(root))
+                            .unwrap_or(false)
+                    })
+                })
+                .unwrap_or(false)
+        };
+        if cmd.contains(&needle) || under("root") || under("cwd") || holds_file() {
             out.push(pid);
         }
     }
