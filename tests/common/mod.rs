@@ -2,8 +2,8 @@
 //! roots, the `wharf` and `docker` CLIs pointed at them, and a small HTTP
 //! client for the Engine API over the unix socket.
 //!
-//! One daemon per test: `Daemon::start()` makes `/tmp/wh-<pid>-<n>/` with the
-//! socket, `data/` (data root) and `exec/` (exec root), starts the daemon,
+//! One daemon per test: `Daemon::start()` makes `/tmp/wh<pid>-<n>/` (base 36,
+//! short) with the socket, `data/` (data root) and `x/` (exec root), starts the daemon,
 //! waits for `GET /_ping` and imports `busybox:latest` (a tar built once per
 //! test binary from Debian's busybox-static by scripts/build-busybox-image.sh).
 //! A daemon starts in well under a second and the image is 2 MiB, so tests keep
@@ -504,7 +504,13 @@ impl Daemon {
     pub fn start_bare() -> Daemon {
         let n = NEXT_ID.fetch_add(1, Ordering::SeqCst);
         // Short: a unix socket path must fit in 108 bytes.
-        let root = PathBuf::from(format!("/tmp/wh-{}-{n}", std::process::id()));
+        // Short: unix socket paths (ours, and the monitors' under the exec
+        // root, which carry a 64-hex container id) must fit in 107 bytes.
+        let root = PathBuf::from(format!(
+            "/tmp/wh{}-{}",
+            base36(std::process::id() as usize),
+            base36(n)
+        ));
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(&root).expect("create test root");
         let mut d = Daemon {
@@ -538,6 +544,9 @@ impl Daemon {
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
             )
+            .env("NO_COLOR", "1")
+            // monitors write their errors to the daemon's stderr, i.e. this log
+            .env("WHARF_MONITOR_DEBUG", "1")
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2);
@@ -597,7 +606,7 @@ impl Daemon {
     }
 
     pub fn exec_root(&self) -> PathBuf {
-        self.root.join("exec")
+        self.root.join("x")
     }
 
     pub fn log_text(&self) -> String {
@@ -1236,6 +1245,20 @@ pub fn has_docker() -> bool {
 
 // ---------------------------------------------------------------------------
 // Small helpers for tests
+
+fn base36(mut n: usize) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[n % 36]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
 
 /// A unique container/volume name for this test process.
 pub fn unique(prefix: &str) -> String {
