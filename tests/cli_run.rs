@@ -363,12 +363,12 @@ fn runc_runtime_is_recorded() {
         return;
     }
     let d = Daemon::start_with(Runtime::Runc);
-    let o = d.wharf(&["run", "-d", "--name", "r", "busybox", "sleep", "100"]);
+    let o = d.wharf(&["run", "-d", "--name", "rr", "busybox", "sleep", "100"]);
     o.success();
-    let o = d.wharf(&["inspect", "-f", "{{.HostConfig.Runtime}}", "r"]);
+    let o = d.wharf(&["inspect", "-f", "{{.HostConfig.Runtime}}", "rr"]);
     assert_eq!(o.success().out(), "runc");
     // runc itself knows the container (it keeps its state under its own root)
-    let pid = d.container_pid("r");
+    let pid = d.container_pid("rr");
     let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
     assert!(cmdline.starts_with("sleep"), "{cmdline:?}");
 }

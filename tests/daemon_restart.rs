@@ -15,9 +15,9 @@ fn three_containers_survive_kill9(rt: Runtime) {
         "run",
         "-d",
         "--name",
-        "a",
+        "aa",
         "--hostname",
-        "a",
+        "aa",
         "busybox",
         "sh",
         "-c",
@@ -28,9 +28,9 @@ fn three_containers_survive_kill9(rt: Runtime) {
         "run",
         "-d",
         "--name",
-        "b",
+        "bb",
         "--hostname",
-        "b",
+        "bb",
         "busybox",
         "sh",
         "-c",
@@ -42,19 +42,19 @@ fn three_containers_survive_kill9(rt: Runtime) {
         "run",
         "-d",
         "--name",
-        "c",
+        "cc",
         "busybox",
         "sh",
         "-c",
         "sleep 3; exit 7",
     ])
     .success();
-    let pid_a = d.container_pid("a");
-    let pid_b = d.container_pid("b");
+    let pid_a = d.container_pid("aa");
+    let pid_b = d.container_pid("bb");
     assert!(wait_until(T, || d
-        .wharf(&["logs", "a"])
+        .wharf(&["logs", "aa"])
         .stdout
-        .contains("a-3")));
+        .contains("aa-3")));
 
     d.kill9();
     assert!(!d.ping(), "daemon still answers after kill -9");
@@ -70,17 +70,17 @@ fn three_containers_survive_kill9(rt: Runtime) {
     );
 
     d.restart();
-    assert_eq!(d.status("a").as_deref(), Some("running"));
-    assert_eq!(d.status("b").as_deref(), Some("running"));
+    assert_eq!(d.status("aa").as_deref(), Some("running"));
+    assert_eq!(d.status("bb").as_deref(), Some("running"));
     assert_eq!(
-        d.container_pid("a"),
+        d.container_pid("aa"),
         pid_a,
         "a was restarted instead of adopted"
     );
-    assert_eq!(d.container_pid("b"), pid_b);
-    d.wait_status("c", "exited", T);
+    assert_eq!(d.container_pid("bb"), pid_b);
+    d.wait_status("cc", "exited", T);
     assert_eq!(
-        d.inspect("c")["State"]["ExitCode"],
+        d.inspect("cc")["State"]["ExitCode"],
         7,
         "exit while the daemon was down lost"
     );
@@ -89,16 +89,16 @@ fn three_containers_survive_kill9(rt: Runtime) {
     let ps = d.wharf(&["ps", "--format", "{{.Names}}"]);
     let mut names = ps.success().lines();
     names.sort();
-    assert_eq!(names, vec!["a", "b"]);
+    assert_eq!(names, vec!["aa", "bb"]);
 
     // logs: old lines kept, new lines still written (the monitor kept logging)
-    let n_before = d.wharf(&["logs", "a"]).success().lines().len();
+    let n_before = d.wharf(&["logs", "aa"]).success().lines().len();
     assert!(
-        wait_until(T, || d.wharf(&["logs", "a"]).lines().len() > n_before + 2),
+        wait_until(T, || d.wharf(&["logs", "aa"]).lines().len() > n_before + 2),
         "no new log lines after restart"
     );
-    assert!(d.wharf(&["logs", "a"]).stdout.starts_with("a-1\n"));
-    let follow = d.wharf_bg(&["logs", "-f", "--tail", "1", "b"], false);
+    assert!(d.wharf(&["logs", "aa"]).stdout.starts_with("aa-1\n"));
+    let follow = d.wharf_bg(&["logs", "-f", "--tail", "1", "bb"], false);
     let last = follow.stdout.clone();
     assert!(
         wait_until(T, || last.text().lines().count() >= 3),
@@ -106,20 +106,20 @@ fn three_containers_survive_kill9(rt: Runtime) {
     );
 
     // exec works on an adopted container
-    let o = d.wharf(&["exec", "a", "hostname"]);
-    assert_eq!(o.success().out(), "a");
+    let o = d.wharf(&["exec", "aa", "hostname"]);
+    assert_eq!(o.success().out(), "aa");
 
     // stop and rm work
-    d.wharf(&["stop", "-t", "1", "a"]).success();
-    assert_eq!(d.inspect("a")["State"]["ExitCode"], 137);
+    d.wharf(&["stop", "-t", "1", "aa"]).success();
+    assert_eq!(d.inspect("aa")["State"]["ExitCode"], 137);
     assert!(!Path::new(&format!("/proc/{pid_a}")).exists());
     drop(follow);
-    d.wharf(&["rm", "-f", "b"]).success();
+    d.wharf(&["rm", "-f", "bb"]).success();
     assert!(
         wait_until(T, || !Path::new(&format!("/proc/{pid_b}")).exists()),
         "rm -f left b's process"
     );
-    d.wharf(&["rm", "a", "c"]).success();
+    d.wharf(&["rm", "aa", "cc"]).success();
     assert_eq!(d.wharf(&["ps", "-aq"]).success().out(), "");
 }
 

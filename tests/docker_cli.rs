@@ -183,41 +183,41 @@ fn rm_f_kill_wait_restart() {
         return;
     }
     let d = Daemon::start();
-    d.docker(&["run", "-d", "--name", "a", "busybox", "sleep", "1000"])
+    d.docker(&["run", "-d", "--name", "aa", "busybox", "sleep", "1000"])
         .success();
-    let o = d.docker(&["rm", "-f", "a"]);
-    assert_eq!(o.success().out(), "a");
-    assert_eq!(d.api("GET", "/containers/a/json", None).0, 404);
+    let o = d.docker(&["rm", "-f", "aa"]);
+    assert_eq!(o.success().out(), "aa");
+    assert_eq!(d.api("GET", "/containers/aa/json", None).0, 404);
 
     d.docker(&[
         "run",
         "-d",
         "--name",
-        "w",
+        "ww",
         "busybox",
         "sh",
         "-c",
         "sleep 1; exit 42",
     ])
     .success();
-    assert_eq!(d.docker(&["wait", "w"]).success().out(), "42");
+    assert_eq!(d.docker(&["wait", "ww"]).success().out(), "42");
 
     d.docker(&[
         "run",
         "-d",
         "--name",
-        "k",
+        "kk",
         "busybox",
         "sh",
         "-c",
         "trap 'exit 12' USR1; while true; do sleep 0.1; done",
     ])
     .success();
-    d.docker(&["kill", "-s", "USR1", "k"]).success();
-    assert_eq!(d.docker(&["wait", "k"]).success().out(), "12");
-    d.docker(&["restart", "-t", "1", "k"]).success();
-    d.wait_status("k", "running", T);
-    d.docker(&["rename", "k", "k2"]).success();
+    d.docker(&["kill", "-s", "USR1", "kk"]).success();
+    assert_eq!(d.docker(&["wait", "kk"]).success().out(), "12");
+    d.docker(&["restart", "-t", "1", "kk"]).success();
+    d.wait_status("kk", "running", T);
+    d.docker(&["rename", "kk", "k2"]).success();
     let o = d.docker(&["top", "k2"]);
     assert!(o.success().stdout.contains("PID"), "{o}");
     let o = d.docker(&["run", "-d", "--name", "k2", "busybox", "true"]);
@@ -249,19 +249,19 @@ fn images_inspect_import_save_load() {
         "busybox",
     ]);
     assert_eq!(o.success().out(), r#"linux ["sh"]"#);
-    d.docker(&["run", "--name", "c", "busybox", "true"])
+    d.docker(&["run", "--name", "cc", "busybox", "true"])
         .success();
-    let o = d.docker(&["inspect", "c"]);
+    let o = d.docker(&["inspect", "cc"]);
     let v: common::Value = serde_json::from_str(o.success().out()).expect("inspect JSON");
     assert_eq!(v[0]["Name"], "/c");
     assert_eq!(v[0]["State"]["ExitCode"], 0);
-    let o = d.docker(&["inspect", "-f", "{{.Config.Image}}", "c"]);
+    let o = d.docker(&["inspect", "-f", "{{.Config.Image}}", "cc"]);
     assert_eq!(o.success().out(), "busybox");
 
     let saved = d.tmp().join("bb.tar");
     d.docker(&["save", "-o", saved.to_str().unwrap(), "busybox"])
         .success();
-    d.docker(&["rm", "c"]).success();
+    d.docker(&["rm", "cc"]).success();
     let o = d.docker(&["rmi", "busybox"]);
     assert!(
         o.success().stdout.contains("Untagged: busybox:latest"),

@@ -99,17 +99,17 @@ fn detached_logs_follow_exec_stop_rm(rt: Runtime) {
 fn stop_with_init_exits_143(rt: Runtime) {
     let d = Daemon::start_with(rt);
     d.wharf(&[
-        "run", "-d", "--init", "--name", "s", "busybox", "sleep", "1000",
+        "run", "-d", "--init", "--name", "st", "busybox", "sleep", "1000",
     ])
     .success();
     let t0 = Instant::now();
-    d.wharf(&["stop", "s"]).success();
+    d.wharf(&["stop", "st"]).success();
     assert!(
         t0.elapsed() < Duration::from_secs(8),
         "SIGTERM was not delivered: took {:?}",
         t0.elapsed()
     );
-    assert_eq!(d.inspect("s")["State"]["ExitCode"], 143);
+    assert_eq!(d.inspect("st")["State"]["ExitCode"], 143);
 }
 
 fn stop_signal_and_timeout(rt: Runtime) {
@@ -118,7 +118,7 @@ fn stop_signal_and_timeout(rt: Runtime) {
         "run",
         "-d",
         "--name",
-        "s",
+        "st",
         "--stop-signal",
         "USR1",
         "--stop-timeout",
@@ -130,10 +130,10 @@ fn stop_signal_and_timeout(rt: Runtime) {
     ])
     .success();
     let t0 = Instant::now();
-    d.wharf(&["stop", "s"]).success();
+    d.wharf(&["stop", "st"]).success();
     assert!(t0.elapsed() < Duration::from_secs(10));
-    assert_eq!(d.inspect("s")["State"]["ExitCode"], 9);
-    assert_eq!(d.inspect("s")["Config"]["StopSignal"], "USR1");
+    assert_eq!(d.inspect("st")["State"]["ExitCode"], 9);
+    assert_eq!(d.inspect("st")["Config"]["StopSignal"], "USR1");
 }
 
 fn kill_with_signal(rt: Runtime) {
@@ -142,22 +142,22 @@ fn kill_with_signal(rt: Runtime) {
         "run",
         "-d",
         "--name",
-        "k",
+        "kk",
         "busybox",
         "sh",
         "-c",
         "trap 'echo got-hup' HUP; trap 'exit 11' USR2; while true; do sleep 0.1; done",
     ])
     .success();
-    d.wharf(&["kill", "-s", "HUP", "k"]).success();
+    d.wharf(&["kill", "-s", "HUP", "kk"]).success();
     assert!(wait_until(T, || d
-        .wharf(&["logs", "k"])
+        .wharf(&["logs", "kk"])
         .stdout
         .contains("got-hup")));
-    assert_eq!(d.status("k").as_deref(), Some("running"));
-    d.wharf(&["kill", "--signal", "SIGUSR2", "k"]).success();
-    d.wait_status("k", "exited", T);
-    assert_eq!(d.inspect("k")["State"]["ExitCode"], 11);
+    assert_eq!(d.status("kk").as_deref(), Some("running"));
+    d.wharf(&["kill", "--signal", "SIGUSR2", "kk"]).success();
+    d.wait_status("kk", "exited", T);
+    assert_eq!(d.inspect("kk")["State"]["ExitCode"], 11);
 
     d.wharf(&["run", "-d", "--name", "k9", "busybox", "sleep", "1000"])
         .success();
@@ -177,18 +177,18 @@ fn wait_prints_exit_code(rt: Runtime) {
         "run",
         "-d",
         "--name",
-        "w",
+        "ww",
         "busybox",
         "sh",
         "-c",
         "sleep 1; exit 5",
     ])
     .success();
-    let o = d.wharf(&["wait", "w"]);
+    let o = d.wharf(&["wait", "ww"]);
     assert_eq!(o.success().out(), "5");
     // waiting on an exited container answers at once
-    assert_eq!(d.wharf(&["wait", "w"]).success().out(), "5");
-    let (st, v) = d.api("POST", "/containers/w/wait?condition=not-running", None);
+    assert_eq!(d.wharf(&["wait", "ww"]).success().out(), "5");
+    let (st, v) = d.api("POST", "/containers/ww/wait?condition=not-running", None);
     assert_eq!(st, 200);
     assert_eq!(v["StatusCode"], 5);
 }
@@ -476,18 +476,18 @@ fn restart_policies(rt: Runtime) {
 
 fn restart_command(rt: Runtime) {
     let d = Daemon::start_with(rt);
-    d.wharf(&["run", "-d", "--name", "r", "busybox", "sleep", "1000"])
+    d.wharf(&["run", "-d", "--name", "rr", "busybox", "sleep", "1000"])
         .success();
-    let pid1 = d.container_pid("r");
-    let o = d.wharf(&["restart", "-t", "1", "r"]);
-    assert_eq!(o.success().out(), "r");
-    d.wait_status("r", "running", T);
-    let pid2 = d.container_pid("r");
+    let pid1 = d.container_pid("rr");
+    let o = d.wharf(&["restart", "-t", "1", "rr"]);
+    assert_eq!(o.success().out(), "rr");
+    d.wait_status("rr", "running", T);
+    let pid2 = d.container_pid("rr");
     assert_ne!(pid1, pid2, "restart must start a new process");
     // a stopped container is started by restart
-    d.wharf(&["stop", "-t", "1", "r"]).success();
-    d.wharf(&["restart", "r"]).success();
-    d.wait_status("r", "running", T);
+    d.wharf(&["stop", "-t", "1", "rr"]).success();
+    d.wharf(&["restart", "rr"]).success();
+    d.wait_status("rr", "running", T);
 }
 
 fn logs_tail_timestamps_since_streams(rt: Runtime) {
@@ -495,21 +495,21 @@ fn logs_tail_timestamps_since_streams(rt: Runtime) {
     d.wharf(&[
         "run",
         "--name",
-        "l",
+        "ll",
         "busybox",
         "sh",
         "-c",
         "echo a; echo b; echo c; echo e1 >&2",
     ])
     .success();
-    let o = d.wharf(&["logs", "l"]);
+    let o = d.wharf(&["logs", "ll"]);
     assert_eq!(o.success().lines(), vec!["a", "b", "c"]);
     assert_eq!(o.err(), "e1", "stderr lines go to stderr: {o}");
-    let o = d.wharf(&["logs", "--tail", "1", "l"]);
+    let o = d.wharf(&["logs", "--tail", "1", "ll"]);
     assert_eq!(o.success().out(), "c");
-    let o = d.wharf(&["logs", "--tail", "0", "l"]);
+    let o = d.wharf(&["logs", "--tail", "0", "ll"]);
     assert_eq!(o.success().out(), "");
-    let o = d.wharf(&["logs", "-t", "l"]);
+    let o = d.wharf(&["logs", "-t", "ll"]);
     for line in o.success().lines() {
         let ts = line.split(' ').next().unwrap_or("");
         assert!(
@@ -517,14 +517,17 @@ fn logs_tail_timestamps_since_streams(rt: Runtime) {
             "no RFC3339 timestamp: {line}"
         );
     }
-    let o = d.wharf(&["logs", "--since", "2099-01-01T00:00:00Z", "l"]);
+    let o = d.wharf(&["logs", "--since", "2099-01-01T00:00:00Z", "ll"]);
     assert_eq!(o.success().out(), "");
-    let o = d.wharf(&["logs", "--since", "2000-01-01T00:00:00Z", "l"]);
+    let o = d.wharf(&["logs", "--since", "2000-01-01T00:00:00Z", "ll"]);
     assert_eq!(o.success().lines().len(), 3);
 
     // the json-file log on disk has Docker's format
-    let id = d.inspect("l")["Id"].as_str().unwrap().to_string();
-    let path = d.inspect("l")["LogPath"].as_str().unwrap_or("").to_string();
+    let id = d.inspect("ll")["Id"].as_str().unwrap().to_string();
+    let path = d.inspect("ll")["LogPath"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     assert!(path.contains(&id), "LogPath: {path}");
     let first = std::fs::read_to_string(&path).expect("read LogPath");
     let v: Value = serde_json::from_str(first.lines().next().unwrap()).expect("json-file line");

@@ -389,7 +389,7 @@ fn mounts_do_not_leak_to_the_host() {
         "run",
         "-d",
         "--name",
-        "m",
+        "mm",
         "-v",
         &format!("{}:/p", src.display()),
         "--tmpfs",
@@ -409,7 +409,7 @@ fn mounts_do_not_leak_to_the_host() {
             && l.contains(" tmpfs ")),
         "the container's tmpfs shows in the host's mount table"
     );
-    d.wharf(&["rm", "-f", "m"]).success();
+    d.wharf(&["rm", "-f", "mm"]).success();
     // after rm nothing of the container stays mounted under the data root
     let left = common::mounts_under(&d.data_root());
     let left: Vec<_> = left.iter().filter(|p| !p.ends_with("volumes")).collect();
