@@ -529,11 +529,34 @@ fn logs_tail_timestamps_since_streams(rt: Runtime) {
         .unwrap_or("")
         .to_string();
     assert!(path.contains(&id), "LogPath: {path}");
-    let first = std::fs::read_to_string(&path).expect("read LogPath");
-    let v: Value = serde_json::from_str(first.lines().next().unwrap()).expect("json-file line");
-    assert_eq!(v["log"], "a\n");
-    assert_eq!(v["stream"], "stdout");
-    assert!(v["time"].is_string());
+    let text = std::fs::read_to_string(&path).expect("read LogPath");
+    let entries: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json-file line"))
+        .collect();
+    // stdout and stderr are separate pipes: their relative order is a race
+    let logs: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|v| {
+            (
+                v["stream"].as_str().unwrap_or(""),
+                v["log"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let stdout: Vec<&str> = logs
+        .iter()
+        .filter(|(s, _)| *s == "stdout")
+        .map(|(_, l)| *l)
+        .collect();
+    assert_eq!(stdout, vec!["a\n", "b\n", "c\n"], "{text}");
+    assert!(logs.contains(&("stderr", "e1\n")), "{text}");
+    assert!(
+        entries
+            .iter()
+            .all(|v| v["time"].as_str().unwrap_or("").ends_with('Z')),
+        "{text}"
+    );
 }
 
 fn events_stream(rt: Runtime) {
