@@ -233,7 +233,7 @@ fn exec_through_the_api() {
         &format!("/exec/{exec_id}/start"),
         Some(r#"{"Detach": false, "Tty": false}"#),
     );
-    assert!(r.status == 200 || r.status == 101, "{}", r.status);
+    assert!(r.status == 200 || r.status == 101, "{} {}", r.status, r.body);
     assert!(common::wait_until(Duration::from_secs(30), || {
         d.api("GET", &format!("/exec/{exec_id}/json"), None).1["Running"] == false
     }));

@@ -139,15 +139,26 @@ fn restart_policy_applies_after_daemon_restart(rt: Runtime) {
         "if [ -f /ran ]; then sleep 1000; else touch /ran; sleep 2; exit 1; fi",
     ])
     .success();
+    let first_pid = d.container_pid("pol");
     d.kill9();
     std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        !Path::new(&format!("/proc/{first_pid}")).exists(),
+        "the first run should have exited while the daemon was down"
+    );
     d.restart();
+    // Docker starts such a container again at daemon start-up (without
+    // counting it in RestartCount): a new process, running for good.
     assert!(
         wait_until(T, || d.status("pol").as_deref() == Some("running")
-            && d.inspect("pol")["RestartCount"].as_u64().unwrap_or(0) >= 1),
+            && d.inspect("pol")["State"]["Pid"].as_u64().unwrap_or(0) as u32
+                != first_pid),
         "restart policy not applied after daemon restart: {}",
         d.inspect("pol")["State"]
     );
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(d.status("pol").as_deref(), Some("running"));
+    assert_eq!(d.inspect("pol")["State"]["ExitCode"], 0);
 }
 
 runtime_tests!(

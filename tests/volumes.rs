@@ -561,6 +561,11 @@ fn invalid_names_are_refused(cli: Cli) {
     for bad in ["../x", "a/b", ".hidden", "x", "-dash", "sp ace"] {
         let o = d.cli(cli, &["volume", "create", bad]);
         assert_ne!(o.code, 0, "{bad:?} accepted: {o}");
+        // In -v, a source starting with `.` is a relative host path for the
+        // docker CLI (≥ 23), so only the other names are volume names there.
+        if bad.starts_with('.') {
+            continue;
+        }
         let o = sh(&d, cli, &["-v", &format!("{bad}:/data")], "true");
         assert_ne!(o.code, 0, "-v {bad:?} accepted: {o}");
     }
