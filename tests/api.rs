@@ -228,12 +228,21 @@ fn exec_through_the_api() {
     );
     assert_eq!(st, 201, "{v}");
     let exec_id = v["Id"].as_str().unwrap().to_string();
-    let r = d.api_text(
-        "POST",
-        &format!("/exec/{exec_id}/start"),
-        Some(r#"{"Detach": false, "Tty": false}"#),
+    // as docker clients do: ask for the connection to be hijacked
+    let body = r#"{"Detach": false, "Tty": false}"#;
+    let req = format!(
+        "POST /exec/{exec_id}/start HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     );
-    assert!(r.status == 200 || r.status == 101, "{} {}", r.status, r.body);
+    let r = d
+        .raw(req.as_bytes(), Duration::from_secs(30))
+        .expect("exec start answer");
+    assert!(
+        r.status == 200 || r.status == 101,
+        "{} {}",
+        r.status,
+        r.body
+    );
     assert!(common::wait_until(Duration::from_secs(30), || {
         d.api("GET", &format!("/exec/{exec_id}/json"), None).1["Running"] == false
     }));
