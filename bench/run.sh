@@ -28,7 +28,8 @@ if [ ! -x "$WHARF" ]; then
 fi
 
 # --- a private wharf daemon -------------------------------------------------
-root=$(mktemp -d /tmp/wharf-bench.XXXXXX)
+# short: monitor sockets under the exec root carry a 64-hex id (sun_path ≤ 107)
+root=$(mktemp -d /tmp/wb.XXXXXX)
 sock=$root/wharf.sock
 daemon_pid=
 cleanup() {
@@ -52,7 +53,7 @@ trap cleanup EXIT
 w() { "$WHARF" -H "unix://$sock" "$@"; }
 dk() { DOCKER_HOST="unix://$DOCKER_SOCK" docker "$@"; }
 
-"$WHARF" daemon -H "unix://$sock" --data-root "$root/data" --exec-root "$root/exec" \
+"$WHARF" daemon -H "unix://$sock" --data-root "$root/data" --exec-root "$root/x" \
     >"$root/daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 1 200); do
