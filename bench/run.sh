@@ -21,7 +21,7 @@ want() { local s; for s in "${sections[@]}"; do [ "$s" = "$1" ] && return 0; don
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
 
-WHARF=${WHARF:-$PWD/target/release/wharf}
+WHARF=${WHARF:-${CARGO_TARGET_DIR:-$PWD/target}/release/wharf}
 if [ ! -x "$WHARF" ]; then
     echo "bench: building release binary" >&2
     cargo build --release >&2

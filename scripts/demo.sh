@@ -18,7 +18,7 @@ bash scripts/setup.sh
 
 echo "== building wharf (release)"
 cargo build --release
-wharf=$PWD/target/release/wharf
+wharf=${CARGO_TARGET_DIR:-$PWD/target}/release/wharf
 sock=/run/wharf/wharf.sock
 log=/tmp/wharf-daemon.log
 pidfile=/run/wharf/demo-daemon.pid
@@ -44,7 +44,10 @@ else
     ping || { echo "error: daemon did not answer /_ping within 10 s; see $log" >&2; exit 1; }
 fi
 
-w() { echo "+ wharf $*" >&2; "$wharf" -H "unix://$sock" "$@"; }
+w() {
+    { printf '+ wharf'; printf ' %q' "$@"; echo; } >&2
+    "$wharf" -H "unix://$sock" "$@"
+}
 
 echo "== importing busybox:latest (built offline from busybox-static)"
 tar=$(mktemp /tmp/busybox-XXXXXX.tar)
