@@ -2,9 +2,8 @@
 //! extracts a user-supplied tar (volume import).
 //!
 //! Safety rule: nothing is ever written outside the destination. Entry
-//! names and hard-link targets are resolved lexically (a leading `/` is
-//! dropped, `..` that climbs above the root is refused, as Docker's archive
-//! package refuses breakouts); every parent directory on the way to an entry
+//! names and hard-link targets are resolved lexically (an absolute name and
+//! `..` that climbs above the root are refused); every parent directory on the way to an entry
 //! is checked with `symlink_metadata` and a symlink there is refused, so a
 //! symlink unpacked earlier (`a -> /etc`) can never redirect a later write
 //! (`a/passwd`). Relative symlink targets that climb above the root are
@@ -135,14 +134,15 @@ fn temp_sibling(dest: &Path) -> io::Result<PathBuf> {
 }
 
 /// Resolves an entry name (or hard-link target) to components below the
-/// root: a leading `/` and `.` are dropped, `..` pops, climbing above the
-/// root is an error.
+/// root: `.` is dropped, `..` pops; an absolute path and climbing above the
+/// root are errors (an archive that names host paths is refused outright).
 fn normalize(path: &Path) -> Result<Vec<OsString>, String> {
     let mut out: Vec<OsString> = Vec::new();
     for c in path.components() {
         match c {
             Component::Prefix(_) => return Err("path has a prefix".into()),
-            Component::RootDir | Component::CurDir => {}
+            Component::RootDir => return Err("absolute path".into()),
+            Component::CurDir => {}
             Component::ParentDir => {
                 if out.pop().is_none() {
                     return Err("path leads outside the destination".into());

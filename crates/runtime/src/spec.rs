@@ -233,11 +233,31 @@ pub fn normalize_cap(name: &str) -> Result<String, SpecError> {
     Ok(full)
 }
 
+/// The bounding set of this process (`CapBnd` in /proc/self/status).
+fn bounding_set() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let hex = status.lines().find_map(|l| l.strip_prefix("CapBnd:"))?;
+    u64::from_str_radix(hex.trim(), 16).ok()
+}
+
+/// Every capability this host can grant: `ALL_CAPS` (kernel order, so
+/// the index is the capability number) limited to our bounding set, as
+/// Docker does; asking for more would make the runtime fail.
+pub fn available_caps() -> Vec<String> {
+    let bound = bounding_set().unwrap_or(u64::MAX);
+    ALL_CAPS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bound & (1u64 << i) != 0)
+        .map(|(_, c)| c.to_string())
+        .collect()
+}
+
 /// The capability set after Docker's rules: start from the defaults (or all
 /// when privileged), drop, then add; `ALL` in either list means every cap.
 pub fn effective_caps(rs: &RunSpec) -> Result<Vec<String>, SpecError> {
     if rs.privileged {
-        return Ok(ALL_CAPS.iter().map(|s| s.to_string()).collect());
+        return Ok(available_caps());
     }
     let adds = rs
         .cap_add
@@ -259,9 +279,8 @@ pub fn effective_caps(rs: &RunSpec) -> Result<Vec<String>, SpecError> {
             .collect()
     };
     if adds.iter().any(|c| c == "ALL") {
-        caps = ALL_CAPS
-            .iter()
-            .map(|s| s.to_string())
+        caps = available_caps()
+            .into_iter()
             .filter(|c| !drops.contains(c) || adds.contains(c))
             .collect();
     }
@@ -622,7 +641,7 @@ mod tests {
         let linux = spec.linux().as_ref().unwrap();
         assert!(linux.seccomp().is_none());
         assert!(linux.masked_paths().is_none());
-        assert_eq!(cap_strings(&spec).len(), ALL_CAPS.len());
+        assert_eq!(cap_strings(&spec), available_caps());
         let sys = spec
             .mounts()
             .as_ref()

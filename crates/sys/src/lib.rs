@@ -4,3 +4,5 @@
 //! Each `unsafe` block carries a `// SAFETY:` comment.
 
 pub mod fs;
+pub mod mem;
+pub mod net;

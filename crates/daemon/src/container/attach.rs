@@ -11,6 +11,9 @@ use tokio::net::UnixStream;
 use crate::error::{Error, Result};
 use crate::http::{self, Reply};
 
+/// Work to finish before the client sees the stream end.
+pub type AfterOutput = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// Docker's default detach sequence, Ctrl-P Ctrl-Q.
 const DETACH: [u8; 2] = [0x10, 0x11];
 
@@ -27,7 +30,16 @@ pub fn upgrade_handle(req: &mut Request<Incoming>) -> Result<OnUpgrade> {
 
 /// Answers 101 and, once the client has switched protocols, bridges the
 /// upgraded connection to the stream `open` yields.
-pub fn hijack<F>(on_upgrade: OnUpgrade, tty: bool, detach_keys: bool, open: F) -> Reply
+/// `after_output` runs once the output has ended and before the client
+/// sees the end of the stream, so what it records (an exec's exit code) is
+/// visible to a client that inspects right after.
+pub fn hijack<F>(
+    on_upgrade: OnUpgrade,
+    tty: bool,
+    detach_keys: bool,
+    open: F,
+    after_output: Option<AfterOutput>,
+) -> Reply
 where
     F: std::future::Future<Output = Result<UnixStream>> + Send + 'static,
 {
@@ -55,7 +67,7 @@ where
                 return;
             }
         };
-        bridge(client, monitor, tty && detach_keys).await;
+        bridge(client, monitor, tty && detach_keys, after_output).await;
     });
     let content_type = if tty {
         "application/vnd.docker.raw-stream"
@@ -73,8 +85,12 @@ where
 
 /// Copies both ways. Client EOF half-closes the monitor side (closing the
 /// container's stdin); monitor EOF (the process ended) ends the session.
-async fn bridge<C>(client: C, monitor: UnixStream, watch_detach: bool)
-where
+async fn bridge<C>(
+    client: C,
+    monitor: UnixStream,
+    watch_detach: bool,
+    after_output: Option<AfterOutput>,
+) where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let (mut cr, mut cw) = tokio::io::split(client);
@@ -113,6 +129,9 @@ where
     };
     let to_client = async move {
         let _ = tokio::io::copy(&mut mr, &mut cw).await;
+        if let Some(f) = after_output {
+            f.await;
+        }
         let _ = cw.shutdown().await;
     };
     let mut out = tokio::spawn(to_client);

@@ -7,6 +7,7 @@ pub mod inspect;
 pub mod logs;
 pub mod monitor;
 pub mod mounts;
+pub mod netns;
 pub mod reconcile;
 pub mod record;
 pub mod remove;

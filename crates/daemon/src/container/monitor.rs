@@ -77,7 +77,7 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
         rootfs: launch.rootfs.clone(),
         readonly_rootfs: hc.readonly_rootfs,
         args,
-        env: rec.config.env.clone().unwrap_or_default(),
+        env: container_env(rec, &launch.user),
         cwd: Some(rec.config.working_dir.clone()).filter(|w| !w.is_empty()),
         user: rt_user(&launch.user),
         hostname: rec.config.hostname.clone(),
@@ -91,7 +91,7 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
         pids_limit: hc.pids_limit.filter(|p| *p > 0),
         netns: match hc.network_mode.as_str() {
             "host" => NetNs::Host,
-            _ => NetNs::New,
+            _ => NetNs::Path(paths.netns()),
         },
         cgroup_path: format!("/wharf/{}", rec.id),
         init,
@@ -112,6 +112,27 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
         Ok(())
     })
     .await?
+}
+
+/// Docker's process environment: PATH when the image sets none, HOSTNAME,
+/// TERM for a tty, HOME from passwd, then the container's own variables.
+fn container_env(rec: &Container, user: &User) -> Vec<String> {
+    let own = rec.config.env.clone().unwrap_or_default();
+    let has = |k: &str| own.iter().any(|e| e.split('=').next() == Some(k));
+    let mut env = Vec::new();
+    if !has("PATH") {
+        env.push("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string());
+    }
+    env.push(format!("HOSTNAME={}", rec.config.hostname));
+    if rec.config.tty && !has("TERM") {
+        env.push("TERM=xterm".to_string());
+    }
+    if !has("HOME") {
+        env.push(format!("HOME={}", user.home));
+    }
+    env.retain(|e| !has(e.split('=').next().unwrap_or("")));
+    env.extend(own);
+    env
 }
 
 /// `--init` runs Debian's static tini as pid 1, as docker-init is tini.
@@ -297,6 +318,9 @@ pub async fn finish_exec(d: &Daemon, exec_id: &str) {
         let Some(e) = d.execs.get(exec_id) else {
             return;
         };
+        if e.exit_code.is_some() {
+            return;
+        }
         let Some(mid) = e.monitor_id.clone() else {
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;

@@ -124,6 +124,10 @@ impl Paths {
     pub fn bundle(&self) -> PathBuf {
         self.run.join("bundle")
     }
+    /// Bind mount pinning the container's network namespace.
+    pub fn netns(&self) -> PathBuf {
+        self.run.join("netns")
+    }
     pub fn monitor_socket(&self) -> PathBuf {
         self.run.join("monitor.sock")
     }

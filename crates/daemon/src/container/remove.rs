@@ -54,6 +54,7 @@ pub async fn remove(d: &Arc<Daemon>, key: &str, force: bool, remove_volumes: boo
         tokio::task::spawn_blocking(move || {
             let mut failures = Vec::new();
             rootfs::unmount_rootfs(&paths);
+            super::netns::remove(&paths.netns());
             monitor::remove_run_dir(&paths);
             mounts::release(&d, &rec.id, &rec.mounts);
             if remove_volumes {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::monitor::{self, Launch};
 use super::record::{Container, Paths};
 use super::state::Status;
-use super::{etc, mounts, rootfs, user};
+use super::{etc, mounts, netns, rootfs, user};
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
 use crate::util;
@@ -97,6 +97,9 @@ fn prepare(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Launch> {
         let user = user::resolve(&rootfs, &rec.config.user)?;
         let mount_entries = mounts::activate(d, rec, &rootfs)?;
         let result = (|| {
+            if rec.host_config.network_mode != "host" {
+                netns::create(&paths.netns())?;
+            }
             let etc_mounts = etc::write(paths, rec)?;
             ensure_workdir(&rootfs, &rec.config.working_dir, &user);
             Ok::<_, Error>(Launch {
@@ -106,6 +109,7 @@ fn prepare(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Launch> {
             })
         })();
         if result.is_err() {
+            netns::remove(&paths.netns());
             mounts::deactivate(d, rec);
         }
         result
@@ -130,6 +134,7 @@ fn ensure_workdir(rootfs: &std::path::Path, wd: &str, user: &user::User) {
 
 /// Undoes start's set-up once the container has stopped.
 pub fn cleanup_after_exit(d: &Daemon, rec: &Container, paths: &Paths) {
+    netns::remove(&paths.netns());
     mounts::deactivate(d, rec);
     rootfs::unmount_rootfs(paths);
     monitor::remove_run_dir(paths);

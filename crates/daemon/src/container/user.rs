@@ -10,6 +10,8 @@ pub struct User {
     pub uid: u32,
     pub gid: u32,
     pub additional_gids: Vec<u32>,
+    /// From passwd; `/` when the user has no entry (as runc does).
+    pub home: String,
 }
 
 /// Reads a file of the rootfs without following a symlink out of it.
@@ -37,12 +39,32 @@ pub fn resolve_in(passwd: &str, group: &str, spec: &str) -> Result<User> {
         .map(|l| l.split(':').collect::<Vec<_>>())
         .filter(|f| f.len() >= 4)
         .collect();
-    let (uid, mut gid, name) = if u.is_empty() {
-        (0, 0, Some("root".to_string()))
+    let home_of = |f: &Vec<&str>| {
+        f.get(5)
+            .copied()
+            .filter(|h| !h.is_empty())
+            .unwrap_or("/")
+            .to_string()
+    };
+    let (uid, mut gid, name, home) = if u.is_empty() || u == "0" || u == "root" {
+        match entries.iter().find(|f| f[2] == "0") {
+            Some(f) => (
+                0,
+                f[3].parse().unwrap_or(0),
+                Some(f[0].to_string()),
+                home_of(f),
+            ),
+            None => (0, 0, Some("root".to_string()), "/root".to_string()),
+        }
     } else if let Ok(uid) = u.parse::<u32>() {
         match entries.iter().find(|f| f[2] == u) {
-            Some(f) => (uid, f[3].parse().unwrap_or(0), Some(f[0].to_string())),
-            None => (uid, 0, None),
+            Some(f) => (
+                uid,
+                f[3].parse().unwrap_or(0),
+                Some(f[0].to_string()),
+                home_of(f),
+            ),
+            None => (uid, 0, None, "/".to_string()),
         }
     } else {
         let f = entries.iter().find(|f| f[0] == u).ok_or_else(|| {
@@ -55,6 +77,7 @@ pub fn resolve_in(passwd: &str, group: &str, spec: &str) -> Result<User> {
                 .map_err(|_| Error::invalid(format!("bad uid for user {u} in passwd file")))?,
             f[3].parse().unwrap_or(0),
             Some(u.to_string()),
+            home_of(f),
         )
     };
     let groups: Vec<Vec<&str>> = group
@@ -92,6 +115,7 @@ pub fn resolve_in(passwd: &str, group: &str, spec: &str) -> Result<User> {
         uid,
         gid,
         additional_gids,
+        home,
     })
 }
 

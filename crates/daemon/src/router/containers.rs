@@ -232,7 +232,7 @@ fn attach_route(
     let d2 = d.clone();
     let id = rec.id.clone();
     let open = async move { monitor::attach_or_wait(&d2, &id, stdin, stdout, stderr).await };
-    Ok(attach::hijack(on_upgrade, tty, stdin, open))
+    Ok(attach::hijack(on_upgrade, tty, stdin, open, None))
 }
 
 fn logs_route(d: &Arc<Daemon>, key: &str, q: &Query) -> Result<Reply> {

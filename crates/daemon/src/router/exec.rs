@@ -121,13 +121,19 @@ async fn start(d: &Arc<Daemon>, mut req: Request<Incoming>, id: &str) -> Result<
                 r.running = false;
                 r.exit_code = Some(126);
             });
-        } else {
-            let d3 = d2.clone();
-            tokio::spawn(async move { monitor::finish_exec(&d3, &id2).await });
         }
         s
     };
-    Ok(attach::hijack(on_upgrade, tty, exec_stdin, open))
+    let d3 = d.clone();
+    let id3 = id.to_string();
+    let after: attach::AfterOutput = Box::pin(async move { monitor::finish_exec(&d3, &id3).await });
+    Ok(attach::hijack(
+        on_upgrade,
+        tty,
+        exec_stdin,
+        open,
+        Some(after),
+    ))
 }
 
 async fn resize(d: &Arc<Daemon>, id: &str, q: &Query) -> Result<Reply> {

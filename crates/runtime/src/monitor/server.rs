@@ -398,6 +398,9 @@ impl Server {
                 Ok(()) => {
                     self.status = Status::Running;
                     self.started_at = Some(now_rfc3339());
+                    // Creation's code and heap are not needed again: keep
+                    // the monitor small for the container's whole life.
+                    let _ = wharf_sys::mem::release_unused();
                     return Reply::Started {
                         pid: self.pid,
                         start_error: None,
