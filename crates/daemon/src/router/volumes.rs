@@ -111,11 +111,30 @@ async fn import(d: &Arc<Daemon>, req: Request<Incoming>, name: &str) -> Result<R
     let reader = BodyReader::new(req.into_body());
     let d2 = d.clone();
     let n = name.to_string();
-    tokio::task::spawn_blocking(move || {
-        d2.volumes
-            .import(&n, &mut { reader })
-            .map_err(crate::kinded)
+    let created = tokio::task::spawn_blocking(move || {
+        // Restoring a backup into a new name creates the volume, as `-v`
+        // does; an import that fails removes what it created.
+        let created = match d2.volumes.get(&n) {
+            Ok(_) => false,
+            Err(e) if e.kind() == wharf_api::error::ErrorKind::NotFound => {
+                d2.volumes
+                    .create(&n, "", &Default::default(), &Default::default())
+                    .map_err(crate::kinded)?;
+                true
+            }
+            Err(e) => return Err(crate::kinded(e)),
+        };
+        if let Err(e) = d2.volumes.import(&n, &mut { reader }) {
+            if created {
+                let _ = d2.volumes.remove(&n, true);
+            }
+            return Err(crate::kinded(e));
+        }
+        Ok(created)
     })
     .await??;
+    if created {
+        d.events.emit("volume", "create", name, Default::default());
+    }
     Ok(http::no_content())
 }
