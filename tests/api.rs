@@ -350,8 +350,9 @@ fn malformed_requests_do_not_crash_the_daemon() {
                 );
             }
         }
+        // a loaded 2-core machine may be slow to answer, not dead
         assert!(
-            d.ping(),
+            common::wait_until(Duration::from_secs(10), || d.ping()),
             "daemon stopped answering after {what:?}; log:\n{}",
             d.log_text()
         );
