@@ -3,23 +3,16 @@
 //! Every scenario runs under both runtimes.
 mod common;
 
-use common::{Daemon, Runtime};
+use common::{Cli, Daemon, Runtime};
 use std::collections::BTreeSet;
 
 /// Docker's default capability set as a CapEff mask.
 const DOCKER_CAPS: &str = "00000000a80425fb";
 
-fn run(d: &Daemon, args: &[&str], script: &str) -> common::Output {
-    let mut a = vec!["run", "--rm"];
-    a.extend_from_slice(args);
-    a.extend_from_slice(&["busybox", "sh", "-c", script]);
-    d.wharf(&a)
-}
-
 fn capabilities(rt: Runtime) {
     let d = Daemon::start_with(rt);
     let cap = |args: &[&str]| {
-        let o = run(&d, args, "grep CapEff /proc/self/status");
+        let o = d.run_sh(Cli::Wharf, args, "grep CapEff /proc/self/status");
         o.success()
             .out()
             .trim_start_matches("CapEff:")
@@ -47,17 +40,17 @@ fn capabilities(rt: Runtime) {
         "--privileged gets every capability"
     );
     // the bounding set matters too: a non-root user gets nothing effective
-    let o = run(&d, &["-u", "1000"], "grep CapEff /proc/self/status");
+    let o = d.run_sh(Cli::Wharf, &["-u", "1000"], "grep CapEff /proc/self/status");
     assert!(o.success().out().ends_with("0000000000000000"), "{o}");
     // without CAP_SYS_ADMIN, mount fails
-    let o = run(
-        &d,
+    let o = d.run_sh(
+        Cli::Wharf,
         &[],
         "mkdir -p /mnt && mount -t tmpfs none /mnt && echo mounted",
     );
     assert_ne!(o.code, 0, "mount allowed without CAP_SYS_ADMIN: {o}");
-    let o = run(
-        &d,
+    let o = d.run_sh(
+        Cli::Wharf,
         &["--privileged"],
         "mkdir -p /mnt && mount -t tmpfs none /mnt && echo mounted",
     );
@@ -66,16 +59,16 @@ fn capabilities(rt: Runtime) {
 
 fn pid_namespace_hides_host(rt: Runtime) {
     let d = Daemon::start_with(rt);
-    let o = run(&d, &[], "ls /proc | grep -c '^[0-9]'");
+    let o = d.run_sh(Cli::Wharf, &[], "ls /proc | grep -c '^[0-9]'");
     let n: u32 = o.success().out().parse().unwrap();
     assert!(n <= 4, "container sees {n} processes");
     // (a second command keeps sh from exec'ing tr as pid 1)
-    let o = run(&d, &[], "tr '\\0' ' ' < /proc/1/cmdline; echo");
+    let o = d.run_sh(Cli::Wharf, &[], "tr '\\0' ' ' < /proc/1/cmdline; echo");
     assert!(
         o.success().out().starts_with("sh -c"),
         "pid 1 inside is the container's command: {o}"
     );
-    let o = run(&d, &[], "kill -0 1 && echo $$");
+    let o = d.run_sh(Cli::Wharf, &[], "kill -0 1 && echo $$");
     assert_eq!(o.success().out(), "1");
 }
 
@@ -88,7 +81,7 @@ fn uts_ipc_mount_namespaces(rt: Runtime) {
             .into_owned()
     };
     for ns in ["mnt", "uts", "ipc", "pid", "net", "cgroup"] {
-        let o = run(&d, &[], &format!("readlink /proc/self/ns/{ns}"));
+        let o = d.run_sh(Cli::Wharf, &[], &format!("readlink /proc/self/ns/{ns}"));
         assert_ne!(
             o.success().out(),
             host_ns(ns),
@@ -97,7 +90,7 @@ fn uts_ipc_mount_namespaces(rt: Runtime) {
     }
     // hostname changes stay inside (and need CAP_SYS_ADMIN anyway)
     let before = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-    let _ = run(&d, &["--privileged"], "hostname changed-inside");
+    let _ = d.run_sh(Cli::Wharf, &["--privileged"], "hostname changed-inside");
     assert_eq!(
         std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap(),
         before
@@ -122,17 +115,15 @@ fn proc_and_sys_are_protected(rt: Runtime) {
     .copied()
     .collect::<Vec<_>>()
     .join(" ");
-    let o = run(&d, &[], "echo x > /proc/sys/kernel/hostname");
+    let o = d.run_sh(Cli::Wharf, &[], "echo x > /proc/sys/kernel/hostname");
     assert_ne!(o.code, 0, "/proc/sys writable: {o}");
-    let o = run(&d, &[], "touch /sys/x");
+    let o = d.run_sh(Cli::Wharf, &[], "touch /sys/x");
     assert!(
         o.stderr.contains("Read-only file system"),
         "/sys must be read-only: {o}"
     );
     // masked paths read as empty
-    let o = run(
-        &d,
-        &[],
+    let o = d.run_sh(Cli::Wharf, &[],
         &format!("for p in {masked}; do echo $p $(cat $p 2>/dev/null | wc -c) $(ls $p 2>/dev/null | wc -l); done"),
     );
     for line in o.success().lines() {
@@ -142,14 +133,18 @@ fn proc_and_sys_are_protected(rt: Runtime) {
         );
     }
     assert_eq!(o.lines().len(), masked.split(' ').count(), "{o}");
-    let o = run(&d, &[], "echo h > /proc/sysrq-trigger && echo wrote");
+    let o = d.run_sh(
+        Cli::Wharf,
+        &[],
+        "echo h > /proc/sysrq-trigger && echo wrote",
+    );
     assert!(!o.stdout.contains("wrote"), "{o}");
 }
 
 fn dev_has_standard_nodes(rt: Runtime) {
     let d = Daemon::start_with(rt);
-    let o = run(
-        &d,
+    let o = d.run_sh(
+        Cli::Wharf,
         &[],
         "for n in null zero full random urandom tty; do test -c /dev/$n || echo missing $n; done; \
          test -d /dev/pts && test -d /dev/shm && test -d /dev/mqueue || echo missing dirs; \
@@ -157,14 +152,14 @@ fn dev_has_standard_nodes(rt: Runtime) {
          test -e /dev/sda && echo host-disk; test -e /dev/vda && echo host-disk; true",
     );
     assert_eq!(o.success().lines(), vec!["ok", "4"], "{o}");
-    let o = run(&d, &[], "mknod /dev/foo b 8 0 && cat /dev/foo");
+    let o = d.run_sh(Cli::Wharf, &[], "mknod /dev/foo b 8 0 && cat /dev/foo");
     assert_ne!(o.code, 0, "block device access allowed: {o}");
 }
 
 fn cgroup_limits_cannot_be_changed(rt: Runtime) {
     let d = Daemon::start_with(rt);
-    let o = run(
-        &d,
+    let o = d.run_sh(
+        Cli::Wharf,
         &["--memory", "64m", "--pids-limit", "50"],
         "for f in /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max \
                   /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max \
@@ -189,7 +184,11 @@ fn cgroup_limits_cannot_be_changed(rt: Runtime) {
 fn memory_pids_cpu_limits(rt: Runtime) {
     let d = Daemon::start_with(rt);
     let read = |args: &[&str], files: &str| {
-        let o = run(&d, args, &format!("cat {files} 2>/dev/null | head -n1"));
+        let o = d.run_sh(
+            Cli::Wharf,
+            args,
+            &format!("cat {files} 2>/dev/null | head -n1"),
+        );
         o.success().out().to_string()
     };
     assert_eq!(
@@ -215,11 +214,11 @@ fn memory_pids_cpu_limits(rt: Runtime) {
     // the limits bite: 40 background sleeps cannot all be forked under a
     // limit of 20 (ash gives up at the first failed fork), but can under 100
     let forks = "for i in $(seq 1 40); do sleep 5 & done; echo forked-all";
-    let o = run(&d, &["--pids-limit", "20"], forks);
+    let o = d.run_sh(Cli::Wharf, &["--pids-limit", "20"], forks);
     assert_ne!(o.code, 0, "pids limit not enforced: {o}");
     assert!(o.stderr.contains("can't fork"), "{o}");
     assert!(!o.stdout.contains("forked-all"), "{o}");
-    let o = run(&d, &["--pids-limit", "100"], forks);
+    let o = d.run_sh(Cli::Wharf, &["--pids-limit", "100"], forks);
     assert_eq!(o.success().out(), "forked-all");
 
     // and the daemon reports them
@@ -281,7 +280,7 @@ fn host_interfaces() -> BTreeSet<String> {
 }
 
 fn container_interfaces(d: &Daemon, args: &[&str]) -> BTreeSet<String> {
-    let o = run(d, args, "tail -n +3 /proc/net/dev | cut -d: -f1");
+    let o = d.run_sh(Cli::Wharf, args, "tail -n +3 /proc/net/dev | cut -d: -f1");
     o.success()
         .lines()
         .iter()
@@ -300,8 +299,8 @@ fn network_modes(rt: Runtime) {
         "--network host must see the host's interfaces"
     );
     // loopback is up inside a private network namespace
-    let o = run(
-        &d,
+    let o = d.run_sh(
+        Cli::Wharf,
         &["--network", "none"],
         "cat /sys/class/net/lo/operstate; grep -c . /proc/net/dev",
     );
@@ -318,22 +317,27 @@ fn network_modes(rt: Runtime) {
 
 fn read_only_rootfs(rt: Runtime) {
     let d = Daemon::start_with(rt);
-    let o = run(&d, &["--read-only"], "touch /newfile");
+    let o = d.run_sh(Cli::Wharf, &["--read-only"], "touch /newfile");
     assert_ne!(o.code, 0);
     assert!(o.stderr.contains("Read-only file system"), "{o}");
-    let o = run(&d, &["--read-only"], "echo x > /tmp/x");
+    let o = d.run_sh(Cli::Wharf, &["--read-only"], "echo x > /tmp/x");
     assert!(o.stderr.contains("Read-only file system"), "{o}");
     // /dev/shm and /dev stay writable, as in Docker
-    let o = run(&d, &["--read-only"], "echo x > /dev/shm/x && echo shm-ok");
+    let o = d.run_sh(
+        Cli::Wharf,
+        &["--read-only"],
+        "echo x > /dev/shm/x && echo shm-ok",
+    );
     assert_eq!(o.success().out(), "shm-ok");
-    let o = run(&d, &[], "touch /newfile && echo rw-ok");
+    let o = d.run_sh(Cli::Wharf, &[], "touch /newfile && echo rw-ok");
     assert_eq!(o.success().out(), "rw-ok");
 }
 
 fn image_files_are_not_shared_between_containers(rt: Runtime) {
     let d = Daemon::start_with(rt);
-    run(&d, &[], "echo changed > /etc/wharf-base").success();
-    let o = run(&d, &[], "cat /etc/wharf-base");
+    d.run_sh(Cli::Wharf, &[], "echo changed > /etc/wharf-base")
+        .success();
+    let o = d.run_sh(Cli::Wharf, &[], "cat /etc/wharf-base");
     assert!(
         o.success().out().starts_with("BusyBox"),
         "a write leaked into the image: {o}"
@@ -342,13 +346,17 @@ fn image_files_are_not_shared_between_containers(rt: Runtime) {
 
 fn seccomp_default_profile(rt: Runtime) {
     let d = Daemon::start_with(rt);
-    let o = run(&d, &[], "grep Seccomp: /proc/self/status");
+    let o = d.run_sh(Cli::Wharf, &[], "grep Seccomp: /proc/self/status");
     assert_eq!(
         o.success().out().split_whitespace().last(),
         Some("2"),
         "seccomp filter mode expected: {o}"
     );
-    let o = run(&d, &["--privileged"], "grep Seccomp: /proc/self/status");
+    let o = d.run_sh(
+        Cli::Wharf,
+        &["--privileged"],
+        "grep Seccomp: /proc/self/status",
+    );
     assert_eq!(
         o.success().out().split_whitespace().last(),
         Some("0"),

@@ -8,13 +8,6 @@ use std::time::Duration;
 
 const T: Duration = Duration::from_secs(30);
 
-fn sh(d: &Daemon, cli: Cli, args: &[&str], script: &str) -> common::Output {
-    let mut a = vec!["run", "--rm"];
-    a.extend_from_slice(args);
-    a.extend_from_slice(&["busybox", "sh", "-c", script]);
-    d.cli(cli, &a)
-}
-
 /// Asserts exit 125 with a message, and that no container or volume exists.
 #[track_caller]
 fn refused(d: &Daemon, cli: Cli, o: &common::Output, needle: &str) {
@@ -35,8 +28,7 @@ fn refused(d: &Daemon, cli: Cli, o: &common::Output, needle: &str) {
 fn bind_mount_source_must_exist(cli: Cli) {
     let d = Daemon::start();
     let missing = d.tmp().join("no-such-dir");
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &[
             "--mount",
@@ -51,8 +43,7 @@ fn bind_mount_source_must_exist(cli: Cli) {
         &format!("bind source path does not exist: {}", missing.display()),
     );
     assert!(!missing.exists(), "--mount type=bind created its source");
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["--mount", "type=bind,source=relative/dir,target=/app"],
         "true",
@@ -65,8 +56,7 @@ fn bind_mount_source_must_exist(cli: Cli) {
 fn dash_v_creates_host_directory(cli: Cli) {
     let d = Daemon::start();
     let src = d.tmp().join("made/by/v");
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["-v", &format!("{}:/p", src.display())],
         "echo hi > /p/f",
@@ -76,8 +66,7 @@ fn dash_v_creates_host_directory(cli: Cli) {
     assert_eq!(std::fs::read_to_string(src.join("f")).unwrap(), "hi\n");
     // host changes are visible inside at once (bind, not copy)
     std::fs::write(src.join("from-host"), "host\n").unwrap();
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["-v", &format!("{}:/p:rw", src.display())],
         "cat /p/from-host",
@@ -127,8 +116,7 @@ fn bind_mount_with_mount_flag(cli: Cli) {
     assert_eq!(m["Propagation"], "rprivate");
 
     // readonly, and an explicit propagation
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &[
             "--mount",
@@ -137,15 +125,13 @@ fn bind_mount_with_mount_flag(cli: Cli) {
         "touch /app/x",
     );
     assert!(o.stderr.contains("Read-only file system"), "{o}");
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["-v", &format!("{}:/app:ro", src.display())],
         "touch /app/x",
     );
     assert!(o.stderr.contains("Read-only file system"), "{o}");
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &[
             "--mount",
@@ -164,8 +150,7 @@ fn bind_hides_image_content_and_binds_a_file(cli: Cli) {
     let empty = d.tmp().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     // as the seed warns: an empty host directory over /home hides the image's /home/app
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &[
             "--mount",
@@ -176,8 +161,7 @@ fn bind_hides_image_content_and_binds_a_file(cli: Cli) {
     assert_eq!(o.success().out(), "0");
     // a single file
     let file = common::write_file(d.tmp(), "motd", "bound file\n");
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &[
             "--mount",
@@ -186,8 +170,7 @@ fn bind_hides_image_content_and_binds_a_file(cli: Cli) {
         "cat /etc/wharf-base",
     );
     assert_eq!(o.success().out(), "bound file");
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["-v", &format!("{file}:/etc/motd:ro")],
         "cat /etc/motd; echo x >> /etc/motd",
@@ -232,8 +215,7 @@ fn tmpfs_mounts(cli: Cli) {
     assert_eq!(d.inspect("tmpfs-test")["Mounts"][0]["Type"], "tmpfs");
 
     // size enforced, mode applied (the seed's options, with a valid octal mode)
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &[
             "--mount",
@@ -247,8 +229,7 @@ fn tmpfs_mounts(cli: Cli) {
         out.contains("No space left on device"),
         "tmpfs-size not enforced: {out}"
     );
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &[
             "--mount",
@@ -260,8 +241,7 @@ fn tmpfs_mounts(cli: Cli) {
     assert_eq!(lines[0], "700");
     assert!(lines[1].contains("size=781252k"), "{o}");
     // --tmpfs with options
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["--tmpfs", "/p:size=64m,mode=1777"],
         "stat -c %a /p; grep ' /p ' /proc/mounts",
@@ -269,16 +249,10 @@ fn tmpfs_mounts(cli: Cli) {
     let lines = o.success().lines();
     assert_eq!(lines[0], "1777");
     assert!(lines[1].contains("size=65536k"), "{o}");
-    let o = sh(
-        &d,
-        cli,
-        &["--tmpfs", "/q"],
-        "grep -c ' /q tmpfs' /proc/mounts",
-    );
+    let o = d.run_sh(cli, &["--tmpfs", "/q"], "grep -c ' /q tmpfs' /proc/mounts");
     assert_eq!(o.success().out(), "1");
     // read-only tmpfs
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["--mount", "type=tmpfs,destination=/r,readonly"],
         "touch /r/x",
@@ -331,7 +305,7 @@ fn bad_mount_specs_are_refused(cli: Cli) {
     ];
     for (args, needle) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let o = sh(&d, cli, &args, "true");
+        let o = d.run_sh(cli, &args, "true");
         // Docker's wording differs per case; each names what is wrong
         let needle = if needle == "relative" { "" } else { needle };
         refused(&d, cli, &o, needle);

@@ -9,14 +9,6 @@ use std::time::Duration;
 
 const T: Duration = Duration::from_secs(30);
 
-/// `run --rm ARGS busybox sh -c SCRIPT` through `cli`.
-fn sh(d: &Daemon, cli: Cli, args: &[&str], script: &str) -> common::Output {
-    let mut a = vec!["run", "--rm"];
-    a.extend_from_slice(args);
-    a.extend_from_slice(&["busybox", "sh", "-c", script]);
-    d.cli(cli, &a)
-}
-
 fn volume_names(d: &Daemon, cli: Cli, filters: &[&str]) -> Vec<String> {
     let mut a = vec!["volume", "ls", "-q"];
     a.extend_from_slice(filters);
@@ -110,18 +102,12 @@ fn create_ls_inspect_rm(cli: Cli) {
 fn data_outlives_containers_and_is_shared(cli: Cli) {
     let d = Daemon::start();
     d.cli(cli, &["volume", "create", "shared"]).success();
-    sh(
-        &d,
-        cli,
-        &["-v", "shared:/data"],
-        "echo from-first > /data/note",
-    )
-    .success();
+    d.run_sh(cli, &["-v", "shared:/data"], "echo from-first > /data/note")
+        .success();
     // the container is gone, the data is not
     let host = d.data_root().join("volumes/shared/_data/note");
     assert_eq!(std::fs::read_to_string(&host).unwrap(), "from-first\n");
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["--mount", "source=shared,target=/app"],
         "cat /app/note",
@@ -173,14 +159,14 @@ fn data_outlives_containers_and_is_shared(cli: Cli) {
 
 fn mount_creates_missing_volume(cli: Cli) {
     let d = Daemon::start();
-    sh(
-        &d,
+    d.run_sh(
         cli,
         &["--mount", "source=auto1,target=/app"],
         "touch /app/x",
     )
     .success();
-    sh(&d, cli, &["-v", "auto2:/app"], "touch /app/y").success();
+    d.run_sh(cli, &["-v", "auto2:/app"], "touch /app/y")
+        .success();
     assert_eq!(volume_names(&d, cli, &[]), vec!["auto1", "auto2"]);
     assert!(d.data_root().join("volumes/auto1/_data/x").exists());
     // the seed's form: run -itd --name … --mount source=volume1,target=/app
@@ -319,8 +305,7 @@ fn dangling_filter_and_prune(cli: Cli) {
 fn copy_up_from_the_image(cli: Cli) {
     let d = Daemon::start();
     // empty volume over a directory with files: gets a copy, owners and modes kept
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["-v", "homes:/home", "-v", "tmpv:/tmp", "-v", "etcv:/etc"],
         "stat -c '%u:%g' /home/app; stat -c '%a' /tmp; cat /etc/wharf-base",
@@ -337,14 +322,14 @@ fn copy_up_from_the_image(cli: Cli) {
     );
     // a volume that is no longer empty is not overwritten
     // (/home, not /etc: the engine mounts hostname, hosts and resolv.conf into /etc)
-    sh(&d, cli, &["-v", "own:/data"], "echo mine > /data/only").success();
-    let o = sh(&d, cli, &["-v", "own:/home"], "ls /home");
+    d.run_sh(cli, &["-v", "own:/data"], "echo mine > /data/only")
+        .success();
+    let o = d.run_sh(cli, &["-v", "own:/home"], "ls /home");
     assert_eq!(o.success().out(), "only");
     // nocopy: -v …:nocopy and --mount volume-nocopy
-    let o = sh(&d, cli, &["-v", "nc1:/home:nocopy"], "ls -A /home | wc -l");
+    let o = d.run_sh(cli, &["-v", "nc1:/home:nocopy"], "ls -A /home | wc -l");
     assert_eq!(o.success().out(), "0");
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["--mount", "source=nc2,target=/home,volume-nocopy"],
         "ls -A /home | wc -l",
@@ -372,17 +357,13 @@ fn anonymous_volumes_and_volumes_from(cli: Cli) {
         ],
     )
     .success();
-    assert!(wait_until(T, || sh(
-        &d,
-        cli,
-        &["--volumes-from", "src"],
-        "cat /data/f /named/f"
-    )
-    .code
+    assert!(wait_until(T, || d
+        .run_sh(cli, &["--volumes-from", "src"], "cat /data/f /named/f")
+        .code
         == 0));
-    let o = sh(&d, cli, &["--volumes-from", "src"], "cat /data/f /named/f");
+    let o = d.run_sh(cli, &["--volumes-from", "src"], "cat /data/f /named/f");
     assert_eq!(o.success().lines(), vec!["anon", "named"]);
-    let o = sh(&d, cli, &["--volumes-from", "src:ro"], "touch /data/x");
+    let o = d.run_sh(cli, &["--volumes-from", "src:ro"], "touch /data/x");
     assert!(o.stderr.contains("Read-only file system"), "{o}");
 
     let anon = d.inspect("src")["Mounts"]
@@ -400,7 +381,8 @@ fn anonymous_volumes_and_volumes_from(cli: Cli) {
     assert_eq!(left, vec!["named"], "rm -v: {left:?}");
     assert!(!d.data_root().join("volumes").join(&anon).exists());
     // run --rm removes its anonymous volumes too
-    sh(&d, cli, &["-v", "/scratch"], "touch /scratch/x").success();
+    d.run_sh(cli, &["-v", "/scratch"], "touch /scratch/x")
+        .success();
     assert_eq!(volume_names(&d, cli, &[]), vec!["named"]);
     // the image's VOLUME paths get fresh anonymous volumes
     let tar = common::busybox_tar().to_str().unwrap().to_string();
@@ -460,8 +442,7 @@ fn read_only_volume_stays_writable_elsewhere(cli: Cli) {
     assert!(o.stderr.contains("Read-only file system"), "{o}");
     assert_eq!(d.inspect("mount-c4")["Mounts"][0]["RW"], false);
     // the same volume read-write in another container
-    sh(
-        &d,
+    d.run_sh(
         cli,
         &["-v", "copy-vol:/etc/nginx"],
         "echo rw > /etc/nginx/x",
@@ -470,10 +451,9 @@ fn read_only_volume_stays_writable_elsewhere(cli: Cli) {
     let o = d.cli(cli, &["exec", "mount-c4", "cat", "/etc/nginx/x"]);
     assert_eq!(o.success().out(), "rw");
     // :ro in -v and ro in --mount
-    let o = sh(&d, cli, &["-v", "copy-vol:/v:ro"], "echo x > /v/y");
+    let o = d.run_sh(cli, &["-v", "copy-vol:/v:ro"], "echo x > /v/y");
     assert!(o.stderr.contains("Read-only file system"), "{o}");
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["--mount", "type=volume,src=copy-vol,dst=/v,ro"],
         "echo x > /v/y",
@@ -499,8 +479,7 @@ fn local_driver_options(cli: Cli) {
         ],
     )
     .success();
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["-v", "tv:/data"],
         "grep ' /data ' /proc/mounts; stat -c %u /data",
@@ -529,7 +508,8 @@ fn local_driver_options(cli: Cli) {
         ],
     )
     .success();
-    sh(&d, cli, &["-v", "bv:/data"], "echo through-bind > /data/f").success();
+    d.run_sh(cli, &["-v", "bv:/data"], "echo through-bind > /data/f")
+        .success();
     assert_eq!(
         std::fs::read_to_string(dir.join("f")).unwrap(),
         "through-bind\n"
@@ -547,8 +527,7 @@ fn local_driver_options(cli: Cli) {
     .success();
     let md = std::fs::metadata(d.data_root().join("volumes/owned/_data")).unwrap();
     assert_eq!((md.uid(), md.gid()), (1000, 1000));
-    sh(
-        &d,
+    d.run_sh(
         cli,
         &["-u", "1000", "-v", "owned:/data"],
         "touch /data/mine",
@@ -566,7 +545,7 @@ fn invalid_names_are_refused(cli: Cli) {
         if bad.starts_with('.') {
             continue;
         }
-        let o = sh(&d, cli, &["-v", &format!("{bad}:/data")], "true");
+        let o = d.run_sh(cli, &["-v", &format!("{bad}:/data")], "true");
         assert_ne!(o.code, 0, "-v {bad:?} accepted: {o}");
     }
     assert_eq!(volume_names(&d, cli, &[]), Vec::<String>::new());
@@ -584,8 +563,7 @@ fn invalid_names_are_refused(cli: Cli) {
 
 fn export_and_import(cli: Cli) {
     let d = Daemon::start();
-    sh(
-        &d,
+    d.run_sh(
         cli,
         &["-v", "src:/data"],
         "echo payload > /data/f; mkdir /data/sub; chown 1000 /data/sub",
@@ -601,8 +579,7 @@ fn export_and_import(cli: Cli) {
     assert!(std::fs::metadata(&tar).unwrap().len() > 0);
     d.wharf(&["volume", "import", "dst", tar.to_str().unwrap()])
         .success();
-    let o = sh(
-        &d,
+    let o = d.run_sh(
         cli,
         &["-v", "dst:/data"],
         "cat /data/f; stat -c %u /data/sub",

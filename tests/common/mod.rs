@@ -804,6 +804,14 @@ impl Daemon {
         run_cmd(cmd, None, CMD_TIMEOUT)
     }
 
+    /// `run --rm ARGS… busybox sh -c SCRIPT` through `cli`.
+    pub fn run_sh(&self, cli: Cli, args: &[&str], script: &str) -> Output {
+        let mut a = vec!["run", "--rm"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&["busybox", "sh", "-c", script]);
+        self.cli(cli, &a)
+    }
+
     /// The same command through either CLI.
     pub fn cli(&self, cli: Cli, args: &[&str]) -> Output {
         match cli {
