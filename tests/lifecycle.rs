@@ -499,7 +499,8 @@ fn logs_tail_timestamps_since_streams(rt: Runtime) {
         "busybox",
         "sh",
         "-c",
-        "echo a; echo b; echo c; echo e1 >&2",
+        // stderr first, well apart: the two pipes race, and --tail counts both
+        "echo e1 >&2; sleep 0.3; echo a; echo b; echo c",
     ])
     .success();
     let o = d.wharf(&["logs", "ll"]);

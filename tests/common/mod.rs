@@ -21,7 +21,6 @@
 #![allow(dead_code, unused_imports, unused_macros)]
 
 use std::collections::BTreeSet;
-use std::ffi::OsStr;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -162,7 +161,7 @@ pub fn run_cmd(mut cmd: Command, stdin: Option<&[u8]>, timeout: Duration) -> Out
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                let (o, e) = (collect(&out), collect(&err));
+                let (o, e) = (out.text(), err.text());
                 panic!("`{cmdline}` did not finish within {timeout:?}\nstdout: {o}\nstderr: {e}");
             }
         }
@@ -173,8 +172,8 @@ pub fn run_cmd(mut cmd: Command, stdin: Option<&[u8]>, timeout: Duration) -> Out
         thread::sleep(Duration::from_millis(5));
     }
     Output {
-        stdout: collect(&out),
-        stderr: collect(&err),
+        stdout: out.text(),
+        stderr: err.text(),
         code: exit_code(status),
         cmdline,
     }
@@ -194,10 +193,6 @@ impl Reader {
     pub fn done(&self) -> bool {
         self.done.load(Ordering::SeqCst)
     }
-}
-
-fn collect(r: &Reader) -> String {
-    r.text()
 }
 
 pub fn reader<R: Read + Send + 'static>(mut src: R) -> Reader {
@@ -481,8 +476,6 @@ pub struct Daemon {
     log: PathBuf,
     child: Option<Child>,
     runtime: Runtime,
-    /// Extra environment for every CLI call.
-    env: Vec<(String, String)>,
 }
 
 impl Daemon {
@@ -519,7 +512,6 @@ impl Daemon {
             root,
             child: None,
             runtime: Runtime::Default,
-            env: Vec::new(),
         };
         d.spawn_daemon();
         d
@@ -618,11 +610,6 @@ impl Daemon {
         self.child.as_ref().map(|c| c.id())
     }
 
-    /// Adds an environment variable to every later CLI call.
-    pub fn set_env(&mut self, k: &str, v: &str) {
-        self.env.push((k.into(), v.into()));
-    }
-
     /// `wharf -H <sock> ARGS…`; `run`/`create` get the runtime's flags.
     pub fn wharf(&self, args: &[&str]) -> Output {
         run_cmd(self.wharf_cmd(args), None, CMD_TIMEOUT)
@@ -648,9 +635,6 @@ impl Daemon {
         let mut cmd = Command::new(WHARF);
         cmd.arg("-H").arg(self.host());
         cmd.args(self.with_runtime(args));
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
         cmd.env_remove("WHARF_HOST").env_remove("DOCKER_HOST");
         cmd
     }
@@ -1290,8 +1274,4 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> String {
 /// Whether `s` is a 64-hex id.
 pub fn is_full_id(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-pub fn os(s: &str) -> &OsStr {
-    OsStr::new(s)
 }
