@@ -22,7 +22,6 @@ packages=(
     python3
     util-linux       # `script` for -it tests under a pty, nsenter, umount
     procps           # ps/pgrep in tests and benches
-    hyperfine        # bench/
 )
 
 missing=()
@@ -61,13 +60,8 @@ if [ $had_policy = 0 ]; then
     trap 'rm -f "$policy"' EXIT
 fi
 
-# hyperfine is a convenience for bench/: do not fail the set-up when it is absent.
 if [ ${#missing[@]} -gt 0 ]; then
-    if ! apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
-        required=()
-        for p in "${missing[@]}"; do [ "$p" = hyperfine ] || required+=("$p"); done
-        [ ${#required[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${required[@]}"
-    fi
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 if [ ${#docker_pkg[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${docker_pkg[@]}"
