@@ -364,7 +364,35 @@ fn seccomp_default_profile(rt: Runtime) {
     );
 }
 
+fn rm_removes_the_cgroups(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let o = d.wharf(&[
+        "run",
+        "-d",
+        "--pids-limit",
+        "30",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    let id = o.success().out().to_string();
+    let dirs = common::cgroup_dirs_for(&id);
+    assert!(
+        !dirs.is_empty(),
+        "no cgroup named after the running container {id}"
+    );
+    d.wharf(&["rm", "-f", &id]).success();
+    assert!(
+        common::wait_until(std::time::Duration::from_secs(10), || {
+            common::cgroup_dirs_for(&id).is_empty()
+        }),
+        "cgroups left after rm -f: {:?}",
+        common::cgroup_dirs_for(&id)
+    );
+}
+
 runtime_tests!(
+    rm_removes_the_cgroups,
     capabilities,
     pid_namespace_hides_host,
     uts_ipc_mount_namespaces,

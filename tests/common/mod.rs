@@ -885,24 +885,53 @@ impl Daemon {
         pid as u32
     }
 
-    fn cleanup(&mut self) {
-        // 1. containers, through the daemon (it knows their mounts and cgroups)
-        if self.child.is_some() && self.ping() {
-            if let Ok(r) = http(
-                &self.sock,
-                b"GET /containers/json?all=1 HTTP/1.0\r\nHost: localhost\r\n\r\n",
-                Duration::from_secs(5),
-            ) {
-                if let Ok(Value::Array(list)) = serde_json::from_str::<Value>(&r.body) {
-                    for c in list {
-                        if let Some(id) = c["Id"].as_str() {
-                            let req = format!(
-                                "DELETE /containers/{id}?force=1&v=1 HTTP/1.0\r\nHost: localhost\r\n\r\n"
-                            );
-                            let _ = http(&self.sock, req.as_bytes(), Duration::from_secs(10));
+    /// IDs of every container this daemon created: those it lists, and
+    /// (best effort) those its event log saw created and since removed.
+    fn known_container_ids(&self) -> BTreeSet<String> {
+        let mut ids = BTreeSet::new();
+        let get = |path: &str| {
+            let req = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n");
+            http(&self.sock, req.as_bytes(), Duration::from_secs(5))
+                .map(|r| r.body)
+                .unwrap_or_default()
+        };
+        if let Ok(Value::Array(list)) =
+            serde_json::from_str::<Value>(&get("/containers/json?all=1"))
+        {
+            ids.extend(
+                list.iter()
+                    .filter_map(|c| c["Id"].as_str().map(str::to_string)),
+            );
+        }
+        let until = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() + 1)
+            .unwrap_or(0);
+        let events = get(&format!("/events?since=0&until={until}"));
+        for line in events.lines() {
+            if let Ok(v) = serde_json::from_str::<Value>(line) {
+                if v["Type"] == "container" {
+                    if let Some(id) = v["Actor"]["ID"].as_str().or(v["id"].as_str()) {
+                        if is_full_id(id) {
+                            ids.insert(id.to_string());
                         }
                     }
                 }
+            }
+        }
+        ids
+    }
+
+    fn cleanup(&mut self) {
+        // 1. containers, through the daemon (it knows their mounts and cgroups)
+        let mut ids = BTreeSet::new();
+        if self.child.is_some() && self.ping() {
+            ids = self.known_container_ids();
+            for id in &ids {
+                let req = format!(
+                    "DELETE /containers/{id}?force=1&v=1 HTTP/1.0\r\nHost: localhost\r\n\r\n"
+                );
+                let _ = http(&self.sock, req.as_bytes(), Duration::from_secs(10));
             }
         }
         // 2. the daemon
@@ -927,6 +956,12 @@ impl Daemon {
         let own: BTreeSet<String> = cgroup_paths(std::process::id()).into_iter().collect();
         for cg in cgroups.difference(&own) {
             remove_cgroup(cg);
+        }
+        // ... and any cgroup still named after one of our containers
+        for id in &ids {
+            for dir in cgroup_dirs_for(id) {
+                remove_cgroup_dir(&dir);
+            }
         }
         // 5. mounts under the root, deepest first
         unmount_under(&self.root);
@@ -1037,6 +1072,32 @@ fn remove_cgroup(path: &str) {
             remove_cgroup_dir(&p);
         }
     }
+}
+
+/// Cgroup directories (any hierarchy, up to three levels down) whose name
+/// contains `id`: what a runtime made for that container.
+pub fn cgroup_dirs_for(id: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, id: &str, depth: u32, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            if !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                continue;
+            }
+            let p = e.path();
+            if e.file_name().to_string_lossy().contains(id) {
+                out.push(p);
+            } else if depth > 0 {
+                walk(&p, id, depth - 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if !id.is_empty() {
+        walk(Path::new("/sys/fs/cgroup"), id, 4, &mut out);
+    }
+    out
 }
 
 fn remove_cgroup_dir(p: &Path) {
