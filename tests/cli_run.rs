@@ -147,6 +147,25 @@ fn interactive_shell_over_pty(rt: Runtime) {
     assert!(o.stdout.contains("42"), "{o}");
 }
 
+fn detach_with_ctrl_p_ctrl_q(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let o = d.pty(
+        &["run", "-it", "--name", "det", "busybox", "sh"],
+        &[("#", "echo attached\n"), ("attached", "\x10\x11")],
+        T,
+    );
+    o.success();
+    assert_eq!(
+        d.status("det").as_deref(),
+        Some("running"),
+        "detach stopped the container"
+    );
+    // attach again: the shell is still there
+    let o = d.pty(&["attach", "det"], &[("", "\n"), ("#", "exit 6\n")], T);
+    o.code_is(6);
+    d.wait_status("det", "exited", T);
+}
+
 fn no_tty_without_t(rt: Runtime) {
     let d = Daemon::start_with(rt);
     let o = d.wharf(&["run", "--rm", "busybox", "sh", "-c", "tty || true"]);
@@ -348,6 +367,7 @@ runtime_tests!(
     stdout_and_stderr_stay_apart,
     tty_with_it,
     interactive_shell_over_pty,
+    detach_with_ctrl_p_ctrl_q,
     no_tty_without_t,
     sigterm_is_proxied_to_the_container,
     env_workdir_user_entrypoint,
