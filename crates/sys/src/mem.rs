@@ -5,40 +5,22 @@
 use std::io;
 
 /// Returns freed heap pages to the kernel and drops the resident pages of
-/// this program's executable code, which the kernel faults back in from
-/// the page cache on demand. Only `r-xp` mappings are touched: text is never
-/// written, unlike RELRO data, which holds relocated pointers.
+/// read-only file mappings (program and library code and constants), which
+/// the kernel faults back in from the page cache on demand. A mapping with
+/// any anonymous (copied-on-write) page is left alone: that is RELRO data
+/// holding relocated pointers, which the file does not have.
 pub fn release_unused() -> io::Result<()> {
     // SAFETY: malloc_trim only returns free heap memory to the kernel; it
     // has no preconditions and is safe to call at any time.
     unsafe {
         libc::malloc_trim(0);
     }
-    let exe = std::fs::read_link("/proc/self/exe")?;
-    let exe = exe.to_string_lossy();
-    let maps = std::fs::read_to_string("/proc/self/maps")?;
-    for line in maps.lines() {
-        let mut fields = line.split_whitespace();
-        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
-            continue;
-        };
-        let path = fields.nth(3).unwrap_or("");
-        if perms != "r-xp" || path != exe {
-            continue;
-        }
-        let Some((start, end)) = range.split_once('-') else {
-            continue;
-        };
-        let (Ok(start), Ok(end)) = (
-            usize::from_str_radix(start, 16),
-            usize::from_str_radix(end, 16),
-        ) else {
-            continue;
-        };
-        // SAFETY: [start, end) is a private, read-only, file-backed text
-        // mapping of our own executable (from /proc/self/maps). Dropping
-        // its pages loses nothing: they are re-read from the file when
-        // next executed. The mapping itself stays in place.
+    let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+    for (start, end) in clean_file_mappings(&smaps) {
+        // SAFETY: [start, end) is a private, read-only, file-backed mapping
+        // with no anonymous pages (from /proc/self/smaps): every resident
+        // page equals the file's content, so dropping it loses nothing and
+        // it is re-read when next touched. The mapping itself stays.
         let rc =
             unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
         if rc != 0 {
@@ -48,13 +30,57 @@ pub fn release_unused() -> io::Result<()> {
     Ok(())
 }
 
+/// Ranges of `r-xp`/`r--p` file mappings whose `Anonymous:` is 0 kB.
+fn clean_file_mappings(smaps: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut current: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or("");
+        if let Some((a, b)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
+            current = None;
+            let perms = fields.next().unwrap_or("");
+            let path = fields.nth(3).unwrap_or("");
+            if (perms == "r-xp" || perms == "r--p") && path.starts_with('/') {
+                if let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
+                {
+                    current = Some((a, b));
+                }
+            }
+        } else if first == "Anonymous:" {
+            if let Some(range) = current.take() {
+                if fields.next() == Some("0") {
+                    out.push(range);
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn release_unused_keeps_the_process_working() {
         super::release_unused().unwrap();
-        // Code still runs after its pages were dropped.
+        // Code and constants still work after their pages were dropped.
         let v: Vec<u64> = (0..1000).collect();
         assert_eq!(v.iter().sum::<u64>(), 499_500);
+        assert_eq!(format!("{:?}", "x"), "\"x\"");
+    }
+
+    #[test]
+    fn only_clean_read_only_file_mappings() {
+        let smaps = "\
+1000-2000 r-xp 00000000 fd:00 1 /bin/x
+Anonymous:             0 kB
+3000-4000 r--p 00001000 fd:00 1 /bin/x
+Anonymous:             4 kB
+5000-6000 rw-p 00002000 fd:00 1 /bin/x
+Anonymous:             0 kB
+7000-8000 r--p 00000000 00:00 0
+Anonymous:             0 kB
+";
+        assert_eq!(super::clean_file_mappings(smaps), vec![(0x1000, 0x2000)]);
     }
 }
