@@ -78,7 +78,10 @@ impl Image {
             repo_digests: Vec::new(),
             parent: c.parent.clone(),
             comment: c.comment.clone(),
-            created: c.created.clone().unwrap_or_default(),
+            created: c
+                .created
+                .clone()
+                .unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
             docker_version: c.docker_version.clone(),
             author: c.author.clone(),
             config: container_config(&c.config),
@@ -94,7 +97,10 @@ impl Image {
                 kind: c.rootfs.kind.clone(),
                 layers: c.rootfs.diff_ids.clone(),
             },
-            metadata: ImageMetadata::default(),
+            // Go clients parse this as a time: the zero time, not "".
+            metadata: ImageMetadata {
+                last_tag_time: "0001-01-01T00:00:00Z".into(),
+            },
         }
     }
 }

@@ -29,6 +29,17 @@ pub fn resolve(
     for m in hc.mounts.iter().flatten() {
         requested.push((m.clone(), String::new()));
     }
+    // A `Config.Volumes` key with a colon is a whole `-v` spec (docker's
+    // CLI puts specs it cannot classify there); moby parses it like Binds.
+    for spec in config
+        .volumes
+        .iter()
+        .flat_map(|v| v.keys())
+        .filter(|k| k.contains(':'))
+    {
+        let (m, mode) = wharf_volume::spec::parse_volume_flag_mode(spec).map_err(crate::kinded)?;
+        requested.push((m, mode));
+    }
     for (path, opts) in hc.tmpfs.iter().flatten() {
         let m = wharf_volume::spec::parse_tmpfs_entry(path, opts).map_err(crate::kinded)?;
         requested.push((m, String::new()));
@@ -54,7 +65,17 @@ pub fn resolve(
         }
         // The image's VOLUMEs (and `-v /path`) get fresh anonymous volumes
         // unless something is already mounted there.
-        for path in config.volumes.iter().flat_map(|v| v.keys()) {
+        for path in config
+            .volumes
+            .iter()
+            .flat_map(|v| v.keys())
+            .filter(|k| !k.contains(':'))
+        {
+            if !path.starts_with('/') {
+                return Err(Error::invalid(format!(
+                    "invalid volume specification: '{path}': the target must be an absolute path"
+                )));
+            }
             let dest = clean_target(path);
             if out.iter().any(|o| o.destination == dest) {
                 continue;

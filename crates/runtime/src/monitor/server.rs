@@ -109,7 +109,7 @@ impl Server {
     /// Creates the container now so `Start` only has to start it; a failure
     /// is kept and reported in the `Start` reply.
     fn create(&mut self) {
-        let console = self.cfg.socket_path.with_extension("console");
+        let console = stdio::console_path("init");
         let result: Result<(u32, HostIo), String> = (|| {
             if self.cfg.terminal {
                 let l = stdio::console_listener(&console).map_err(|e| e.to_string())?;
@@ -550,10 +550,7 @@ impl Server {
         let result: Result<(u32, HostIo), String> = (|| {
             let pj = write_process_json(&self.cfg.bundle, id, &cfg).map_err(|e| e.to_string())?;
             let r = if cfg.tty {
-                let console = self
-                    .cfg
-                    .socket_path
-                    .with_extension(format!("exec{}", &id[..8.min(id.len())]));
+                let console = stdio::console_path(&id[..8.min(id.len())]);
                 let l = stdio::console_listener(&console).map_err(|e| e.to_string())?;
                 let null = stdio::null_stdio().map_err(|e| e.to_string())?;
                 let r = self

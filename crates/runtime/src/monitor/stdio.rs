@@ -58,6 +58,13 @@ pub fn null_stdio() -> io::Result<ProcStdio> {
 }
 
 /// A listening console socket at `path` (replacing a stale one).
+/// A short path for a transient console socket: a unix socket path must
+/// fit in 108 bytes, which a deep exec root would exceed. It only lives
+/// while the runtime hands over the pty master.
+pub fn console_path(tag: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("wharf-console-{}-{tag}.sock", std::process::id()))
+}
+
 pub fn console_listener(path: &Path) -> io::Result<UnixListener> {
     let _ = std::fs::remove_file(path);
     let l = UnixListener::bind(path)?;
