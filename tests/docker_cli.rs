@@ -253,7 +253,7 @@ fn images_inspect_import_save_load() {
         .success();
     let o = d.docker(&["inspect", "cc"]);
     let v: common::Value = serde_json::from_str(o.success().out()).expect("inspect JSON");
-    assert_eq!(v[0]["Name"], "/c");
+    assert_eq!(v[0]["Name"], "/cc");
     assert_eq!(v[0]["State"]["ExitCode"], 0);
     let o = d.docker(&["inspect", "-f", "{{.Config.Image}}", "cc"]);
     assert_eq!(o.success().out(), "busybox");

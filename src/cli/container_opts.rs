@@ -255,12 +255,17 @@ impl ContainerOpts {
         if self.rm && !matches!(restart_policy.name.as_str(), "" | "no") {
             return Err(u("Conflicting options: --restart and --rm".into()));
         }
+        // Checked here, sent as typed: Docker keeps the user's spelling
+        // (`USR1`) in Config.StopSignal.
         let stop_signal = match &self.stop_signal {
-            Some(s) => Some(parse::signal(s).map_err(|e| {
-                u(format!(
-                    "invalid argument \"{s}\" for \"--stop-signal\" flag: {e}"
-                ))
-            })?),
+            Some(s) => {
+                parse::signal(s).map_err(|e| {
+                    u(format!(
+                        "invalid argument \"{s}\" for \"--stop-signal\" flag: {e}"
+                    ))
+                })?;
+                Some(s.clone())
+            }
             None => None,
         };
         if let Some(p) = self.pids_limit {

@@ -12,6 +12,18 @@ pub async fn remove(d: &Arc<Daemon>, key: &str, force: bool, remove_volumes: boo
     let id = d.table().resolve(key)?;
     let lock = d.op_lock(&id)?;
     let _g = lock.lock().await;
+    remove_locked(d, &id, key, force, remove_volumes).await
+}
+
+/// Removes a container whose op lock the caller holds.
+pub async fn remove_locked(
+    d: &Arc<Daemon>,
+    id: &str,
+    key: &str,
+    force: bool,
+    remove_volumes: bool,
+) -> Result<()> {
+    let id = id.to_string();
     let rec = d.get(&id)?;
     if rec.state.status == Status::Removing {
         return Err(Error::conflict(format!(

@@ -52,13 +52,9 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
                 }
             });
             if rec.host_config.auto_remove {
-                // Docker removes a `--rm` container whose start failed; the
-                // removal waits for the op lock the caller holds.
-                let d = d.clone();
-                let id = id.to_string();
-                tokio::spawn(async move {
-                    let _ = crate::container::remove::remove(&d, &id, true, true).await;
-                });
+                // Docker removes a `--rm` container whose start failed
+                // before answering, so the client never sees it listed.
+                let _ = crate::container::remove::remove_locked(d, id, id, true, true).await;
             }
             return Err(e);
         }

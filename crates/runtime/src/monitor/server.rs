@@ -60,6 +60,9 @@ pub struct Server {
     command: String,
 }
 
+/// How often exited execs are looked for while the container is busy.
+const SWEEP: Duration = Duration::from_millis(200);
+
 fn pidfd(pid: u32) -> Option<OwnedFd> {
     let p = rustix::process::Pid::from_raw(pid as i32)?;
     rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok()
@@ -146,16 +149,22 @@ impl Server {
 
     pub fn run(mut self) -> io::Result<()> {
         let mut buf = vec![0u8; 32 * 1024];
+        let mut last_sweep = Instant::now();
         loop {
             if self.finished() {
                 break;
             }
-            let (ready, sweep) = self.poll_once()?;
+            let (ready, idle) = self.poll_once()?;
             for t in ready {
                 self.handle(t, &mut buf);
             }
-            if sweep {
+            // An exec that exited after its output ended is closed here:
+            // nothing else may wake us while the container keeps printing,
+            // so the sweep runs on a clock, not only when poll is idle.
+            self.close_finished_execs();
+            if idle || last_sweep.elapsed() > SWEEP {
                 self.expire_execs();
+                last_sweep = Instant::now();
             }
         }
         self.finish();
