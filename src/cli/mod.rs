@@ -206,6 +206,15 @@ fn report(e: &anyhow::Error, name: &str, run_like: bool) -> i32 {
     if let Some(s) = e.downcast_ref::<StatusError>() {
         return s.code;
     }
+    // Our stdout was closed (`wharf logs -f x | head`): end quietly with
+    // the shell status of a SIGPIPE death, as docker's CLI does.
+    let broken_pipe = e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return 141;
+    }
     if let Some(u) = e.downcast_ref::<UsageError>() {
         eprintln!("{prefix}{u}");
         eprintln!("See 'wharf {name} --help'.");
@@ -471,5 +480,7 @@ mod tests {
         assert_eq!(report(&e, "ps", false), 125);
         let e = anyhow::Error::from(StatusError { code: 127 });
         assert_eq!(report(&e, "run", true), 127);
+        let e = anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert_eq!(report(&e, "logs", false), 141);
     }
 }
