@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use clap::ArgAction;
 use wharf_api::container::{ContainerConfig, ContainerCreateBody, HostConfig};
 
-use super::mount_flag::{self, VolumeFlag};
+use wharf_volume::spec;
+
 use super::parse;
 use super::UsageError;
 
@@ -295,38 +296,62 @@ impl ContainerOpts {
         // Mounts: -v binds or anonymous volumes, --mount, --tmpfs.
         let mut targets = HashSet::new();
         let mut dup = |t: &str| -> Result<(), UsageError> {
-            let t = t.trim_end_matches('/').to_string();
-            let t = if t.is_empty() { "/".to_string() } else { t };
+            let t = spec::clean_path(t);
             if !targets.insert(t.clone()) {
                 return Err(UsageError(format!("Duplicate mount point: {t}")));
             }
             Ok(())
         };
+        // Parsed and checked by wharf-volume's parsers (the daemon runs the
+        // same ones); on the wire `-v` stays a `Binds` string (an anonymous
+        // `-v /p` goes to `Config.Volumes`) and `--tmpfs` a `Tmpfs` entry,
+        // as docker's CLI sends them. Bind sources are checked by the daemon.
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         let mut binds = Vec::new();
         let mut volumes = BTreeMap::new();
         for v in &self.volume {
-            match mount_flag::check_volume(v).map_err(u)? {
-                VolumeFlag::Bind { target } => {
-                    dup(&target)?;
-                    binds.push(v.clone());
-                }
-                VolumeFlag::Anonymous { target } => {
-                    dup(&target)?;
-                    volumes.insert(target, serde_json::json!({}));
-                }
+            let raw = spec::absolutize_volume_flag(v, &cwd);
+            let m = spec::parse_volume_flag(&raw).map_err(|e| {
+                u(format!(
+                    "invalid argument \"{v}\" for \"-v, --volume\" flag: {e}"
+                ))
+            })?;
+            dup(&m.target)?;
+            if m.source.is_empty() {
+                volumes.insert(m.target, serde_json::json!({}));
+            } else {
+                binds.push(raw);
             }
         }
         let mut mounts = Vec::new();
-        for m in &self.mount {
-            let m = mount_flag::parse_mount(m).map_err(u)?;
+        for v in &self.mount {
+            let m = spec::parse_mount_flag(v)
+                .and_then(|m| spec::validate_one(&m).map(|_| m))
+                .map_err(|e| {
+                    u(format!(
+                        "invalid argument \"{v}\" for \"--mount\" flag: {e}"
+                    ))
+                })?;
             dup(&m.target)?;
             mounts.push(m);
         }
         let mut tmpfs = BTreeMap::new();
         for t in &self.tmpfs {
-            let (dst, opts) = mount_flag::parse_tmpfs(t).map_err(u)?;
-            dup(&dst)?;
-            tmpfs.insert(dst, opts);
+            let m = spec::parse_tmpfs_flag(t).map_err(|e| {
+                u(format!(
+                    "invalid argument \"{t}\" for \"--tmpfs\" flag: {e}"
+                ))
+            })?;
+            dup(&m.target)?;
+            let (dst, opts) = t.split_once(':').unwrap_or((t.as_str(), ""));
+            tmpfs.insert(dst.to_string(), opts.to_string());
+        }
+        for f in &self.volumes_from {
+            spec::parse_volumes_from(f).map_err(|e| {
+                u(format!(
+                    "invalid argument \"{f}\" for \"--volumes-from\" flag: {e}"
+                ))
+            })?;
         }
 
         let mut extra_hosts = Vec::new();
@@ -575,13 +600,42 @@ mod tests {
         assert!(opts(&["--rm", "--restart", "always"])
             .resolve("i", &[], false)
             .is_err());
-        let e = opts(&["-v", "a:/x", "--mount", "source=b,target=/x"])
+        let e = opts(&["-v", "aa:/x", "--mount", "source=bb,target=/x"])
             .resolve("i", &[], false)
             .unwrap_err();
         assert_eq!(e.0, "Duplicate mount point: /x");
         assert!(opts(&["--env-file", "/nonexistent/env"])
             .resolve("i", &[], false)
             .is_err());
+    }
+
+    #[test]
+    fn mount_flags_go_through_the_volume_parsers() {
+        let r = opts(&[
+            "--mount",
+            "source=copy-vol,destination=/etc/nginx,readonly",
+            "-v",
+            "./rel:/r:ro",
+        ])
+        .resolve("i", &[], false)
+        .unwrap();
+        let h = r.body.host_config.unwrap();
+        let m = &h.mounts.unwrap()[0];
+        assert!(m.read_only && m.kind == "volume" && m.target == "/etc/nginx");
+        // A relative -v host path is made absolute, as docker's CLI does.
+        assert!(h.binds.unwrap()[0].starts_with('/'));
+        for bad in [
+            vec!["--mount", "type=tmpfs,dst=/t,tmpfs-size=-1"],
+            vec!["--mount", "source=x"],
+            vec!["--mount", "source=x,target=rel"],
+            vec!["--mount", "type=bogus,target=/x"],
+            vec!["--mount", "bogus=1,target=/x"],
+            vec!["-v", "v:rel"],
+            vec!["--tmpfs", "rel"],
+            vec!["--volumes-from", "c:bogus"],
+        ] {
+            assert!(opts(&bad).resolve("i", &[], false).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -23,7 +23,6 @@ mod jsonmsg;
 mod kill;
 mod load;
 mod logs;
-mod mount_flag;
 mod parse;
 mod ps;
 mod rename;
