@@ -496,7 +496,6 @@ impl Daemon {
     /// A daemon with no image.
     pub fn start_bare() -> Daemon {
         let n = NEXT_ID.fetch_add(1, Ordering::SeqCst);
-        // Short: a unix socket path must fit in 108 bytes.
         // Short: unix socket paths (ours, and the monitors' under the exec
         // root, which carry a 64-hex container id) must fit in 107 bytes.
         let root = PathBuf::from(format!(
