@@ -84,6 +84,8 @@ pub struct HostConfig {
     pub shm_size: i64,
     pub runtime: String,
     pub init: Option<bool>,
+    /// `[height, width]` of the tty at start (API 1.42+).
+    pub console_size: Option<Vec<u32>>,
     // Resources (inlined in HostConfig on the wire).
     pub memory: i64,
     pub memory_swap: i64,

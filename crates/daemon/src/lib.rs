@@ -78,17 +78,6 @@ pub fn image_error(e: wharf_image::error::ImageError) -> Error {
     kinded(e)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn exec_root_length_is_checked() {
-        assert!(super::check_exec_root(std::path::Path::new("/run/wharf")).is_ok());
-        let long = format!("/tmp/{}", "x".repeat(40));
-        let e = super::check_exec_root(std::path::Path::new(&long)).unwrap_err();
-        assert!(e.to_string().contains("unix socket path limit"), "{e}");
-    }
-}
-
 pub(crate) fn router_kernel_version() -> String {
     router::kernel_version()
 }
@@ -157,4 +146,15 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&sock);
     tracing::info!("wharf daemon stopped; containers keep running");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn exec_root_length_is_checked() {
+        assert!(super::check_exec_root(std::path::Path::new("/run/wharf")).is_ok());
+        let long = format!("/tmp/{}", "x".repeat(40));
+        let e = super::check_exec_root(std::path::Path::new(&long)).unwrap_err();
+        assert!(e.to_string().contains("unix socket path limit"), "{e}");
+    }
 }

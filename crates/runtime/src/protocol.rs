@@ -55,6 +55,9 @@ pub struct ExecConfig {
     pub user: Option<User>,
     #[serde(default)]
     pub tty: bool,
+    /// `[height, width]` of the exec's tty from the start.
+    #[serde(default)]
+    pub console_size: Option<[u16; 2]>,
     #[serde(default)]
     pub stdin: bool,
     #[serde(default)]

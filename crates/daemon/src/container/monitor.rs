@@ -267,6 +267,7 @@ pub fn prepare_exec(
     exec: &ExecRecord,
     user: &str,
     tty: bool,
+    console_size: Option<&[u32]>,
 ) -> Result<RtExec> {
     let rootfs = d.paths(&rec.id).merged();
     let u = super::user::resolve(&rootfs, user)?;
@@ -287,6 +288,12 @@ pub fn prepare_exec(
         cwd: Some(cwd).filter(|c| !c.is_empty()),
         user: Some(rt_user(&u)),
         tty,
+        console_size: console_size.and_then(|c| match c {
+            [h, w, ..] if *h > 0 && *w > 0 => {
+                Some([(*h).min(65535) as u16, (*w).min(65535) as u16])
+            }
+            _ => None,
+        }),
         stdin: exec.config.attach_stdin,
         privileged: exec.config.privileged,
     })

@@ -34,6 +34,18 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
     };
     let started = async {
         monitor::spawn(d, &rec, &paths, &launch).await?;
+        // The tty gets the client's size before the process runs, so a
+        // program that asks at once (`stty size`) sees it.
+        if let (true, Some([h, w])) = (rec.config.tty, rec.host_config.console_size.as_deref()) {
+            if *h > 0 && *w > 0 {
+                let _ = monitor::resize(
+                    &paths,
+                    (*h).min(u16::MAX as u32) as u16,
+                    (*w).min(u16::MAX as u32) as u16,
+                )
+                .await;
+            }
+        }
         monitor::connect_pending_attaches(d, id, &paths).await;
         monitor::start(&paths).await
     }

@@ -85,7 +85,16 @@ async fn start(d: &Arc<Daemon>, mut req: Request<Incoming>, id: &str) -> Result<
     } else {
         exec.config.user.clone()
     };
-    let prepared = monitor::prepare_exec(d, &container, &exec, &rec_user, tty)?;
+    let valid = |c: &Option<Vec<u32>>| c.clone().filter(|c| c.len() == 2 && c[0] > 0 && c[1] > 0);
+    let console_size = valid(&start.console_size).or_else(|| valid(&exec.config.console_size));
+    let prepared = monitor::prepare_exec(
+        d,
+        &container,
+        &exec,
+        &rec_user,
+        tty,
+        console_size.as_deref(),
+    )?;
     d.execs.update(id, |r| r.running = true);
     if start.detach {
         let d2 = d.clone();

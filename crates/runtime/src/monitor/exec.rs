@@ -10,7 +10,6 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::protocol::{ExecConfig, ExecStatus};
-use crate::spec::ALL_CAPS;
 
 use super::stdio::HostIo;
 
@@ -96,9 +95,13 @@ pub fn write_process_json(bundle: &Path, id: &str, cfg: &ExecConfig) -> std::io:
         p["user"] =
             serde_json::json!({"uid": u.uid, "gid": u.gid, "additionalGids": u.additional_gids});
     }
+    if let Some([h, w]) = cfg.console_size.filter(|_| cfg.tty) {
+        p["consoleSize"] = serde_json::json!({"height": h, "width": w});
+    }
     if cfg.privileged {
+        let caps = crate::spec::available_caps();
         p["capabilities"] =
-            serde_json::json!({"bounding": ALL_CAPS, "effective": ALL_CAPS, "permitted": ALL_CAPS});
+            serde_json::json!({"bounding": caps, "effective": caps, "permitted": caps});
     }
     // Validate against the OCI schema before handing it to the runtime.
     serde_json::from_value::<oci_spec::runtime::Process>(p.clone())

@@ -571,6 +571,12 @@ impl Server {
                             .map(|io| (pid, io))
                             .map_err(|e| e.to_string())
                     });
+                // Also set here: not every runtime applies consoleSize.
+                if let (Ok((_, io)), Some([h, w])) = (&r, cfg.console_size) {
+                    if let Some(m) = &io.master {
+                        let _ = stdio::resize(m, h, w);
+                    }
+                }
                 let _ = std::fs::remove_file(&console);
                 r
             } else {
