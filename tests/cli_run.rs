@@ -356,7 +356,31 @@ fn create_then_start_attach(rt: Runtime) {
     assert_eq!(logs.success().lines(), vec!["created-then-started"; 2]);
 }
 
+/// The tty has the client's size before the process runs (ConsoleSize),
+/// for `run -it` and for `exec -it`.
+fn tty_has_the_client_size_from_the_start(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let o = d.pty_sized(
+        Some((33, 101)),
+        &["run", "-it", "--rm", "busybox", "stty", "size"],
+        &[],
+        T,
+    );
+    assert!(o.stdout.contains("33 101"), "{o}");
+    d.wharf(&["run", "-d", "--name", "sz", "busybox", "sleep", "1000"])
+        .success();
+    let o = d.pty_sized(
+        Some((35, 103)),
+        &["exec", "-it", "sz", "stty", "size"],
+        &[],
+        T,
+    );
+    assert!(o.stdout.contains("35 103"), "{o}");
+    d.wharf(&["rm", "-f", "sz"]).success();
+}
+
 runtime_tests!(
+    tty_has_the_client_size_from_the_start,
     echo_pid_is_one,
     exit_code_is_the_containers,
     command_not_found_is_127,

@@ -658,7 +658,22 @@ impl Daemon {
     /// `send` once its `expect` has appeared in the output; returns the
     /// session's output with `\r` removed and its exit code.
     pub fn pty(&self, args: &[&str], dialogue: &[(&str, &str)], timeout: Duration) -> Output {
-        let mut line = shell_quote(WHARF);
+        self.pty_sized(None, args, dialogue, timeout)
+    }
+
+    /// [`Daemon::pty`] with the terminal set to `(rows, cols)` first.
+    pub fn pty_sized(
+        &self,
+        size: Option<(u16, u16)>,
+        args: &[&str],
+        dialogue: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Output {
+        let mut line = match size {
+            Some((r, c)) => format!("stty rows {r} cols {c}; "),
+            None => String::new(),
+        };
+        line.push_str(&shell_quote(WHARF));
         line.push_str(" -H ");
         line.push_str(&shell_quote(&self.host()));
         for a in self.with_runtime(args) {
