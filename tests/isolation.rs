@@ -389,6 +389,18 @@ fn rm_removes_the_cgroups(rt: Runtime) {
         "cgroups left after rm -f: {:?}",
         common::cgroup_dirs_for(&id)
     );
+    // A container that ends by itself leaves no cgroup either.
+    let o = d.wharf(&["run", "-d", "busybox", "true"]);
+    let id = o.success().out().to_string();
+    d.wait_status(&id, "exited", std::time::Duration::from_secs(30));
+    assert!(
+        common::wait_until(std::time::Duration::from_secs(10), || {
+            common::cgroup_dirs_for(&id).is_empty()
+        }),
+        "cgroups left after the container exited: {:?}",
+        common::cgroup_dirs_for(&id)
+    );
+    d.wharf(&["rm", &id]).success();
 }
 
 runtime_tests!(

@@ -1,6 +1,7 @@
 //! Containers: records, the state machine and the lifecycle operations.
 
 pub mod attach;
+pub mod cgroups;
 pub mod create;
 pub mod etc;
 pub mod inspect;

@@ -66,6 +66,7 @@ pub async fn remove_locked(
         tokio::task::spawn_blocking(move || {
             let mut failures = Vec::new();
             rootfs::unmount_rootfs(&paths);
+            super::cgroups::remove(&rec.id);
             super::netns::remove(&paths.netns());
             monitor::remove_run_dir(&paths);
             mounts::release(&d, &rec.id, &rec.mounts);

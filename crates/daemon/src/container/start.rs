@@ -142,6 +142,7 @@ fn ensure_workdir(rootfs: &std::path::Path, wd: &str, user: &user::User) {
 
 /// Undoes start's set-up once the container has stopped.
 pub fn cleanup_after_exit(d: &Daemon, rec: &Container, paths: &Paths) {
+    super::cgroups::remove(&rec.id);
     netns::remove(&paths.netns());
     mounts::deactivate(d, rec);
     rootfs::unmount_rootfs(paths);
