@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use wharf_api::image::HistoryItem;
 
 use super::format::{self, ellipsis, short_id};
-use super::template::{is_bare_table, render_list};
+use super::template::{list_format, render_list};
 use super::{seg, Ctx};
 
 #[derive(Debug, clap::Args)]
@@ -70,12 +70,7 @@ pub async fn run(ctx: &Ctx, a: HistoryArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let rows = rows(&items, trunc, a.human, format::now_unix());
-    let fmt = match a.format.as_deref() {
-        None | Some("") => DEFAULT_FORMAT.to_string(),
-        Some(f) if is_bare_table(f) => DEFAULT_FORMAT.to_string(),
-        Some("json") => "{{json .}}".to_string(),
-        Some(f) => f.to_string(),
-    };
+    let fmt = list_format(a.format.as_deref(), DEFAULT_FORMAT);
     print!("{}", render_list(&fmt, &header(), &rows)?);
     Ok(0)
 }

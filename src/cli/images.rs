@@ -5,7 +5,7 @@ use wharf_api::image::ImageSummary;
 
 use super::format::{self, short_id};
 use super::ps::filters_json;
-use super::template::{is_bare_table, render_list};
+use super::template::{list_format, render_list};
 use super::{q, Ctx};
 
 #[derive(Debug, clap::Args)]
@@ -126,12 +126,7 @@ pub async fn run(ctx: &Ctx, a: ImagesArgs) -> anyhow::Result<i32> {
     } else {
         DEFAULT_FORMAT
     };
-    let fmt = match a.format.as_deref() {
-        None | Some("") => default.to_string(),
-        Some(f) if is_bare_table(f) => default.to_string(),
-        Some("json") => "{{json .}}".to_string(),
-        Some(f) => f.to_string(),
-    };
+    let fmt = list_format(a.format.as_deref(), default);
     print!("{}", render_list(&fmt, &header(), &rows)?);
     Ok(0)
 }

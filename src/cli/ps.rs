@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use wharf_api::container::ContainerSummary;
 
 use super::format::{self, ellipsis, go_quote, short_id};
-use super::template::{is_bare_table, render_list};
+use super::template::{list_format, render_list};
 use super::{q, Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
@@ -161,18 +161,12 @@ pub async fn run(ctx: &Ctx, a: PsArgs) -> anyhow::Result<i32> {
     }
     let now = format::now_unix();
     let rows: Vec<Value> = list.iter().map(|c| row(c, trunc, now)).collect();
-    let fmt = match a.format.as_deref() {
-        None | Some("") => {
-            if a.size {
-                format!("{DEFAULT_FORMAT}\t{{{{.Size}}}}")
-            } else {
-                DEFAULT_FORMAT.to_string()
-            }
-        }
-        Some(f) if is_bare_table(f) => DEFAULT_FORMAT.to_string(),
-        Some("json") => "{{json .}}".to_string(),
-        Some(f) => f.to_string(),
+    let default = if a.size {
+        format!("{DEFAULT_FORMAT}\t{{{{.Size}}}}")
+    } else {
+        DEFAULT_FORMAT.to_string()
     };
+    let fmt = list_format(a.format.as_deref(), &default);
     print!("{}", render_list(&fmt, &header(), &rows)?);
     Ok(0)
 }

@@ -51,6 +51,18 @@ pub fn is_bare_table(raw: &str) -> bool {
     raw.trim() == "table"
 }
 
+/// The template a list command renders: the user's `--format`, where no
+/// format or a bare `table` means the command's `default` and `json` means
+/// one JSON object per line.
+pub fn list_format(user: Option<&str>, default: &str) -> String {
+    match user {
+        None | Some("") => default.to_string(),
+        Some(f) if is_bare_table(f) => default.to_string(),
+        Some("json") => "{{json .}}".to_string(),
+        Some(f) => f.to_string(),
+    }
+}
+
 fn add_funcs(t: &mut Template) {
     t.add_func("json", json);
     t.add_func("upper", upper);
@@ -215,6 +227,17 @@ pub fn from_value(v: &Value) -> serde_json::Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn list_format_defaults() {
+        assert_eq!(list_format(None, "table {{.ID}}"), "table {{.ID}}");
+        assert_eq!(
+            list_format(Some(" table "), "table {{.ID}}"),
+            "table {{.ID}}"
+        );
+        assert_eq!(list_format(Some("json"), "x"), "{{json .}}");
+        assert_eq!(list_format(Some("{{.Name}}"), "x"), "{{.Name}}");
+    }
 
     fn render(f: &str, data: serde_json::Value) -> String {
         Format::parse(f).unwrap().render(&data).unwrap()

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use wharf_api::volume::{Volume, VolumeListResponse};
 
 use crate::cli::ps::filters_json;
-use crate::cli::template::{is_bare_table, render_list};
+use crate::cli::template::{list_format, render_list};
 use crate::cli::{q, Ctx};
 
 #[derive(Debug, clap::Args)]
@@ -66,12 +66,7 @@ pub async fn run(ctx: &Ctx, a: LsArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let rows: Vec<Value> = list.volumes.iter().map(row).collect();
-    let fmt = match a.format.as_deref() {
-        None | Some("") => DEFAULT_FORMAT.to_string(),
-        Some(f) if is_bare_table(f) => DEFAULT_FORMAT.to_string(),
-        Some("json") => "{{json .}}".to_string(),
-        Some(f) => f.to_string(),
-    };
+    let fmt = list_format(a.format.as_deref(), DEFAULT_FORMAT);
     print!("{}", render_list(&fmt, &header(), &rows)?);
     Ok(0)
 }
