@@ -41,12 +41,18 @@ pub fn stop_query(timeout: Option<i64>, signal: Option<&str>) -> Result<String, 
 }
 
 pub async fn run(ctx: &Ctx, a: StopArgs) -> anyhow::Result<i32> {
+    post_each(ctx, a, "stop").await
+}
+
+/// `POST /containers/{id}/{action}?t=&signal=` for each container: stop
+/// and restart take the same flags.
+pub async fn post_each(ctx: &Ctx, a: StopArgs, action: &str) -> anyhow::Result<i32> {
     let query = stop_query(a.timeout, a.signal.as_deref())?;
     for_each(&a.containers, true, |n| {
         let query = query.clone();
         async move {
             ctx.client
-                .post::<()>(&format!("/containers/{}/stop{query}", seg(&n)), None)
+                .post::<()>(&format!("/containers/{}/{action}{query}", seg(&n)), None)
                 .await?;
             Ok(())
         }
