@@ -85,42 +85,47 @@ pub fn create(
     check_runtime(&runtime)?;
 
     let name = reserve_name(d, name, &id)?;
-    let result = (|| {
-        let mounts: Vec<ResolvedMount> =
-            crate::container::mounts::resolve(d, &id, &config, &host_config)?;
-        let rec = Container {
-            id: id.clone(),
-            name: name.clone(),
-            created: util::now_rfc3339(),
-            image_ref: config.image.clone(),
-            image_id: image_id.clone(),
-            path: argv[0].clone(),
-            args: argv[1..].to_vec(),
-            config,
-            host_config,
-            state: State::default(),
-            restart_count: 0,
-            mounts,
-            runtime,
-            exec_ids: Vec::new(),
+    // Mounts first: resolving them creates named and anonymous volumes and
+    // takes references, which a later failure must give back.
+    let mounts: Vec<ResolvedMount> =
+        match crate::container::mounts::resolve(d, &id, &config, &host_config) {
+            Ok(m) => m,
+            Err(e) => {
+                d.table().names.remove(&name);
+                return Err(e);
+            }
         };
-        let paths = d.paths(&id);
+    let rec = Container {
+        id: id.clone(),
+        name: name.clone(),
+        created: util::now_rfc3339(),
+        image_ref: config.image.clone(),
+        image_id: image_id.clone(),
+        path: argv[0].clone(),
+        args: argv[1..].to_vec(),
+        config,
+        host_config,
+        state: State::default(),
+        restart_count: 0,
+        mounts,
+        runtime,
+        exec_ids: Vec::new(),
+    };
+    let paths = d.paths(&id);
+    let written = (|| {
         std::fs::create_dir_all(paths.upper())?;
         std::fs::create_dir_all(paths.work())?;
         std::fs::create_dir_all(paths.merged())?;
         std::fs::create_dir_all(paths.state_dir())?;
-        rec.save(&paths)?;
-        Ok::<_, Error>(rec)
+        rec.save(&paths)
     })();
-    let rec = match result {
-        Ok(rec) => rec,
-        Err(e) => {
-            d.table().names.remove(&name);
-            crate::container::mounts::release(d, &id, &[]);
-            let _ = std::fs::remove_dir_all(d.paths(&id).dir);
-            return Err(e);
-        }
-    };
+    if let Err(e) = written {
+        d.table().names.remove(&name);
+        crate::container::mounts::release(d, &id, &rec.mounts);
+        let _ = crate::container::mounts::remove_anonymous(d, &rec.mounts);
+        let _ = std::fs::remove_dir_all(&paths.dir);
+        return Err(e.into());
+    }
     let attrs = crate::container::event_attrs(&rec);
     d.insert(rec);
     d.events.emit("container", "create", &id, attrs);
