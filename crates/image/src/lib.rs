@@ -24,7 +24,8 @@ pub mod reference;
 pub mod remove;
 pub mod save;
 pub mod store;
-pub mod unpack;
+/// The safe tar unpacker, shared with volume imports (see wharf-archive).
+pub use wharf_archive::unpack;
 pub mod wire;
 
 pub use config::ImageConfig;

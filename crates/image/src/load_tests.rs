@@ -9,7 +9,7 @@ use wharf_api::error::ErrorKind;
 
 use crate::digest::sha256_digest;
 use crate::store::tests::{rootfs, store};
-use crate::unpack::tests::{file, tar_of};
+use wharf_archive::testing::{file, tar_of};
 
 /// A tar of named byte blobs.
 fn archive(files: &[(&str, Vec<u8>)]) -> Vec<u8> {

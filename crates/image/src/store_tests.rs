@@ -6,7 +6,7 @@ use wharf_api::error::ErrorKind;
 
 use super::*;
 use crate::remove::DeleteItem;
-use crate::unpack::tests::{dir, file, tar_of};
+use wharf_archive::testing::{dir, file, tar_of};
 
 pub(crate) fn rootfs(marker: &[u8]) -> Vec<u8> {
     tar_of(&[

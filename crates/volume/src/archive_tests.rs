@@ -106,17 +106,14 @@ fn refused(entries: &[(&str, EntryType, &str, &[u8])]) -> (ArchiveError, tempfil
 #[test]
 fn refuses_dotdot() {
     let (e, outer) = refused(&[("a/../../evil", EntryType::Regular, "", b"x")]);
-    assert_eq!(
-        e.to_string(),
-        "refusing tar entry \"a/../../evil\": path contains '..'"
-    );
+    assert!(e.to_string().contains("outside"), "{e}");
     assert!(!outer.path().join("evil").exists());
 }
 
 #[test]
 fn refuses_absolute() {
     let (e, _o) = refused(&[("/tmp/wharf-evil", EntryType::Regular, "", b"x")]);
-    assert!(e.to_string().contains("is an absolute path"), "{e}");
+    assert!(e.to_string().contains("absolute"), "{e}");
     assert!(!Path::new("/tmp/wharf-evil").exists());
 }
 
@@ -126,10 +123,7 @@ fn refuses_write_through_symlink() {
         ("link", EntryType::Symlink, "..", b""),
         ("link/evil", EntryType::Regular, "", b"x"),
     ]);
-    assert!(
-        e.to_string().contains("its parent \"link\" is a symlink"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("symlink"), "{e}");
     assert!(!outer.path().join("evil").exists());
 }
 
@@ -139,8 +133,12 @@ fn symlink_as_final_component_is_replaced_not_followed() {
     let dest = outer.path().join("dest");
     fs::create_dir(&dest).unwrap();
     fs::write(outer.path().join("victim"), b"safe").unwrap();
+    // An absolute target is kept (it means the container's root), and a
+    // later file of the same name replaces the link instead of following it.
+    let victim = outer.path().join("victim");
+    let victim = victim.to_str().unwrap();
     let t = tar_of(&[
-        ("f", EntryType::Symlink, "../victim", b""),
+        ("f", EntryType::Symlink, victim, b""),
         ("f", EntryType::Regular, "", b"pwned"),
     ]);
     unpack_into(&t[..], &dest).unwrap();
@@ -151,27 +149,16 @@ fn symlink_as_final_component_is_replaced_not_followed() {
 #[test]
 fn refuses_hardlink_escapes() {
     let (e, _o) = refused(&[("h", EntryType::Link, "../../etc/passwd", b"")]);
-    assert!(
-        e.to_string().contains("hard link target contains '..'"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("outside"), "{e}");
     let (e, _o) = refused(&[("h", EntryType::Link, "/etc/passwd", b"")]);
-    assert!(
-        e.to_string()
-            .contains("hard link target is an absolute path"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("outside"), "{e}");
     let (e, _o) = refused(&[
         ("s", EntryType::Symlink, "/etc", b""),
         ("h", EntryType::Link, "s/passwd", b""),
     ]);
-    assert!(e.to_string().contains("not a real directory"), "{e}");
+    assert!(e.to_string().contains("symlink"), "{e}");
     let (e, _o) = refused(&[("h", EntryType::Link, "missing", b"")]);
-    assert!(
-        e.to_string()
-            .contains("is not a file earlier in the archive"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("does not exist"), "{e}");
 }
 
 #[test]

@@ -214,7 +214,9 @@ fn load_meta(root: &Path, name: &str) -> Volume {
 fn clean_imports(vdir: &Path) {
     let Ok(rd) = fs::read_dir(vdir) else { return };
     for e in rd.flatten() {
-        if e.file_name().to_string_lossy().starts_with(IMPORTING)
+        let name = e.file_name().to_string_lossy().into_owned();
+        // Our import scratch, and the unpacker's own temporary directory.
+        if (name.starts_with(IMPORTING) || name.starts_with(wharf_archive::unpack::TEMP_PREFIX))
             && real_dir(&e.path()).unwrap_or(false)
         {
             let _ = fs::remove_dir_all(e.path());
@@ -510,28 +512,30 @@ impl LocalDriver {
         let vdir = self.root.join(name);
         let tmp = vdir.join(format!("{IMPORTING}{}", scratch_id()));
         let io = |op| VolumeError::io(op, name);
-        fs::DirBuilder::new()
-            .mode(0o755)
-            .create(&tmp)
-            .map_err(io("import"))?;
         let result = (|| {
-            // A tar without a root entry keeps the volume root's metadata.
-            let m = fs::metadata(data).map_err(io("import"))?;
-            fsutil::apply_meta(&tmp, m.uid(), m.gid(), m.mode(), None, false)
-                .map_err(io("import"))?;
-            archive::unpack_into(reader, &tmp).map_err(|source| VolumeError::Archive {
-                op: "import",
-                name: name.to_string(),
-                source,
-            })?;
+            let stats =
+                archive::unpack_into(reader, &tmp).map_err(|source| VolumeError::Archive {
+                    op: "import",
+                    name: name.to_string(),
+                    source,
+                })?;
+            if !stats.root_entry {
+                // A tar without a root entry keeps the volume root's metadata.
+                let m = fs::metadata(data).map_err(io("import"))?;
+                fsutil::apply_meta(&tmp, m.uid(), m.gid(), m.mode(), None, false)
+                    .map_err(io("import"))?;
+            }
             // Atomic swap: `_data` is always either the old or the new tree.
             renameat2(None, &tmp, None, data, RenameFlags::RENAME_EXCHANGE)
                 .map_err(|e| io("import")(io::Error::from_raw_os_error(e as i32)))?;
             wharf_sys::fs::sync_dir(&vdir).map_err(io("import"))
         })();
-        // After a swap `tmp` holds the old data; on failure, the partial tree.
-        if let Err(e) = fs::remove_dir_all(&tmp) {
-            tracing::warn!(volume = name, error = %e, "cannot remove import scratch directory");
+        // After a swap `tmp` holds the old data; a failed unpack left none.
+        match fs::remove_dir_all(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                tracing::warn!(volume = name, error = %e, "cannot remove import scratch directory")
+            }
+            _ => {}
         }
         result
     }

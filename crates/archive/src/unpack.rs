@@ -76,6 +76,9 @@ pub struct UnpackStats {
     pub entries: u64,
     /// Sum of the regular files' sizes (Docker's layer "size").
     pub size: u64,
+    /// The tar had a root (`./`) directory entry, whose owner and mode the
+    /// destination took; without one the destination is a fresh 0755 dir.
+    pub root_entry: bool,
 }
 
 /// Unpacks a plain tar stream into `dest` (which must not exist, or be an
@@ -221,6 +224,7 @@ impl<'a> Unpacker<'a> {
             // The root itself ("./"): only its metadata applies.
             if kind == EntryType::Directory {
                 self.apply_meta(self.root, &meta, true).map_err(io)?;
+                self.stats.root_entry = true;
             }
             return Ok(());
         };

@@ -1,0 +1,10 @@
+//! wharf-archive owns the one safe tar unpacker every user-supplied tar
+//! goes through: image layers and imports (wharf-image) and volume imports
+//! (wharf-volume). Nothing it unpacks can land outside its destination.
+//! It knows nothing of images or volumes.
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod unpack;
+
+pub use unpack::{unpack_tar, unpack_tar_with, UnpackError, UnpackOptions, UnpackStats};
