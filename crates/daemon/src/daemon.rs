@@ -183,7 +183,7 @@ impl Daemon {
             "LoggingDriver": "json-file",
             "CgroupDriver": "cgroupfs",
             "CgroupVersion": if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() { "2" } else { "1" },
-            "KernelVersion": crate::router_kernel_version(),
+            "KernelVersion": crate::router::kernel_version(),
             "OperatingSystem": "wharf",
             "OSType": "linux",
             "Architecture": std::env::consts::ARCH,

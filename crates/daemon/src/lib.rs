@@ -78,10 +78,6 @@ pub fn image_error(e: wharf_image::error::ImageError) -> Error {
     kinded(e)
 }
 
-pub(crate) fn router_kernel_version() -> String {
-    router::kernel_version()
-}
-
 /// Longest exec root whose monitor sockets
 /// (`<exec-root>/containers/<64 hex>/monitor.sock`) fit a unix socket path.
 const MAX_EXEC_ROOT: usize = 107 - "/containers/".len() - 64 - "/monitor.sock".len();
