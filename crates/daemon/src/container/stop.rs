@@ -87,42 +87,18 @@ pub async fn stop_locked(
     let sig = parse_signal(&stop_signal)?;
     let timeout = timeout.or(rec.config.stop_timeout).unwrap_or(10);
     let paths = d.paths(id);
-    let mut changes = d.watch(id)?;
     let _ = monitor::kill(&paths, sig).await;
-    let exited = async {
-        loop {
-            match d.get(id) {
-                Ok(r) if r.state.status.is_active() => {}
-                _ => return,
-            }
-            if changes.changed().await.is_err() {
-                return;
-            }
-        }
-    };
+    // The exit watcher records the exit; wait for that, then SIGKILL.
     let waited = if timeout < 0 {
-        exited.await;
-        true
+        wait_not_running(d, id).await.is_ok()
     } else {
-        tokio::time::timeout(Duration::from_secs(timeout as u64), exited)
+        tokio::time::timeout(Duration::from_secs(timeout as u64), wait_not_running(d, id))
             .await
             .is_ok()
     };
     if !waited {
         let _ = monitor::kill(&paths, Signal::SIGKILL as i32).await;
-        let mut changes = d.watch(id)?;
-        let _ = tokio::time::timeout(Duration::from_secs(30), async {
-            while d
-                .get(id)
-                .map(|r| r.state.status.is_active())
-                .unwrap_or(false)
-            {
-                if changes.changed().await.is_err() {
-                    break;
-                }
-            }
-        })
-        .await;
+        let _ = tokio::time::timeout(Duration::from_secs(30), wait_not_running(d, id)).await;
     }
     Ok(true)
 }
