@@ -16,6 +16,7 @@ pub fn release_unused() -> io::Result<()> {
         libc::malloc_trim(0);
     }
     let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+    release_stack_below_here(&smaps)?;
     for (start, end) in clean_file_mappings(&smaps) {
         // SAFETY: [start, end) is a private, read-only, file-backed mapping
         // with no anonymous pages (from /proc/self/smaps): every resident
@@ -26,6 +27,47 @@ pub fn release_unused() -> io::Result<()> {
         if rc != 0 {
             return Err(io::Error::last_os_error());
         }
+    }
+    Ok(())
+}
+
+/// Bytes of stack kept below this frame: the calls made from here
+/// (madvise, a signal handler) fit well within it.
+const STACK_MARGIN: usize = 64 * 1024;
+
+/// Drops the main stack's pages more than [`STACK_MARGIN`] below this
+/// frame: deep calls made while creating the container left them dirty,
+/// and nothing lives below the stack pointer.
+fn release_stack_below_here(smaps: &str) -> io::Result<()> {
+    let here = 0u8;
+    let sp = std::ptr::addr_of!(here) as usize;
+    let Some((start, end)) = smaps.lines().find_map(|l| {
+        let (range, rest) = l.split_once(' ')?;
+        if !rest.trim_end().ends_with("[stack]") {
+            return None;
+        }
+        let (a, b) = range.split_once('-')?;
+        Some((
+            usize::from_str_radix(a, 16).ok()?,
+            usize::from_str_radix(b, 16).ok()?,
+        ))
+    }) else {
+        return Ok(());
+    };
+    // Only when this is the main thread's stack, with room below the margin.
+    let page = 4096;
+    if !(start..end).contains(&sp) || sp - start <= STACK_MARGIN + page {
+        return Ok(());
+    }
+    let top = (sp - STACK_MARGIN) & !(page - 1);
+    // SAFETY: [start, top) lies in the [stack] mapping at least
+    // STACK_MARGIN below the current frame, where no live data can be (the
+    // stack grows down and only the 128-byte red zone below the stack
+    // pointer may hold data). Dropped pages come back zero-filled if the
+    // stack grows into them again.
+    let rc = unsafe { libc::madvise(start as *mut libc::c_void, top - start, libc::MADV_DONTNEED) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
     }
     Ok(())
 }

@@ -58,7 +58,13 @@ pub struct Server {
     waiters: Vec<UnixStream>,
     execs: HashMap<String, ExecSession>,
     command: String,
+    /// When to release creation-time memory, set by a start or an exec.
+    trim_at: Option<Instant>,
 }
+
+/// How long after a start or an exec the monitor releases the memory that
+/// creating it needed (later than the first replies and output).
+const TRIM_DELAY: Duration = Duration::from_millis(500);
 
 /// How often exited execs are looked for while the container is busy.
 const SWEEP: Duration = Duration::from_millis(200);
@@ -104,6 +110,7 @@ impl Server {
             waiters: Vec::new(),
             execs: HashMap::new(),
             command,
+            trim_at: None,
         };
         s.create();
         Ok(s)
@@ -165,6 +172,13 @@ impl Server {
             if idle || last_sweep.elapsed() > SWEEP {
                 self.expire_execs();
                 last_sweep = Instant::now();
+            }
+            // A moment after a start or an exec, hand back the code and heap
+            // that creating it needed: the monitor stays small for the
+            // container's life, and the work is off the start path.
+            if self.trim_at.is_some_and(|t| Instant::now() >= t) {
+                let _ = wharf_sys::mem::release_unused();
+                self.trim_at = None;
             }
         }
         self.finish();
@@ -407,9 +421,7 @@ impl Server {
                 Ok(()) => {
                     self.status = Status::Running;
                     self.started_at = Some(now_rfc3339());
-                    // Creation's code and heap are not needed again: keep
-                    // the monitor small for the container's whole life.
-                    let _ = wharf_sys::mem::release_unused();
+                    self.trim_at = Some(Instant::now() + TRIM_DELAY);
                     return Reply::Started {
                         pid: self.pid,
                         start_error: None,
@@ -598,6 +610,7 @@ impl Server {
                     let _ = rustix::io::ioctl_fionbio(f, true);
                 }
                 send(&conn, &Reply::Ok);
+                self.trim_at = Some(Instant::now() + TRIM_DELAY);
                 sess.pid = Some(pid);
                 sess.pidfd = pidfd(pid);
                 sess.io = Some(io);
