@@ -147,6 +147,9 @@ if want fleet; then
     ds=-; dp=-
     [ $have_docker = 1 ] && read -r ds dp < <(fleet dk)
 
+    # Steady state, for both engines: wharf's monitors hand back the memory
+    # that creating a container needed half a second after its start.
+    sleep 2
     mons=$(monitor_pids)
     n=$(echo "$mons" | grep -c . || true)
     mon_rss=0; mon_pss=0
