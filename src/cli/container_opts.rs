@@ -211,16 +211,7 @@ impl ContainerOpts {
             return Err(u("invalid reference format".into()));
         }
 
-        // Environment: files first, then -e, as docker orders them.
-        let mut env = Vec::new();
-        for f in &self.env_file {
-            let body = std::fs::read_to_string(f)
-                .map_err(|e| u(format!("open {}: {}", f.display(), io_msg(&e))))?;
-            env.extend(parse::key_value_file(&f.display().to_string(), &body, true).map_err(u)?);
-        }
-        for e in &self.env {
-            env.push(parse::env_value(e).map_err(u)?);
-        }
+        let env = environment(&self.env_file, &self.env)?;
 
         let mut label_lines = Vec::new();
         for f in &self.label_file {
@@ -498,6 +489,23 @@ impl ContainerOpts {
 }
 
 /// Go-style lowercase text for an I/O error (`no such file or directory`).
+/// `--env-file` and `-e` of run, create and exec: files first, then `-e`,
+/// as docker orders them.
+pub fn environment(files: &[PathBuf], vars: &[String]) -> Result<Vec<String>, UsageError> {
+    let mut env = Vec::new();
+    for f in files {
+        let body = std::fs::read_to_string(f)
+            .map_err(|e| UsageError(format!("open {}: {}", f.display(), io_msg(&e))))?;
+        env.extend(
+            parse::key_value_file(&f.display().to_string(), &body, true).map_err(UsageError)?,
+        );
+    }
+    for e in vars {
+        env.push(parse::env_value(e).map_err(UsageError)?);
+    }
+    Ok(env)
+}
+
 pub fn io_msg(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),

@@ -7,7 +7,7 @@ use serde_json::json;
 use wharf_api::exec::{ExecConfig, ExecInspect};
 
 use super::stream::{self, End};
-use super::{parse, seg, tty, Ctx, StatusError, UsageError};
+use super::{seg, tty, Ctx, StatusError, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct ExecArgs {
@@ -45,17 +45,7 @@ pub struct ExecArgs {
 }
 
 pub async fn run(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<i32> {
-    let mut env = Vec::new();
-    for f in &a.env_file {
-        let body = std::fs::read_to_string(f)
-            .map_err(|e| UsageError(format!("open {}: {e}", f.display())))?;
-        env.extend(
-            parse::key_value_file(&f.display().to_string(), &body, true).map_err(UsageError)?,
-        );
-    }
-    for e in &a.env {
-        env.push(parse::env_value(e).map_err(UsageError)?);
-    }
+    let env = super::container_opts::environment(&a.env_file, &a.env)?;
     let detach_keys = match &a.detach_keys {
         Some(k) => stream::detach_keys(k)
             .map_err(|e| UsageError(format!("invalid detach keys ({k}): {e}")))?,
