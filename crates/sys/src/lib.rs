@@ -5,4 +5,5 @@
 
 pub mod fs;
 pub mod mem;
+pub mod mount;
 pub mod net;

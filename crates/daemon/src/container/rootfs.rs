@@ -52,20 +52,7 @@ pub fn unmount_rootfs(paths: &Paths) {
     }
 }
 
-/// True when `path` is itself a mount point (listed in our mountinfo).
+/// True when `path` is itself a mount point.
 pub fn is_mountpoint(path: &Path) -> bool {
-    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
-        return false;
-    };
-    let p = path.to_string_lossy();
-    info.lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .any(|mp| unescape(mp) == p)
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("\\040", " ")
-        .replace("\\011", "\t")
-        .replace("\\012", "\n")
-        .replace("\\134", "\\")
+    wharf_sys::mount::is_mountpoint(path).unwrap_or(false)
 }
