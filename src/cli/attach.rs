@@ -52,7 +52,7 @@ pub async fn run(ctx: &Ctx, a: AttachArgs) -> anyhow::Result<i32> {
             None,
         )
         .await?;
-    let mut wait = ctx
+    let wait = ctx
         .client
         .post::<()>(&format!("/containers/{id}/wait"), None)
         .await?;
@@ -72,10 +72,6 @@ pub async fn run(ctx: &Ctx, a: AttachArgs) -> anyhow::Result<i32> {
     if end? == End::Detached {
         return Ok(0);
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = wait.chunk().await {
-        body.extend_from_slice(&chunk?);
-    }
-    let w: ContainerWaitResponse = serde_json::from_slice(&body).unwrap_or_default();
+    let w: ContainerWaitResponse = serde_json::from_slice(&wait.bytes().await?).unwrap_or_default();
     Ok(w.status_code as i32)
 }

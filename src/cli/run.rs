@@ -94,7 +94,7 @@ impl Session {
         } else {
             "next-exit"
         };
-        let mut wait = client
+        let wait = client
             .post::<()>(
                 &format!("/containers/{id}/wait?condition={condition}"),
                 None,
@@ -123,11 +123,7 @@ impl Session {
                 return Ok(0);
             }
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = wait.chunk().await {
-            body.extend_from_slice(&chunk?);
-        }
-        let w: ContainerWaitResponse = serde_json::from_slice(&body)
+        let w: ContainerWaitResponse = serde_json::from_slice(&wait.bytes().await?)
             .map_err(|e| anyhow::anyhow!("invalid wait answer from the daemon: {e}"))?;
         if let Some(err) = w.error.filter(|e| !e.message.is_empty()) {
             eprintln!("wharf: Error response from daemon: {}", err.message);
