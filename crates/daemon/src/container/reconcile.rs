@@ -59,18 +59,7 @@ pub async fn reconcile(d: &Arc<Daemon>) {
                 None => (255, crate::util::now_rfc3339()),
             };
             tracing::info!(container_id = %rec.id, exit_code = code, "container exited while the daemon was down");
-            {
-                let d2 = d.clone();
-                let r2 = rec.clone();
-                let _ = tokio::task::spawn_blocking(move || {
-                    start::cleanup_after_exit(&d2, &r2, &d2.paths(&r2.id))
-                })
-                .await;
-            }
-            let _ = d.update(&rec.id, |r| r.state.set_exited(code, finished));
-            let mut attrs = crate::container::event_attrs(&rec);
-            attrs.insert("exitCode".into(), code.to_string());
-            d.events.emit("container", "die", &rec.id, attrs);
+            start::record_exit(d, &rec, code, finished, false).await;
             if rec.host_config.auto_remove {
                 let _ = crate::container::remove::remove(d, &rec.id, true, true).await;
                 continue;

@@ -168,23 +168,8 @@ async fn on_exit(d: &Arc<Daemon>, id: &str, code: i64, finished_at: String, ran:
     if rec.state.status != Status::Running && rec.state.status != Status::Paused {
         return;
     }
-    let paths = d.paths(id);
-    {
-        let d = d.clone();
-        let rec = rec.clone();
-        let paths = paths.clone();
-        let _ = tokio::task::spawn_blocking(move || cleanup_after_exit(&d, &rec, &paths)).await;
-    }
     let restart = should_restart(&rec, code);
-    let _ = d.update(id, |r| {
-        r.state.set_exited(code, finished_at);
-        if restart {
-            r.state.status = Status::Restarting;
-        }
-    });
-    let mut attrs = crate::container::event_attrs(&rec);
-    attrs.insert("exitCode".into(), code.to_string());
-    d.events.emit("container", "die", id, attrs);
+    record_exit(d, &rec, code, finished_at, restart).await;
     if restart {
         // Docker's back-off: doubles from 100ms, reset after 10s of running.
         let count = if ran > Duration::from_secs(10) {
@@ -220,6 +205,34 @@ async fn on_exit(d: &Arc<Daemon>, id: &str, code: i64, finished_at: String, ran:
             }
         });
     }
+}
+
+/// Undoes start's set-up, then records the exit (as restarting when a
+/// policy will start it again) and announces it: the exit watcher and the
+/// start-up reconcile both end a run this way.
+pub async fn record_exit(
+    d: &Arc<Daemon>,
+    rec: &Container,
+    code: i64,
+    finished_at: String,
+    restarting: bool,
+) {
+    {
+        let d = d.clone();
+        let rec = rec.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || cleanup_after_exit(&d, &rec, &d.paths(&rec.id)))
+                .await;
+    }
+    let _ = d.update(&rec.id, |r| {
+        r.state.set_exited(code, finished_at);
+        if restarting {
+            r.state.status = Status::Restarting;
+        }
+    });
+    let mut attrs = crate::container::event_attrs(rec);
+    attrs.insert("exitCode".into(), code.to_string());
+    d.events.emit("container", "die", &rec.id, attrs);
 }
 
 pub fn should_restart(rec: &Container, code: i64) -> bool {
