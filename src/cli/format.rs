@@ -203,34 +203,7 @@ pub fn parse_time_arg(v: &str, now: i64) -> Result<String, String> {
 
 /// A Go duration (`1h2m3s`, `10m`, `500ms`) in whole seconds.
 pub fn go_duration(v: &str) -> Option<i64> {
-    let mut total = 0f64;
-    let mut rest = v;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-        if n == 0 {
-            return None;
-        }
-        let num: f64 = rest[..n].parse().ok()?;
-        rest = &rest[n..];
-        let u = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let mult = match &rest[..u] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            "us" | "µs" => 0.000_001,
-            "ns" => 0.000_000_001,
-            _ => return None,
-        };
-        total += num * mult;
-        rest = &rest[u..];
-    }
-    Some(total as i64)
+    wharf_api::duration::parse_go_duration(v).map(|d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ pub fn parse_time(value: &str) -> Option<i64> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
         return t.timestamp_nanos_opt();
     }
-    let d = crate::util::parse_go_duration(value)?;
+    let d = wharf_api::duration::parse_go_duration(value)?;
     let now = chrono::Utc::now().timestamp_nanos_opt()?;
     Some(now - d.as_nanos() as i64)
 }

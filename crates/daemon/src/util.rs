@@ -1,7 +1,5 @@
 //! Small helpers: ids, names, time formatting, durations.
 
-use std::time::Duration;
-
 use rand::Rng;
 
 /// A random 64-hex-digit id, like Docker's container and exec ids.
@@ -69,37 +67,6 @@ pub fn valid_container_name(name: &str) -> bool {
     name.len() >= 2 && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
-/// Go's `time.ParseDuration` for the units Docker users type (`10s`, `1m30s`, `2h`).
-pub fn parse_go_duration(s: &str) -> Option<Duration> {
-    let mut total = 0f64;
-    let mut rest = s;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let n: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let mult = match &rest[..unit_end] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        total += n * mult;
-        rest = &rest[unit_end..];
-    }
-    Some(Duration::from_secs_f64(total))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,9 +81,7 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_go_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_go_duration("10x"), None);
+    fn ids() {
         assert_eq!(random_id().len(), 64);
     }
 }

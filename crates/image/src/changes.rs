@@ -384,7 +384,9 @@ fn healthcheck(rest: &str, shell: Option<&[String]>) -> Result<serde_json::Value
                 .parse()
                 .map_err(|_| format!("invalid retries value: {value}"))?
         } else {
-            parse_duration(value).ok_or_else(|| format!("invalid duration: {value}"))?
+            wharf_api::duration::parse_go_duration(value)
+                .map(|d| d.as_nanos() as i64)
+                .ok_or_else(|| format!("invalid duration: {value}"))?
         };
         obj.insert(field.into(), n.into());
         rest = tail.trim_start();
@@ -403,37 +405,6 @@ fn healthcheck(rest: &str, shell: Option<&[String]>) -> Result<serde_json::Value
     };
     obj.insert("Test".into(), test.into());
     Ok(serde_json::Value::Object(obj))
-}
-
-/// Go's `time.ParseDuration` for the units Dockerfiles use, in nanoseconds.
-fn parse_duration(s: &str) -> Option<i64> {
-    if s == "0" {
-        return Some(0);
-    }
-    let mut total: f64 = 0.0;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let num: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let mult = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += num * mult;
-        rest = &rest[unit_len..];
-    }
-    Some(total as i64)
 }
 
 #[cfg(test)]
