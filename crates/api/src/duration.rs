@@ -1,5 +1,6 @@
-//! Go's `time.ParseDuration`, the duration syntax of Docker's wire format
-//! (`since`/`until` filters, HEALTHCHECK intervals, CLI flags).
+//! Durations as Docker's wire format and output have them: Go's
+//! `time.ParseDuration` syntax (`since`/`until` filters, HEALTHCHECK
+//! intervals, CLI flags) and go-units' human form (`Up 5 seconds`).
 
 use std::time::Duration;
 
@@ -36,6 +37,46 @@ pub fn parse_go_duration(s: &str) -> Option<Duration> {
         rest = &rest[unit_end..];
     }
     Duration::try_from_secs_f64(secs).ok()
+}
+
+/// go-units `HumanDuration`, as Docker prints ages and uptimes
+/// (`Up 5 seconds`, `About an hour ago`).
+pub fn human_duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    if secs < 1 {
+        return "Less than a second".into();
+    }
+    if secs == 1 {
+        return "1 second".into();
+    }
+    if secs < 60 {
+        return format!("{secs} seconds");
+    }
+    let minutes = secs / 60;
+    if minutes == 1 {
+        return "About a minute".into();
+    }
+    if minutes < 60 {
+        return format!("{minutes} minutes");
+    }
+    // Go rounds to the nearest hour here.
+    let hours = (secs + 1800) / 3600;
+    if hours == 1 {
+        return "About an hour".into();
+    }
+    if hours < 48 {
+        return format!("{hours} hours");
+    }
+    if hours < 24 * 7 * 2 {
+        return format!("{} days", hours / 24);
+    }
+    if hours < 24 * 30 * 2 {
+        return format!("{} weeks", hours / 24 / 7);
+    }
+    if hours < 24 * 365 * 2 {
+        return format!("{} months", hours / 24 / 30);
+    }
+    format!("{} years", secs / 3600 / 24 / 365)
 }
 
 #[cfg(test)]

@@ -135,27 +135,7 @@ fn human_since(rfc: &str) -> String {
         return "Less than a second".into();
     };
     let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds();
-    human_duration(secs)
-}
-
-/// Go's `units.HumanDuration`, as docker prints it.
-pub fn human_duration(secs: i64) -> String {
-    let secs = secs.max(0);
-    let mins = secs / 60;
-    let hours = mins / 60;
-    match () {
-        _ if secs < 1 => "Less than a second".into(),
-        _ if secs == 1 => "1 second".into(),
-        _ if secs < 60 => format!("{secs} seconds"),
-        _ if mins == 1 => "About a minute".into(),
-        _ if mins < 60 => format!("{mins} minutes"),
-        _ if hours.abs() == 1 => "About an hour".into(),
-        _ if hours < 48 => format!("{hours} hours"),
-        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
-        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
-        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
-        _ => format!("{} years", hours / 24 / 365),
-    }
+    wharf_api::duration::human_duration(secs)
 }
 
 pub fn summary(d: &Daemon, rec: &Container) -> ContainerSummary {
