@@ -73,11 +73,6 @@ pub fn kinded<E: Kinded>(e: E) -> Error {
     Error::new(e.error_kind(), e.to_string())
 }
 
-/// Maps an image-store error onto an API error.
-pub fn image_error(e: wharf_image::error::ImageError) -> Error {
-    kinded(e)
-}
-
 /// Longest exec root whose monitor sockets
 /// (`<exec-root>/containers/<64 hex>/monitor.sock`) fit a unix socket path.
 const MAX_EXEC_ROOT: usize = 107 - "/containers/".len() - 64 - "/monitor.sock".len();

@@ -24,10 +24,7 @@ pub fn create(
             "config cannot be empty in order to create a container",
         ));
     }
-    let image = d
-        .images
-        .resolve(&config.image)
-        .map_err(crate::image_error)?;
+    let image = d.images.resolve(&config.image).map_err(crate::kinded)?;
     let image_id = image.id.clone();
     let ic = wharf_image::wire::container_config(&image.config.config);
 

@@ -95,10 +95,7 @@ fn start_error_code(msg: &str) -> i64 {
 
 /// Blocking part of start; rolls back what it did if a step fails.
 fn prepare(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Launch> {
-    let image = d
-        .images
-        .resolve(&rec.image_id)
-        .map_err(crate::image_error)?;
+    let image = d.images.resolve(&rec.image_id).map_err(crate::kinded)?;
     let layers = d.images.layer_dirs(&image);
     let rootfs = rootfs::mount_rootfs(paths, &layers)?;
     let result = (|| {

@@ -70,12 +70,12 @@ fn list(d: &Daemon, q: &Query) -> Result<Reply> {
 }
 
 fn inspect(d: &Daemon, name: &str) -> Result<Reply> {
-    let img = d.images.resolve(name).map_err(crate::image_error)?;
+    let img = d.images.resolve(name).map_err(crate::kinded)?;
     Ok(http::ok_json(&img.inspect(&d.images.layer_dirs(&img))))
 }
 
 fn history(d: &Daemon, name: &str) -> Result<Reply> {
-    let h = d.images.history(name).map_err(crate::image_error)?;
+    let h = d.images.history(name).map_err(crate::kinded)?;
     Ok(http::ok_json(&h))
 }
 
@@ -90,8 +90,8 @@ fn tag(d: &Daemon, name: &str, q: &Query) -> Result<Reply> {
         Some(t) => format!("{repo}:{t}"),
         None => repo.to_string(),
     };
-    d.images.tag(name, &target).map_err(crate::image_error)?;
-    let img = d.images.resolve(&target).map_err(crate::image_error)?;
+    d.images.tag(name, &target).map_err(crate::kinded)?;
+    let img = d.images.resolve(&target).map_err(crate::kinded)?;
     let mut attrs = std::collections::BTreeMap::new();
     attrs.insert("name".to_string(), target.clone());
     d.events.emit("image", "tag", &img.id, attrs);
@@ -105,7 +105,7 @@ async fn delete(d: &Arc<Daemon>, name: &str, q: &Query) -> Result<Reply> {
     let items = tokio::task::spawn_blocking(move || {
         d2.images
             .remove(&name, force, &|id: &str| d2.image_user(id))
-            .map_err(crate::image_error)
+            .map_err(crate::kinded)
     })
     .await??;
     let mut out = Vec::new();
@@ -174,7 +174,7 @@ async fn create(d: &Arc<Daemon>, req: Request<Incoming>, q: &Query) -> Result<Re
     let img = tokio::task::spawn_blocking(move || {
         d2.images
             .import(reader, &changes, reference.as_deref(), &message)
-            .map_err(crate::image_error)
+            .map_err(crate::kinded)
     })
     .await??;
     d.events
@@ -188,9 +188,8 @@ async fn load(d: &Arc<Daemon>, req: Request<Incoming>, q: &Query) -> Result<Repl
     q.bool("quiet", false)?;
     let reader = BodyReader::new(req.into_body());
     let d2 = d.clone();
-    let lines =
-        tokio::task::spawn_blocking(move || d2.images.load(reader).map_err(crate::image_error))
-            .await??;
+    let lines = tokio::task::spawn_blocking(move || d2.images.load(reader).map_err(crate::kinded))
+        .await??;
     let mut body = Vec::new();
     for l in &lines {
         d.events.emit("image", "load", l, Default::default());
@@ -207,7 +206,7 @@ fn save(d: &Arc<Daemon>, names: Vec<String>) -> Result<Reply> {
     }
     // Resolve first so a missing image is a clean 404, not a broken stream.
     for n in &names {
-        d.images.resolve(n).map_err(crate::image_error)?;
+        d.images.resolve(n).map_err(crate::kinded)?;
     }
     let (tx, reply) = http::stream("application/x-tar");
     let d2 = d.clone();
