@@ -7,3 +7,4 @@ pub mod fs;
 pub mod mem;
 pub mod mount;
 pub mod net;
+pub mod netns;
