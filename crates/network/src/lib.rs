@@ -1,0 +1,13 @@
+//! wharf-network owns networks and endpoints: the network store (records on
+//! disk), IPAM, the `NetworkDriver`s (`bridge`, `host`, `null`), links and
+//! addresses through netlink, the `FirewallDriver` (NAT, published ports,
+//! isolation) and the embedded DNS server that containers reach at
+//! 127.0.0.11.
+//!
+//! It must not touch containers' records, HTTP or the CLI: the daemon asks
+//! it to connect a container's network namespace and records the endpoint it
+//! gets back. Namespace entry goes through `wharf_sys::netns`; no `unsafe`
+//! here.
+
+pub mod dns;
+pub mod firewall;
