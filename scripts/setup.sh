@@ -22,6 +22,8 @@ packages=(
     python3
     util-linux       # `script` for -it tests under a pty, nsenter, umount
     procps           # ps/pgrep in tests and benches
+    gcc              # tests: the static syscall probe (tests/fixtures/syscall_probe.c)
+    libc6-dev        # static libc for that probe
 )
 
 missing=()

@@ -14,7 +14,7 @@ pub mod etc_files;
 pub mod monitor;
 pub mod oci;
 pub mod protocol;
-pub mod seccomp_default;
+pub mod seccomp;
 pub mod spawn;
 pub mod spec;
 

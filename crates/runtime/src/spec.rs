@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use wharf_api::error::ErrorKind;
 
-use crate::seccomp_default;
+use crate::seccomp;
 
 /// Errors of spec generation.
 #[derive(Debug, thiserror::Error)]
@@ -504,7 +504,7 @@ pub fn generate_spec_with(rs: &RunSpec, cgroup_v1_dirs: &[String]) -> Result<Spe
         ro.extend(cgroup_v1_dirs.iter().cloned());
         linux["maskedPaths"] = json!(MASKED_PATHS);
         linux["readonlyPaths"] = json!(ro);
-        linux["seccomp"] = seccomp_default::default_profile();
+        linux["seccomp"] = seccomp::default_profile(&caps);
     }
     let v = json!({
         "ociVersion": "1.0.2",

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::Container;
+use libcontainer::oci_spec::runtime::Spec;
 use libcontainer::signal::Signal;
 use libcontainer::syscall::syscall::SyscallType;
 
-use super::{OciError, ProcStdio, Runtime};
+use super::{exec_confine, OciError, ProcStdio, Runtime};
 
 /// Drives containers through the libcontainer crate, state under `root`.
 pub struct LibcontainerRuntime {
@@ -99,19 +100,33 @@ impl Runtime for LibcontainerRuntime {
         stdio: ProcStdio,
         console_socket: Option<&Path>,
     ) -> Result<u32, OciError> {
-        let pid = ContainerBuilder::new(id.to_string(), SyscallType::default())
+        let bundle = self.container("exec", id)?.bundle().to_path_buf();
+        let spec = Spec::load(bundle.join("config.json")).map_err(|e| err("exec", id, &e))?;
+        let confine =
+            exec_confine::prepare(&spec, process_json).map_err(|e| err("exec", id, &e))?;
+        let mut builder = ContainerBuilder::new(id.to_string(), SyscallType::default())
             .with_root_path(&self.root)
             .map_err(|e| err("exec", id, &e))?
             .with_console_socket(console_socket)
             .with_stdin(stdio.stdin)
             .with_stdout(stdio.stdout)
-            .with_stderr(stdio.stderr)
+            .with_stderr(stdio.stderr);
+        let process = match confine {
+            Some((path, executor)) => {
+                builder = builder.with_executor(executor);
+                path
+            }
+            None => process_json.to_path_buf(),
+        };
+        let pid = builder
             .as_tenant()
-            .with_process(Some(process_json))
+            .with_process(Some(&process))
             .with_detach(true)
-            .build()
-            .map_err(|e| err("exec", id, &e))?;
-        Ok(pid.as_raw() as u32)
+            .build();
+        if process != process_json {
+            let _ = std::fs::remove_file(&process);
+        }
+        Ok(pid.map_err(|e| err("exec", id, &e))?.as_raw() as u32)
     }
 
     fn delete(&mut self, id: &str, force: bool) -> Result<(), OciError> {
