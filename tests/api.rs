@@ -367,3 +367,141 @@ fn malformed_requests_do_not_crash_the_daemon() {
     assert!(!d.wharf(&["ps", "-aq"]).success().lines().is_empty());
     assert!(d.pid().is_some());
 }
+
+/// Go clients send `null` for every empty map and slice (Docker Compose v2
+/// sends `LogConfig.Config: null`, `Env: null`, `CapAdd: null`, ...): every
+/// optional field of the create body set to `null` means "not set". `Cmd`
+/// and `Entrypoint` may also be a single string, which Docker wraps in a
+/// list.
+#[test]
+fn create_accepts_null_for_every_optional_field_and_string_cmd() {
+    let d = Daemon::start();
+    const CONFIG: &[&str] = &[
+        "Hostname",
+        "Domainname",
+        "User",
+        "AttachStdin",
+        "AttachStdout",
+        "AttachStderr",
+        "ExposedPorts",
+        "Tty",
+        "OpenStdin",
+        "StdinOnce",
+        "Env",
+        "Healthcheck",
+        "ArgsEscaped",
+        "Volumes",
+        "WorkingDir",
+        "Entrypoint",
+        "NetworkDisabled",
+        "MacAddress",
+        "OnBuild",
+        "Labels",
+        "StopSignal",
+        "StopTimeout",
+        "Shell",
+    ];
+    const HOST: &[&str] = &[
+        "CpuShares",
+        "Memory",
+        "CgroupParent",
+        "BlkioWeight",
+        "BlkioWeightDevice",
+        "BlkioDeviceReadBps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteIOps",
+        "CpuPeriod",
+        "CpuQuota",
+        "CpuRealtimePeriod",
+        "CpuRealtimeRuntime",
+        "CpusetCpus",
+        "CpusetMems",
+        "Devices",
+        "DeviceCgroupRules",
+        "DeviceRequests",
+        "KernelMemoryTCP",
+        "MemoryReservation",
+        "MemorySwap",
+        "MemorySwappiness",
+        "NanoCpus",
+        "OomKillDisable",
+        "Init",
+        "PidsLimit",
+        "Ulimits",
+        "CpuCount",
+        "CpuPercent",
+        "IOMaximumIOps",
+        "IOMaximumBandwidth",
+        "Binds",
+        "ContainerIDFile",
+        "LogConfig",
+        "NetworkMode",
+        "PortBindings",
+        "RestartPolicy",
+        "AutoRemove",
+        "VolumeDriver",
+        "VolumesFrom",
+        "Mounts",
+        "ConsoleSize",
+        "Annotations",
+        "CapAdd",
+        "CapDrop",
+        "CgroupnsMode",
+        "Dns",
+        "DnsOptions",
+        "DnsSearch",
+        "ExtraHosts",
+        "GroupAdd",
+        "IpcMode",
+        "Cgroup",
+        "Links",
+        "OomScoreAdj",
+        "PidMode",
+        "Privileged",
+        "PublishAllPorts",
+        "ReadonlyRootfs",
+        "SecurityOpt",
+        "StorageOpt",
+        "Tmpfs",
+        "UTSMode",
+        "UsernsMode",
+        "ShmSize",
+        "Sysctls",
+        "Runtime",
+        "Isolation",
+        "MaskedPaths",
+        "ReadonlyPaths",
+    ];
+    let mut body = json!({"Image": "busybox", "Cmd": ["sh", "-c", "echo nulls-ok"]});
+    for k in CONFIG {
+        body[*k] = serde_json::Value::Null;
+    }
+    let mut host = json!({});
+    for k in HOST {
+        host[*k] = serde_json::Value::Null;
+    }
+    // What Compose sends inside LogConfig.
+    host["LogConfig"] = json!({"Type": "", "Config": null});
+    body["HostConfig"] = host;
+    body["NetworkingConfig"] = serde_json::Value::Null;
+    let (st, v) = d.api("POST", "/containers/create?name=nulls", Some(&body));
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = d.api("POST", "/containers/nulls/start", None);
+    assert_eq!(st, 204, "{v}");
+    let (st, v) = d.api("POST", "/containers/nulls/wait", None);
+    assert_eq!((st, v["StatusCode"].as_i64()), (200, Some(0)), "{v}");
+    assert_eq!(d.wharf(&["logs", "nulls"]).success().out(), "nulls-ok");
+
+    // A string Cmd is one argument, as Docker takes it.
+    let body = json!({"Image": "busybox", "Entrypoint": "echo", "Cmd": "one string"});
+    let (st, v) = d.api("POST", "/containers/create?name=strcmd", Some(&body));
+    assert_eq!(st, 201, "{v}");
+    let i = d.inspect("strcmd");
+    assert_eq!(i["Config"]["Cmd"], json!(["one string"]));
+    assert_eq!(i["Config"]["Entrypoint"], json!(["echo"]));
+    // A null inside a list is still wrong.
+    let body = json!({"Image": "busybox", "Cmd": ["true", null]});
+    let (st, v) = d.api("POST", "/containers/create", Some(&body));
+    assert_eq!(st, 400, "{v}");
+}

@@ -23,10 +23,12 @@ pub struct ContainerConfig {
     pub open_stdin: bool,
     pub stdin_once: bool,
     pub env: Option<Vec<String>>,
+    #[serde(deserialize_with = "crate::strslice::deserialize")]
     pub cmd: Option<Vec<String>>,
     pub image: String,
     pub volumes: Option<BTreeMap<String, serde_json::Value>>,
     pub working_dir: String,
+    #[serde(deserialize_with = "crate::strslice::deserialize")]
     pub entrypoint: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_disabled: Option<bool>,
