@@ -505,3 +505,31 @@ fn create_accepts_null_for_every_optional_field_and_string_cmd() {
     let (st, v) = d.api("POST", "/containers/create", Some(&body));
     assert_eq!(st, 400, "{v}");
 }
+
+/// wharf is never in a swarm: the swarm family answers as a Docker engine
+/// outside one does, which is what SDKs and the docker CLI expect.
+#[test]
+fn swarm_endpoints_answer_not_in_a_swarm() {
+    let d = Daemon::start_bare();
+    for (m, p) in [
+        ("GET", "/swarm"),
+        ("POST", "/swarm/leave"),
+        ("GET", "/v1.44/services"),
+        ("GET", "/nodes"),
+        ("GET", "/secrets/abc"),
+        ("GET", "/configs"),
+        ("GET", "/tasks"),
+    ] {
+        let empty = json!({});
+        let (st, v) = d.api(m, p, (m == "POST").then_some(&empty));
+        assert_eq!(st, 503, "{m} {p}: {v}");
+        assert_eq!(v["message"], "This node is not part of a swarm", "{m} {p}");
+    }
+    let (st, v) = d.api("POST", "/swarm/init", Some(&json!({})));
+    assert_eq!(st, 503, "{v}");
+    let o = d.docker(&["swarm", "leave"]);
+    assert_ne!(o.code, 0);
+    assert!(o.stderr.contains("This node is not part of a swarm"), "{o}");
+    let o = d.docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]);
+    assert_eq!(o.success().out(), "inactive");
+}

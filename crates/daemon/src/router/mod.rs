@@ -5,6 +5,7 @@
 mod containers;
 mod exec;
 mod images;
+mod swarm;
 mod system;
 
 pub use system::kernel_version;
@@ -59,6 +60,37 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/volumes/{name}"),
     ("DELETE", "/volumes/{name}"),
     ("POST", "/volumes/prune"),
+    // Answered as outside a swarm (router/swarm.rs).
+    ("GET", "/swarm"),
+    ("POST", "/swarm/init"),
+    ("POST", "/swarm/join"),
+    ("POST", "/swarm/leave"),
+    ("POST", "/swarm/update"),
+    ("GET", "/swarm/unlockkey"),
+    ("POST", "/swarm/unlock"),
+    ("GET", "/services"),
+    ("POST", "/services/create"),
+    ("GET", "/services/{id}"),
+    ("DELETE", "/services/{id}"),
+    ("POST", "/services/{id}/update"),
+    ("GET", "/services/{id}/logs"),
+    ("GET", "/tasks"),
+    ("GET", "/tasks/{id}"),
+    ("GET", "/tasks/{id}/logs"),
+    ("GET", "/nodes"),
+    ("GET", "/nodes/{id}"),
+    ("DELETE", "/nodes/{id}"),
+    ("POST", "/nodes/{id}/update"),
+    ("GET", "/secrets"),
+    ("POST", "/secrets/create"),
+    ("GET", "/secrets/{id}"),
+    ("DELETE", "/secrets/{id}"),
+    ("POST", "/secrets/{id}/update"),
+    ("GET", "/configs"),
+    ("POST", "/configs/create"),
+    ("GET", "/configs/{id}"),
+    ("DELETE", "/configs/{id}"),
+    ("POST", "/configs/{id}/update"),
 ];
 
 /// Splits `/v1.44/containers/x/json` into (Some("1.44"), "/containers/x/json").
@@ -117,6 +149,7 @@ pub async fn route(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
         Some("exec") => exec::route(&d, req, &method, &segs, &q).await,
         Some("images") => images::route(&d, req, &method, path, &q).await,
         Some("volumes") => volumes::route(&d, req, &method, &segs, &q).await,
+        Some(first) if swarm::PREFIXES.contains(&first) => swarm::route(&method, &segs),
         _ => None,
     };
     match result {
