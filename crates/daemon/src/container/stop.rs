@@ -43,8 +43,17 @@ pub async fn kill(d: &Arc<Daemon>, key: &str, signal: Option<&str>) -> Result<()
     let mut attrs = crate::container::event_attrs(&rec);
     attrs.insert("signal".into(), sig.to_string());
     d.events.emit("container", "kill", &rec.id, attrs);
+    // Docker returns from a SIGKILL once the container has stopped, so an
+    // inspect right after shows it exited (137). Bounded: a restart policy
+    // may bring it straight back.
+    if sig == Signal::SIGKILL as i32 {
+        let _ = tokio::time::timeout(KILL_WAIT, wait_not_running(d, &rec.id)).await;
+    }
     Ok(())
 }
+
+/// How long `kill` with SIGKILL waits for the exit to be recorded.
+const KILL_WAIT: Duration = Duration::from_secs(10);
 
 /// `POST /containers/{id}/stop`: stop signal, then SIGKILL after the timeout.
 /// Returns false when the container was not running (HTTP 304).
