@@ -533,3 +533,46 @@ fn swarm_endpoints_answer_not_in_a_swarm() {
     let o = d.docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]);
     assert_eq!(o.success().out(), "inactive");
 }
+
+/// `exec start` without a hijack streams the output as the response body,
+/// as Docker does; with a tty the first bytes are never lost, through
+/// either path, under both runtimes.
+#[test]
+fn exec_start_streams_without_hijack_and_keeps_tty_output() {
+    let d = Daemon::start();
+    for (name, extra) in [("ea", vec![]), ("eb", vec!["--runtime", "runc"])] {
+        let mut args = vec!["run", "-d", "--name", name];
+        args.extend(extra);
+        args.extend(["busybox", "sleep", "1000"]);
+        d.wharf(&args).success();
+        let script = "echo hello out; echo hello err >&2; exit 3";
+        for tty in [true, false] {
+            let body = json!({"Cmd": ["sh", "-c", script], "Tty": tty,
+                "AttachStdout": true, "AttachStderr": true});
+            let (st, v) = d.api("POST", &format!("/containers/{name}/exec"), Some(&body));
+            assert_eq!(st, 201, "{v}");
+            let id = v["Id"].as_str().unwrap().to_string();
+            let start = json!({"Tty": tty}).to_string();
+            let r = d.api_text("POST", &format!("/exec/{id}/start"), Some(&start));
+            assert_eq!(r.status, 200, "{}", r.body);
+            if tty {
+                assert_eq!(r.body, "hello out\r\nhello err\r\n", "{name}");
+            } else {
+                // multiplexed frames: 8-byte headers around each line
+                assert!(r.body.contains("hello out\n") && r.body.contains("hello err\n"));
+            }
+            let (_, v) = d.api("GET", &format!("/exec/{id}/json"), None);
+            assert_eq!(
+                (v["ExitCode"].as_i64(), v["Running"].as_bool()),
+                (Some(3), Some(false))
+            );
+        }
+        for cli in [common::Cli::Wharf, common::Cli::Docker] {
+            for _ in 0..3 {
+                let o = d.cli(cli, &["exec", "-t", name, "sh", "-c", script]);
+                assert_eq!(o.code, 3, "{o}");
+                assert_eq!(o.stdout, "hello out\r\nhello err\r\n", "{o}");
+            }
+        }
+    }
+}

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 use wharf_api::exec::{ExecConfig, ExecInspect, ExecStartConfig, ProcessConfig};
@@ -118,9 +120,10 @@ async fn start(d: &Arc<Daemon>, mut req: Request<Incoming>, id: &str) -> Result<
         });
         return Ok(http::full(StatusCode::OK, "application/json", ""));
     }
-    let on_upgrade = on_upgrade.ok_or_else(|| {
-        Error::invalid("exec start needs a hijackable connection unless Detach is set")
-    })?;
+    let Some(on_upgrade) = on_upgrade else {
+        // No upgrade asked: Docker streams the output as the response body.
+        return Ok(streamed(d, container, exec, prepared, tty, id).await);
+    };
     let d2 = d.clone();
     let id2 = id.to_string();
     let open = async move {
@@ -143,6 +146,65 @@ async fn start(d: &Arc<Daemon>, mut req: Request<Incoming>, id: &str) -> Result<
         open,
         Some(after),
     ))
+}
+
+/// An exec's output as a plain streamed response (no hijack): the client
+/// cannot write to stdin, and the stream ends when the process does, after
+/// its exit code is recorded.
+async fn streamed(
+    d: &Arc<Daemon>,
+    container: crate::container::record::Container,
+    exec: ExecRecord,
+    prepared: wharf_runtime::protocol::ExecConfig,
+    tty: bool,
+    id: &str,
+) -> Reply {
+    let content_type = if tty {
+        "application/vnd.docker.raw-stream"
+    } else {
+        "application/vnd.docker.multiplexed-stream"
+    };
+    let (tx, reply) = http::stream(content_type);
+    let d2 = d.clone();
+    let id2 = id.to_string();
+    tokio::spawn(async move {
+        match monitor::exec_start(&d2, &container, &exec, prepared).await {
+            Ok(mut s) => {
+                // Close our side of stdin: nobody can write to it.
+                let _ = s.shutdown().await;
+                let mut buf = vec![0u8; 32 * 1024];
+                loop {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if tx
+                                .send(bytes::Bytes::copy_from_slice(&buf[..n]))
+                                .await
+                                .is_err()
+                            {
+                                break;
+                            }
+                        }
+                    }
+                }
+                monitor::finish_exec(&d2, &id2).await;
+            }
+            Err(e) => {
+                d2.execs.update(&id2, |r| {
+                    r.running = false;
+                    r.exit_code = Some(126);
+                });
+                let msg = format!("{}\n", e.message);
+                let out = if tty {
+                    msg.into_bytes().into()
+                } else {
+                    http::frame(2, msg.as_bytes())
+                };
+                let _ = tx.send(out).await;
+            }
+        }
+    });
+    reply
 }
 
 async fn resize(d: &Arc<Daemon>, id: &str, q: &Query) -> Result<Reply> {
