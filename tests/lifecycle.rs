@@ -590,7 +590,68 @@ fn events_stream(rt: Runtime) {
     assert!(!ev.stdout.text().contains("image "), "type filter ignored");
 }
 
+/// `pause` freezes every process (the ticker stops ticking), `ps` shows
+/// `(Paused)`, exec is refused, `unpause` lets it go on; kill and `rm -f` of
+/// a paused container work, as in Docker.
+fn pause_unpause(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&["run", "-d", "--name", "pz", "busybox", "sh", "-c", TICKER])
+        .success();
+    assert!(wait_until(T, || d
+        .wharf(&["logs", "pz"])
+        .stdout
+        .contains("tick 2")));
+    d.docker(&["pause", "pz"]).success();
+    let i = d.inspect("pz");
+    assert_eq!(i["State"]["Status"], "paused", "{i}");
+    assert_eq!(i["State"]["Paused"], true);
+    let o = d.docker(&["ps", "--format", "{{.Status}}"]);
+    assert!(o.success().out().ends_with("(Paused)"), "{o}");
+    let before = d.wharf(&["logs", "pz"]).stdout.lines().count();
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        d.wharf(&["logs", "pz"]).stdout.lines().count(),
+        before,
+        "a paused container kept printing"
+    );
+    let o = d.docker(&["exec", "pz", "true"]);
+    assert_ne!(o.code, 0);
+    assert!(o.stderr.contains("is paused"), "{o}");
+    let o = d.wharf(&["pause", "pz"]);
+    assert_ne!(o.code, 0);
+    assert!(o.stderr.contains("already paused"), "{o}");
+    d.wharf(&["unpause", "pz"]).success();
+    assert_eq!(d.status("pz").as_deref(), Some("running"));
+    assert!(wait_until(T, || d
+        .wharf(&["logs", "pz"])
+        .stdout
+        .lines()
+        .count()
+        > before));
+    let o = d.wharf(&["unpause", "pz"]);
+    assert!(o.stderr.contains("is not paused"), "{o}");
+    // kill and rm -f of a paused container
+    d.wharf(&["pause", "pz"]).success();
+    d.docker(&["kill", "pz"]).success();
+    let i = d.inspect("pz");
+    assert_eq!(
+        (
+            i["State"]["Status"].as_str(),
+            i["State"]["ExitCode"].as_i64()
+        ),
+        (Some("exited"), Some(137)),
+        "{i}"
+    );
+    d.wharf(&["start", "pz"]).success();
+    d.wharf(&["pause", "pz"]).success();
+    d.docker(&["rm", "-f", "pz"]).success();
+    assert_eq!(d.wharf(&["ps", "-aq"]).success().out(), "");
+    let o = d.wharf(&["pause", "pz"]);
+    assert_ne!(o.code, 0);
+}
+
 runtime_tests!(
+    pause_unpause,
     detached_logs_follow_exec_stop_rm,
     stop_with_init_exits_143,
     stop_signal_and_timeout,

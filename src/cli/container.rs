@@ -19,6 +19,10 @@ pub enum ContainerCmd {
     Restart(restart::RestartArgs),
     /// Kill one or more running containers
     Kill(kill::KillArgs),
+    /// Pause all processes within one or more containers
+    Pause(pause::PauseArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(pause::PauseArgs),
     /// Remove one or more containers
     #[command(visible_alias = "remove")]
     Rm(rm::RmArgs),
@@ -61,6 +65,8 @@ pub async fn dispatch(ctx: &Ctx, c: ContainerCmd) -> anyhow::Result<i32> {
         ContainerCmd::Stop(a) => stop::run(ctx, a).await,
         ContainerCmd::Restart(a) => restart::run(ctx, a).await,
         ContainerCmd::Kill(a) => kill::run(ctx, a).await,
+        ContainerCmd::Pause(a) => pause::run(ctx, a, "pause").await,
+        ContainerCmd::Unpause(a) => pause::run(ctx, a, "unpause").await,
         ContainerCmd::Rm(a) => rm::run(ctx, a).await,
         ContainerCmd::Ls(a) => ps::run(ctx, a).await,
         ContainerCmd::Logs(a) => logs::run(ctx, a).await,

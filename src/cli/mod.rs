@@ -24,6 +24,7 @@ mod kill;
 mod load;
 mod logs;
 mod parse;
+mod pause;
 mod ps;
 mod rename;
 mod restart;
@@ -79,6 +80,10 @@ pub enum Command {
     Restart(restart::RestartArgs),
     /// Kill one or more running containers
     Kill(kill::KillArgs),
+    /// Pause all processes within one or more containers
+    Pause(pause::PauseArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(pause::PauseArgs),
     /// Remove one or more containers
     Rm(rm::RmArgs),
     /// List containers
@@ -240,6 +245,8 @@ fn command_name(c: &Command) -> &'static str {
         Command::Stop(_) => "stop",
         Command::Restart(_) => "restart",
         Command::Kill(_) => "kill",
+        Command::Pause(_) => "pause",
+        Command::Unpause(_) => "unpause",
         Command::Rm(_) => "rm",
         Command::Ps(_) => "ps",
         Command::Logs(_) => "logs",
@@ -275,6 +282,8 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Stop(a) => stop::run(ctx, a).await,
         Command::Restart(a) => restart::run(ctx, a).await,
         Command::Kill(a) => kill::run(ctx, a).await,
+        Command::Pause(a) => pause::run(ctx, a, "pause").await,
+        Command::Unpause(a) => pause::run(ctx, a, "unpause").await,
         Command::Rm(a) => rm::run(ctx, a).await,
         Command::Ps(a) => ps::run(ctx, a).await,
         Command::Logs(a) => logs::run(ctx, a).await,

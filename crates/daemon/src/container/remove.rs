@@ -49,6 +49,7 @@ pub async fn remove_locked(
             monitor::kill(&d.paths(&id), nix::sys::signal::Signal::SIGKILL as i32)
                 .await
                 .ok();
+            super::pause::thaw_after_signal(d, &id).await;
             tokio::time::timeout(
                 std::time::Duration::from_secs(30),
                 stop::wait_not_running(d, &id),

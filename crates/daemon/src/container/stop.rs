@@ -40,6 +40,7 @@ pub async fn kill(d: &Arc<Daemon>, key: &str, signal: Option<&str>) -> Result<()
         )));
     }
     monitor::kill(&d.paths(&rec.id), sig).await?;
+    super::pause::thaw_after_signal(d, &rec.id).await;
     let mut attrs = crate::container::event_attrs(&rec);
     attrs.insert("signal".into(), sig.to_string());
     d.events.emit("container", "kill", &rec.id, attrs);
@@ -97,6 +98,7 @@ pub async fn stop_locked(
     let timeout = timeout.or(rec.config.stop_timeout).unwrap_or(10);
     let paths = d.paths(id);
     let _ = monitor::kill(&paths, sig).await;
+    super::pause::thaw_after_signal(d, id).await;
     // The exit watcher records the exit; wait for that, then SIGKILL.
     let waited = if timeout < 0 {
         wait_not_running(d, id).await.is_ok()

@@ -7,7 +7,7 @@ use hyper::{Method, Request, StatusCode};
 use wharf_api::container::{ContainerCreateBody, ContainerWaitResponse};
 
 use super::Handled;
-use crate::container::{attach, create, inspect, logs, monitor, remove, start, stop};
+use crate::container::{attach, create, inspect, logs, monitor, pause, remove, start, stop};
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
 use crate::http::{self, Query, Reply};
@@ -39,6 +39,12 @@ pub async fn route(
             .await
             .map(|_| http::no_content()),
         ("POST", ["containers", id, "rename"]) => rename(d, id, q),
+        ("POST", ["containers", id, "pause"]) => {
+            pause::pause(d, id).await.map(|_| http::no_content())
+        }
+        ("POST", ["containers", id, "unpause"]) => {
+            pause::unpause(d, id).await.map(|_| http::no_content())
+        }
         ("POST", ["containers", id, "attach"]) => attach_route(d, req, id, q),
         ("POST", ["containers", id, "wait"]) => wait(d, id, q).await,
         ("DELETE", ["containers", id]) => delete(d, id, q).await,

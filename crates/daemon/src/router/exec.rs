@@ -40,6 +40,12 @@ pub async fn create(d: &Arc<Daemon>, req: Request<Incoming>, key: &str) -> Resul
     if config.cmd.as_ref().is_none_or(|c| c.is_empty()) {
         return Err(Error::invalid("No exec command specified"));
     }
+    if rec.state.status == crate::container::state::Status::Paused {
+        return Err(Error::conflict(format!(
+            "Container {} is paused, unpause the container before exec",
+            rec.id
+        )));
+    }
     if !rec.state.status.is_active() {
         return Err(Error::conflict(format!(
             "Container {} is not running",

@@ -39,6 +39,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/containers/{id}/restart"),
     ("POST", "/containers/{id}/kill"),
     ("POST", "/containers/{id}/rename"),
+    ("POST", "/containers/{id}/pause"),
+    ("POST", "/containers/{id}/unpause"),
     ("POST", "/containers/{id}/attach"),
     ("POST", "/containers/{id}/wait"),
     ("DELETE", "/containers/{id}"),
