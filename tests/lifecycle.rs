@@ -650,7 +650,58 @@ fn pause_unpause(rt: Runtime) {
     assert_ne!(o.code, 0);
 }
 
+/// `container prune` removes stopped containers only, honouring label
+/// filters, through both CLIs.
+fn container_prune(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&["run", "-d", "--name", "up", "busybox", "sleep", "1000"])
+        .success();
+    d.wharf(&["create", "--name", "made", "busybox", "true"])
+        .success();
+    d.wharf(&["run", "--name", "done", "-l", "keep=yes", "busybox", "true"])
+        .success();
+    d.wharf(&[
+        "run",
+        "--name",
+        "gone",
+        "busybox",
+        "sh",
+        "-c",
+        "echo x > /f",
+    ])
+    .success();
+    let o = d.docker(&["container", "prune", "-f", "--filter", "label!=keep"]);
+    let out = o.success().stdout.clone();
+    assert!(
+        out.contains("Deleted Containers:") && out.contains("Total reclaimed space:"),
+        "{o}"
+    );
+    let mut left = d
+        .wharf(&["ps", "-a", "--format", "{{.Names}}"])
+        .success()
+        .lines()
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>();
+    left.sort();
+    assert_eq!(left, ["done", "up"]);
+    d.wharf(&["container", "prune", "-f"]).success();
+    assert_eq!(
+        d.wharf(&["ps", "-a", "--format", "{{.Names}}"])
+            .success()
+            .out(),
+        "up"
+    );
+    let (st, v) = d.api(
+        "POST",
+        "/containers/prune?filters=%7B%22bogus%22%3A%5B%22x%22%5D%7D",
+        None,
+    );
+    assert_eq!(st, 400, "{v}");
+}
+
 runtime_tests!(
+    container_prune,
     pause_unpause,
     detached_logs_follow_exec_stop_rm,
     stop_with_init_exits_143,

@@ -19,6 +19,8 @@ pub enum ContainerCmd {
     Restart(restart::RestartArgs),
     /// Kill one or more running containers
     Kill(kill::KillArgs),
+    /// Remove all stopped containers
+    Prune(container_prune::PruneArgs),
     /// Pause all processes within one or more containers
     Pause(pause::PauseArgs),
     /// Unpause all processes within one or more containers
@@ -65,6 +67,7 @@ pub async fn dispatch(ctx: &Ctx, c: ContainerCmd) -> anyhow::Result<i32> {
         ContainerCmd::Stop(a) => stop::run(ctx, a).await,
         ContainerCmd::Restart(a) => restart::run(ctx, a).await,
         ContainerCmd::Kill(a) => kill::run(ctx, a).await,
+        ContainerCmd::Prune(a) => container_prune::run(ctx, a).await,
         ContainerCmd::Pause(a) => pause::run(ctx, a, "pause").await,
         ContainerCmd::Unpause(a) => pause::run(ctx, a, "unpause").await,
         ContainerCmd::Rm(a) => rm::run(ctx, a).await,

@@ -9,6 +9,7 @@ pub mod daemon_args;
 mod attach;
 mod container;
 mod container_opts;
+mod container_prune;
 mod create;
 mod events;
 mod exec;

@@ -10,6 +10,7 @@ pub mod monitor;
 pub mod mounts;
 pub mod netns;
 pub mod pause;
+pub mod prune;
 pub mod reconcile;
 pub mod record;
 pub mod remove;

@@ -7,7 +7,7 @@ use hyper::{Method, Request, StatusCode};
 use wharf_api::container::{ContainerCreateBody, ContainerWaitResponse};
 
 use super::Handled;
-use crate::container::{attach, create, inspect, logs, monitor, pause, remove, start, stop};
+use crate::container::{attach, create, inspect, logs, monitor, pause, prune, remove, start, stop};
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
 use crate::http::{self, Query, Reply};
@@ -23,6 +23,10 @@ pub async fn route(
     Some(match (m, segs) {
         ("POST", ["containers", "create"]) => create_route(d, req, q).await,
         ("GET", ["containers", "json"]) => list(d, q),
+        ("POST", ["containers", "prune"]) => match q.filters() {
+            Ok(f) => prune::prune(d, &f).await.map(|r| http::ok_json(&r)),
+            Err(e) => Err(e),
+        },
         ("GET", ["containers", id, "json"]) => {
             d.get(id).map(|r| http::ok_json(&inspect::inspect(d, &r)))
         }

@@ -30,6 +30,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/events"),
     ("POST", "/containers/create"),
     ("GET", "/containers/json"),
+    ("POST", "/containers/prune"),
     ("GET", "/containers/{id}/json"),
     ("GET", "/containers/{id}/top"),
     ("GET", "/containers/{id}/logs"),
