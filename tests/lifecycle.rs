@@ -700,7 +700,54 @@ fn container_prune(rt: Runtime) {
     assert_eq!(st, 400, "{v}");
 }
 
+/// `diff` lists what the writable layer changed (A/C/D) and `export`
+/// writes the container's filesystem as a tar, running or stopped.
+fn diff_and_export(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let script = "echo hi > /new-file; echo x >> /etc/passwd; rm /etc/group; sleep 1000";
+    d.wharf(&["run", "-d", "--name", "dx", "busybox", "sh", "-c", script])
+        .success();
+    assert!(wait_until(T, || d
+        .docker(&["diff", "dx"])
+        .stdout
+        .contains("D /etc/group")));
+    let o = d.docker(&["diff", "dx"]);
+    let lines = o.success().lines();
+    for want in ["A /new-file", "C /etc", "C /etc/passwd", "D /etc/group"] {
+        assert!(lines.contains(&want), "{want} missing: {o}");
+    }
+    let list = |o: &common::Output| o.stdout.clone();
+    for state in ["running", "stopped"] {
+        if state == "stopped" {
+            d.wharf(&["kill", "dx"]).success();
+        }
+        let tar = d.tmp().join(format!("dx-{state}.tar"));
+        d.sh(
+            common::Cli::Docker,
+            &format!("export dx > {}", tar.display()),
+        )
+        .success();
+        let mut cmd = std::process::Command::new("tar");
+        cmd.arg("-tf").arg(&tar);
+        let o = common::run_cmd(cmd, None, T);
+        let names = list(&o);
+        let has = |n: &str| names.lines().any(|l| l.trim_end_matches('/') == n);
+        assert!(
+            has("new-file") && has("bin/busybox") && has("etc/passwd"),
+            "{state}: {o}"
+        );
+        assert!(
+            !has("etc/group"),
+            "{state}: a deleted file was exported: {o}"
+        );
+    }
+    // no export view left mounted
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(&d.exec_root().join("export").to_string_lossy().to_string()));
+}
+
 runtime_tests!(
+    diff_and_export,
     container_prune,
     pause_unpause,
     detached_logs_follow_exec_stop_rm,

@@ -2,8 +2,10 @@
 
 pub mod attach;
 pub mod cgroups;
+pub mod changes;
 pub mod create;
 pub mod etc;
+pub mod export;
 pub mod inspect;
 pub mod logs;
 pub mod monitor;

@@ -31,6 +31,8 @@ pub async fn route(
             d.get(id).map(|r| http::ok_json(&inspect::inspect(d, &r)))
         }
         ("GET", ["containers", id, "top"]) => top(d, id, q).await,
+        ("GET", ["containers", id, "changes"]) => changes(d, id).await,
+        ("GET", ["containers", id, "export"]) => export(d, id).await,
         ("GET", ["containers", id, "logs"]) => logs_route(d, id, q),
         ("POST", ["containers", id, "resize"]) => resize(d, id, q).await,
         ("POST", ["containers", id, "start"]) => start::start(d, id)
@@ -55,6 +57,45 @@ pub async fn route(
         ("POST", ["containers", id, "exec"]) => super::exec::create(d, req, id).await,
         _ => return None,
     })
+}
+
+async fn changes(d: &Arc<Daemon>, key: &str) -> Result<Reply> {
+    let rec = d.get(key)?;
+    let image = d.images.resolve(&rec.image_id).map_err(crate::kinded)?;
+    let layers = d.images.layer_dirs(&image);
+    let upper = d.paths(&rec.id).upper();
+    let list =
+        tokio::task::spawn_blocking(move || crate::container::changes::changes(&upper, &layers))
+            .await??;
+    Ok(http::ok_json(&list))
+}
+
+async fn export(d: &Arc<Daemon>, key: &str) -> Result<Reply> {
+    let rec = d.get(key)?;
+    let image = d.images.resolve(&rec.image_id).map_err(crate::kinded)?;
+    let layers = d.images.layer_dirs(&image);
+    let paths = d.paths(&rec.id);
+    let view_at = d.exec_root.join("export").join(crate::util::random_id());
+    // Mounted before answering, so a failure is an HTTP error, not a
+    // truncated tar.
+    let view = tokio::task::spawn_blocking(move || {
+        if crate::container::rootfs::is_mountpoint(&paths.merged()) {
+            Ok((paths.merged(), None))
+        } else {
+            crate::container::export::ExportView::mount(&view_at, &paths.upper(), &layers)
+                .map(|v| (v.path().to_path_buf(), Some(v)))
+        }
+    })
+    .await??;
+    let (tx, reply) = http::stream("application/x-tar");
+    tokio::task::spawn_blocking(move || {
+        let (dir, _keep_mounted) = view;
+        let mut w = crate::blocking_io::ChannelWriter::new(tx);
+        if let Err(e) = wharf_volume::archive::pack_dir(&dir, &mut w) {
+            tracing::warn!(container_id = %rec.id, error = %e, "export failed mid-stream");
+        }
+    });
+    Ok(reply)
 }
 
 fn not_modified(e: Error) -> Result<Reply> {

@@ -33,6 +33,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/containers/prune"),
     ("GET", "/containers/{id}/json"),
     ("GET", "/containers/{id}/top"),
+    ("GET", "/containers/{id}/changes"),
+    ("GET", "/containers/{id}/export"),
     ("GET", "/containers/{id}/logs"),
     ("POST", "/containers/{id}/resize"),
     ("POST", "/containers/{id}/start"),
