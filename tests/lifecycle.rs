@@ -741,6 +741,13 @@ fn diff_and_export(rt: Runtime) {
             "{state}: a deleted file was exported: {o}"
         );
     }
+    // wharf's own commands give the same
+    let o = d.wharf(&["diff", "dx"]);
+    assert!(o.success().lines().contains(&"D /etc/group"), "{o}");
+    let tar = d.tmp().join("dx-wharf.tar");
+    d.wharf(&["export", "-o", &tar.to_string_lossy(), "dx"])
+        .success();
+    assert!(std::fs::metadata(&tar).unwrap().len() > 100_000);
     // no export view left mounted
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(!mounts.contains(&d.exec_root().join("export").to_string_lossy().to_string()));

@@ -19,6 +19,10 @@ pub enum ContainerCmd {
     Restart(restart::RestartArgs),
     /// Kill one or more running containers
     Kill(kill::KillArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(diff::DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(export::ExportArgs),
     /// Remove all stopped containers
     Prune(container_prune::PruneArgs),
     /// Pause all processes within one or more containers
@@ -67,6 +71,8 @@ pub async fn dispatch(ctx: &Ctx, c: ContainerCmd) -> anyhow::Result<i32> {
         ContainerCmd::Stop(a) => stop::run(ctx, a).await,
         ContainerCmd::Restart(a) => restart::run(ctx, a).await,
         ContainerCmd::Kill(a) => kill::run(ctx, a).await,
+        ContainerCmd::Diff(a) => diff::run(ctx, a).await,
+        ContainerCmd::Export(a) => export::run(ctx, a).await,
         ContainerCmd::Prune(a) => container_prune::run(ctx, a).await,
         ContainerCmd::Pause(a) => pause::run(ctx, a, "pause").await,
         ContainerCmd::Unpause(a) => pause::run(ctx, a, "unpause").await,

@@ -11,8 +11,10 @@ mod container;
 mod container_opts;
 mod container_prune;
 mod create;
+mod diff;
 mod events;
 mod exec;
+mod export;
 mod format;
 mod history;
 mod image;
@@ -81,6 +83,10 @@ pub enum Command {
     Restart(restart::RestartArgs),
     /// Kill one or more running containers
     Kill(kill::KillArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(diff::DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(export::ExportArgs),
     /// Pause all processes within one or more containers
     Pause(pause::PauseArgs),
     /// Unpause all processes within one or more containers
@@ -246,6 +252,8 @@ fn command_name(c: &Command) -> &'static str {
         Command::Stop(_) => "stop",
         Command::Restart(_) => "restart",
         Command::Kill(_) => "kill",
+        Command::Diff(_) => "diff",
+        Command::Export(_) => "export",
         Command::Pause(_) => "pause",
         Command::Unpause(_) => "unpause",
         Command::Rm(_) => "rm",
@@ -283,6 +291,8 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Stop(a) => stop::run(ctx, a).await,
         Command::Restart(a) => restart::run(ctx, a).await,
         Command::Kill(a) => kill::run(ctx, a).await,
+        Command::Diff(a) => diff::run(ctx, a).await,
+        Command::Export(a) => export::run(ctx, a).await,
         Command::Pause(a) => pause::run(ctx, a, "pause").await,
         Command::Unpause(a) => pause::run(ctx, a, "unpause").await,
         Command::Rm(a) => rm::run(ctx, a).await,
