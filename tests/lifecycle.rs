@@ -753,7 +753,73 @@ fn diff_and_export(rt: Runtime) {
     assert!(!mounts.contains(&d.exec_root().join("export").to_string_lossy().to_string()));
 }
 
+/// `update` changes a running container's limits live (seen in its
+/// cgroup from inside) and in the record; bad values change nothing.
+fn update_resources(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&[
+        "run", "-d", "--name", "upd", "-m", "64m", "busybox", "sleep", "1000",
+    ])
+    .success();
+    let mem_limit = || {
+        let o = d.wharf(&[
+            "exec", "upd", "sh", "-c",
+            "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes",
+        ]);
+        o.success().out().to_string()
+    };
+    assert_eq!(mem_limit(), (64u64 << 20).to_string());
+    d.docker(&[
+        "update",
+        "-m",
+        "128m",
+        "--memory-swap",
+        "256m",
+        "--pids-limit",
+        "77",
+        "--restart",
+        "on-failure:3",
+        "upd",
+    ])
+    .success();
+    assert_eq!(mem_limit(), (128u64 << 20).to_string());
+    let pids = d.wharf(&[
+        "exec",
+        "upd",
+        "sh",
+        "-c",
+        "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max",
+    ]);
+    assert_eq!(pids.success().out(), "77");
+    let h = d.inspect("upd")["HostConfig"].clone();
+    assert_eq!(h["Memory"], 128 << 20);
+    assert_eq!(h["MemorySwap"], 256 << 20);
+    assert_eq!(h["PidsLimit"], 77);
+    assert_eq!(h["RestartPolicy"]["Name"], "on-failure");
+    assert_eq!(h["RestartPolicy"]["MaximumRetryCount"], 3);
+    d.wharf(&["update", "--cpus", "0.5", "upd"]).success();
+    assert_eq!(d.inspect("upd")["HostConfig"]["NanoCpus"], 500_000_000i64);
+    // Refused, and nothing changed.
+    for bad in [
+        vec!["update", "-m", "1m", "upd"],
+        vec!["update", "-m", "200m", "--memory-swap", "100m", "upd"],
+        vec!["update", "--restart", "sometimes", "upd"],
+        vec!["update", "--cpuset-cpus", "0", "upd"],
+    ] {
+        let o = d.wharf(&bad);
+        assert_ne!(o.code, 0, "{o}");
+    }
+    assert_eq!(mem_limit(), (128u64 << 20).to_string());
+    assert_eq!(d.inspect("upd")["HostConfig"]["Memory"], 128 << 20);
+    let o = d.wharf(&["update", "upd"]);
+    assert!(o.stderr.contains("one or more flags"), "{o}");
+    // A restart keeps the new limit.
+    d.wharf(&["restart", "-t", "0", "upd"]).success();
+    assert_eq!(mem_limit(), (128u64 << 20).to_string());
+}
+
 runtime_tests!(
+    update_resources,
     diff_and_export,
     container_prune,
     pause_unpause,

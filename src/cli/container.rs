@@ -23,6 +23,8 @@ pub enum ContainerCmd {
     Diff(diff::DiffArgs),
     /// Export a container's filesystem as a tar archive
     Export(export::ExportArgs),
+    /// Update configuration of one or more containers
+    Update(update::UpdateArgs),
     /// Remove all stopped containers
     Prune(container_prune::PruneArgs),
     /// Pause all processes within one or more containers
@@ -73,6 +75,7 @@ pub async fn dispatch(ctx: &Ctx, c: ContainerCmd) -> anyhow::Result<i32> {
         ContainerCmd::Kill(a) => kill::run(ctx, a).await,
         ContainerCmd::Diff(a) => diff::run(ctx, a).await,
         ContainerCmd::Export(a) => export::run(ctx, a).await,
+        ContainerCmd::Update(a) => update::run(ctx, a).await,
         ContainerCmd::Prune(a) => container_prune::run(ctx, a).await,
         ContainerCmd::Pause(a) => pause::run(ctx, a, "pause").await,
         ContainerCmd::Unpause(a) => pause::run(ctx, a, "unpause").await,

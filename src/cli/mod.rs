@@ -43,6 +43,7 @@ mod tag;
 mod template;
 mod top;
 mod tty;
+mod update;
 mod version;
 mod volume;
 mod wait;
@@ -83,6 +84,8 @@ pub enum Command {
     Restart(restart::RestartArgs),
     /// Kill one or more running containers
     Kill(kill::KillArgs),
+    /// Update configuration of one or more containers
+    Update(update::UpdateArgs),
     /// Inspect changes to files or directories on a container's filesystem
     Diff(diff::DiffArgs),
     /// Export a container's filesystem as a tar archive
@@ -252,6 +255,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Stop(_) => "stop",
         Command::Restart(_) => "restart",
         Command::Kill(_) => "kill",
+        Command::Update(_) => "update",
         Command::Diff(_) => "diff",
         Command::Export(_) => "export",
         Command::Pause(_) => "pause",
@@ -291,6 +295,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Stop(a) => stop::run(ctx, a).await,
         Command::Restart(a) => restart::run(ctx, a).await,
         Command::Kill(a) => kill::run(ctx, a).await,
+        Command::Update(a) => update::run(ctx, a).await,
         Command::Diff(a) => diff::run(ctx, a).await,
         Command::Export(a) => export::run(ctx, a).await,
         Command::Pause(a) => pause::run(ctx, a, "pause").await,

@@ -262,3 +262,29 @@ pub struct ContainerTopResponse {
     pub titles: Vec<String>,
     pub processes: Vec<Vec<String>>,
 }
+
+/// Body of `POST /containers/{id}/update`: the resources and restart
+/// policy that can change on a live container. Zero means "unchanged".
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerUpdate {
+    pub memory: i64,
+    pub memory_swap: i64,
+    pub memory_reservation: i64,
+    pub nano_cpus: i64,
+    pub cpu_shares: i64,
+    pub cpu_period: i64,
+    pub cpu_quota: i64,
+    pub cpuset_cpus: String,
+    pub cpuset_mems: String,
+    pub pids_limit: Option<i64>,
+    pub blkio_weight: i64,
+    pub restart_policy: Option<RestartPolicy>,
+}
+
+/// Answer of `POST /containers/{id}/update`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerUpdateResponse {
+    pub warnings: Vec<String>,
+}

@@ -101,3 +101,17 @@ pub fn freeze(id: &str, frozen: bool) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// The directory of container `id`'s cgroup for `controller`: the v1
+/// hierarchy carrying it, or the unified one on a v2-only host.
+pub fn controller_dir(id: &str, controller: &str) -> Option<PathBuf> {
+    if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        return Some(PathBuf::from("/sys/fs/cgroup/wharf").join(id));
+    }
+    v1_hierarchy(controller).map(|h| h.join("wharf").join(id))
+}
+
+/// True on a cgroup v2-only host.
+pub fn is_unified() -> bool {
+    std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
+}

@@ -199,7 +199,18 @@ fn validate_host_config(h: &wharf_api::container::HostConfig) -> Result<()> {
             "Range of CPUs is from 0.01 to {ncpu}.00, as there are only {ncpu} CPUs available"
         )));
     }
-    let rp = &h.restart_policy;
+    validate_restart_policy(&h.restart_policy, h.auto_remove)?;
+    match h.network_mode.as_str() {
+        "" | "default" | "bridge" | "host" | "none" => Ok(()),
+        other => Err(Error::not_found(format!("network {other} not found"))),
+    }
+}
+
+/// Docker's checks of a restart policy (at create and update).
+pub fn validate_restart_policy(
+    rp: &wharf_api::container::RestartPolicy,
+    auto_remove: bool,
+) -> Result<()> {
     match rp.name.as_str() {
         "" | "no" | "always" | "unless-stopped" => {
             if rp.maximum_retry_count != 0 {
@@ -219,15 +230,12 @@ fn validate_host_config(h: &wharf_api::container::HostConfig) -> Result<()> {
             )))
         }
     }
-    if !rp.name.is_empty() && rp.name != "no" && h.auto_remove {
+    if !rp.name.is_empty() && rp.name != "no" && auto_remove {
         return Err(Error::invalid(
             "conflicting options: cannot specify both --restart and --rm",
         ));
     }
-    match h.network_mode.as_str() {
-        "" | "default" | "bridge" | "host" | "none" => Ok(()),
-        other => Err(Error::not_found(format!("network {other} not found"))),
-    }
+    Ok(())
 }
 
 /// Image env first, then the user's, the user's value winning per key.

@@ -20,6 +20,7 @@ pub mod rootfs;
 pub mod start;
 pub mod state;
 pub mod stop;
+pub mod update;
 pub mod user;
 
 use std::collections::BTreeMap;

@@ -7,7 +7,9 @@ use hyper::{Method, Request, StatusCode};
 use wharf_api::container::{ContainerCreateBody, ContainerWaitResponse};
 
 use super::Handled;
-use crate::container::{attach, create, inspect, logs, monitor, pause, prune, remove, start, stop};
+use crate::container::{
+    attach, create, inspect, logs, monitor, pause, prune, remove, start, stop, update,
+};
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
 use crate::http::{self, Query, Reply};
@@ -45,6 +47,10 @@ pub async fn route(
             .await
             .map(|_| http::no_content()),
         ("POST", ["containers", id, "rename"]) => rename(d, id, q),
+        ("POST", ["containers", id, "update"]) => match http::json_body(req.into_body()).await {
+            Ok(u) => update::update(d, id, u).await.map(|r| http::ok_json(&r)),
+            Err(e) => Err(e),
+        },
         ("POST", ["containers", id, "pause"]) => {
             pause::pause(d, id).await.map(|_| http::no_content())
         }

@@ -43,6 +43,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/containers/{id}/kill"),
     ("POST", "/containers/{id}/rename"),
     ("POST", "/containers/{id}/pause"),
+    ("POST", "/containers/{id}/update"),
     ("POST", "/containers/{id}/unpause"),
     ("POST", "/containers/{id}/attach"),
     ("POST", "/containers/{id}/wait"),
