@@ -818,7 +818,80 @@ fn update_resources(rt: Runtime) {
     assert_eq!(mem_limit(), (128u64 << 20).to_string());
 }
 
+/// `stats`: a busy container shows CPU, a memory limit shows as the
+/// limit, streamed samples chain precpu to the previous sample.
+fn stats_one_shot_and_streamed(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "hot",
+        "-m",
+        "100m",
+        "busybox",
+        "sh",
+        "-c",
+        "while true; do :; done",
+    ])
+    .success();
+    d.wharf(&["run", "-d", "--name", "cold", "busybox", "sleep", "1000"])
+        .success();
+    let (st, v) = d.api("GET", "/containers/hot/stats?stream=false", None);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["memory_stats"]["limit"], 100 << 20, "{v}");
+    assert!(v["memory_stats"]["usage"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["pids_stats"]["current"], 1, "{v}");
+    let cpu = v["cpu_stats"]["cpu_usage"]["total_usage"].as_u64().unwrap();
+    let pre = v["precpu_stats"]["cpu_usage"]["total_usage"]
+        .as_u64()
+        .unwrap();
+    assert!(cpu > pre && pre > 0, "a second sample fills precpu: {v}");
+    let (_, one) = d.api(
+        "GET",
+        "/containers/hot/stats?stream=false&one-shot=true",
+        None,
+    );
+    assert_eq!(one["precpu_stats"]["cpu_usage"]["total_usage"], 0, "{one}");
+    // Streamed: newline-delimited samples, each chained to the previous.
+    let mut curl = std::process::Command::new("curl");
+    curl.args(["-s", "-m", "2.5", "--unix-socket"])
+        .arg(d.sock())
+        .arg("http://localhost/containers/cold/stats");
+    let body = common::run_cmd(curl, None, T).stdout;
+    let samples: Vec<Value> = body
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(samples.len() >= 2, "{body}");
+    assert_eq!(samples[1]["preread"], samples[0]["read"]);
+    // docker stats shows the hot one busy and the limit.
+    let o = d.docker(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.CPUPerc}} {{.MemUsage}}",
+        "hot",
+    ]);
+    let line = o.success().out().to_string();
+    let perc: f64 = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    assert!(perc > 20.0, "{line}");
+    assert!(line.ends_with("/ 100MiB"), "{line}");
+    let o = d.wharf(&["stats", "--no-stream"]);
+    assert!(
+        o.success().out().contains("hot") && o.out().contains("cold"),
+        "{o}"
+    );
+}
+
 runtime_tests!(
+    stats_one_shot_and_streamed,
     update_resources,
     diff_and_export,
     container_prune,

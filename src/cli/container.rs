@@ -25,6 +25,8 @@ pub enum ContainerCmd {
     Export(export::ExportArgs),
     /// Update configuration of one or more containers
     Update(update::UpdateArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(stats::StatsArgs),
     /// Remove all stopped containers
     Prune(container_prune::PruneArgs),
     /// Pause all processes within one or more containers
@@ -76,6 +78,7 @@ pub async fn dispatch(ctx: &Ctx, c: ContainerCmd) -> anyhow::Result<i32> {
         ContainerCmd::Diff(a) => diff::run(ctx, a).await,
         ContainerCmd::Export(a) => export::run(ctx, a).await,
         ContainerCmd::Update(a) => update::run(ctx, a).await,
+        ContainerCmd::Stats(a) => stats::run(ctx, a).await,
         ContainerCmd::Prune(a) => container_prune::run(ctx, a).await,
         ContainerCmd::Pause(a) => pause::run(ctx, a, "pause").await,
         ContainerCmd::Unpause(a) => pause::run(ctx, a, "unpause").await,

@@ -33,6 +33,31 @@ pub fn human_size(size: i64) -> String {
     format!("{}{}", sig3(v), UNITS[i])
 }
 
+/// go-units' `BytesSize`: binary units with 4 significant digits
+/// (`504KiB`, `23.54GiB`), as `docker stats` shows memory.
+pub fn bytes_size(size: f64) -> String {
+    const UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+    let mut v = size.max(0.0);
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    let digits = if v >= 1.0 {
+        v.log10().floor() as i32 + 1
+    } else {
+        1
+    };
+    let decimals = (4 - digits).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    format!("{s}{}", UNITS[i])
+}
+
 /// Go's `%.3g` for 0 <= v < 1000.
 fn sig3(v: f64) -> String {
     if v == 0.0 {

@@ -36,6 +36,7 @@ mod rmi;
 mod run;
 mod save;
 mod start;
+mod stats;
 mod stop;
 mod stream;
 mod tabwriter;
@@ -84,6 +85,8 @@ pub enum Command {
     Restart(restart::RestartArgs),
     /// Kill one or more running containers
     Kill(kill::KillArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(stats::StatsArgs),
     /// Update configuration of one or more containers
     Update(update::UpdateArgs),
     /// Inspect changes to files or directories on a container's filesystem
@@ -255,6 +258,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Stop(_) => "stop",
         Command::Restart(_) => "restart",
         Command::Kill(_) => "kill",
+        Command::Stats(_) => "stats",
         Command::Update(_) => "update",
         Command::Diff(_) => "diff",
         Command::Export(_) => "export",
@@ -295,6 +299,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Stop(a) => stop::run(ctx, a).await,
         Command::Restart(a) => restart::run(ctx, a).await,
         Command::Kill(a) => kill::run(ctx, a).await,
+        Command::Stats(a) => stats::run(ctx, a).await,
         Command::Update(a) => update::run(ctx, a).await,
         Command::Diff(a) => diff::run(ctx, a).await,
         Command::Export(a) => export::run(ctx, a).await,

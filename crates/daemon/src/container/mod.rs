@@ -19,6 +19,7 @@ pub mod remove;
 pub mod rootfs;
 pub mod start;
 pub mod state;
+pub mod stats;
 pub mod stop;
 pub mod update;
 pub mod user;

@@ -34,6 +34,7 @@ pub async fn route(
         }
         ("GET", ["containers", id, "top"]) => top(d, id, q).await,
         ("GET", ["containers", id, "changes"]) => changes(d, id).await,
+        ("GET", ["containers", id, "stats"]) => stats(d, id, q).await,
         ("GET", ["containers", id, "export"]) => export(d, id).await,
         ("GET", ["containers", id, "logs"]) => logs_route(d, id, q),
         ("POST", ["containers", id, "resize"]) => resize(d, id, q).await,
@@ -63,6 +64,53 @@ pub async fn route(
         ("POST", ["containers", id, "exec"]) => super::exec::create(d, req, id).await,
         _ => return None,
     })
+}
+
+async fn stats(d: &Arc<Daemon>, key: &str, q: &Query) -> Result<Reply> {
+    use crate::container::stats::{chain, sample};
+    let rec = d.get(key)?;
+    let stream = q.bool("stream", true)?;
+    let one_shot = q.bool("one-shot", false)?;
+    if one_shot && stream {
+        return Err(Error::invalid("cannot have stream=true and one-shot=true"));
+    }
+    let (id, name) = (rec.id.clone(), rec.name.clone());
+    let running = {
+        let id = id.clone();
+        move |d: &Daemon| d.get(&id).is_ok_and(|r| r.state.status.is_active())
+    };
+    let take = move |running: bool| {
+        let (id, name) = (id.clone(), name.clone());
+        tokio::task::spawn_blocking(move || sample(&id, &name, running))
+    };
+    let first = take(running(d)).await?;
+    if !stream {
+        let v = if one_shot || !running(d) {
+            first
+        } else {
+            // A second sample fills precpu_stats, so clients can compute CPU %.
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            chain(&first, take(true).await?)
+        };
+        return Ok(http::ok_json(&v));
+    }
+    let (tx, reply) = http::stream("application/json");
+    let d2 = d.clone();
+    tokio::spawn(async move {
+        let mut prev = first;
+        loop {
+            let line = format!("{prev}\n");
+            if tx.send(bytes::Bytes::from(line)).await.is_err() || !running(&d2) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let Ok(next) = take(running(&d2)).await else {
+                break;
+            };
+            prev = chain(&prev, next);
+        }
+    });
+    Ok(reply)
 }
 
 async fn changes(d: &Arc<Daemon>, key: &str) -> Result<Reply> {

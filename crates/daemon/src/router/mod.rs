@@ -34,6 +34,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/containers/{id}/json"),
     ("GET", "/containers/{id}/top"),
     ("GET", "/containers/{id}/changes"),
+    ("GET", "/containers/{id}/stats"),
     ("GET", "/containers/{id}/export"),
     ("GET", "/containers/{id}/logs"),
     ("POST", "/containers/{id}/resize"),
