@@ -496,8 +496,7 @@ impl Daemon {
     /// A daemon with no image.
     pub fn start_bare() -> Daemon {
         let n = NEXT_ID.fetch_add(1, Ordering::SeqCst);
-        // Short: unix socket paths (ours, and the monitors' under the exec
-        // root, which carry a 64-hex container id) must fit in 107 bytes.
+        // Short: the daemon's own socket path must fit in 107 bytes.
         let root = PathBuf::from(format!(
             "/tmp/wh{}-{}",
             base36(std::process::id() as usize),
@@ -596,8 +595,13 @@ impl Daemon {
         self.root.join("data")
     }
 
+    /// Deliberately longer than a unix socket address may be once a
+    /// 64-hex container id and `monitor.sock` are appended: every test runs
+    /// with an exec root that only works because monitor sockets are reached
+    /// through their directory's descriptor.
     pub fn exec_root(&self) -> PathBuf {
-        self.root.join("x")
+        self.root
+            .join("exec-root-longer-than-a-unix-socket-address-may-be")
     }
 
     pub fn log_text(&self) -> String {

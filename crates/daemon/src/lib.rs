@@ -73,23 +73,6 @@ pub fn kinded<E: Kinded>(e: E) -> Error {
     Error::new(e.error_kind(), e.to_string())
 }
 
-/// Longest exec root whose monitor sockets
-/// (`<exec-root>/containers/<64 hex>/monitor.sock`) fit a unix socket path.
-const MAX_EXEC_ROOT: usize = 107 - "/containers/".len() - 64 - "/monitor.sock".len();
-
-/// Refuses, at start-up and with the reason, an exec root on which no
-/// container could start.
-fn check_exec_root(exec_root: &std::path::Path) -> anyhow::Result<()> {
-    let len = exec_root.as_os_str().len();
-    if len > MAX_EXEC_ROOT {
-        anyhow::bail!(
-            "--exec-root {} is {len} bytes long; container monitor sockets under it would exceed the unix socket path limit: use a path of at most {MAX_EXEC_ROOT} bytes (the default /run/wharf is fine)",
-            exec_root.display()
-        );
-    }
-    Ok(())
-}
-
 /// Runs the daemon until SIGINT/SIGTERM.
 pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let sock = opts.host.strip_prefix("unix://").with_context(|| {
@@ -99,7 +82,6 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         )
     })?;
     let sock = PathBuf::from(sock);
-    check_exec_root(&opts.exec_root)?;
     for dir in [&opts.data_root, &opts.exec_root] {
         std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     }
@@ -137,15 +119,4 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&sock);
     tracing::info!("wharf daemon stopped; containers keep running");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn exec_root_length_is_checked() {
-        assert!(super::check_exec_root(std::path::Path::new("/run/wharf")).is_ok());
-        let long = format!("/tmp/{}", "x".repeat(40));
-        let e = super::check_exec_root(std::path::Path::new(&long)).unwrap_err();
-        assert!(e.to_string().contains("unix socket path limit"), "{e}");
-    }
 }

@@ -86,13 +86,15 @@ impl MonitorClient {
     /// Sends `req` and reads the reply line; the stream is left positioned
     /// after it.
     async fn call(&self, req: &Request) -> Result<(Reply, UnixStream), ClientError> {
-        let mut s =
-            UnixStream::connect(&self.path)
-                .await
-                .map_err(|source| ClientError::Unreachable {
-                    path: self.path.clone(),
-                    source,
-                })?;
+        let unreachable = |source| ClientError::Unreachable {
+            path: self.path.clone(),
+            source,
+        };
+        // A deep exec root makes the plain path too long for a socket address.
+        let addr = wharf_sys::sockpath::SocketPath::new(&self.path).map_err(unreachable)?;
+        let mut s = UnixStream::connect(addr.as_path())
+            .await
+            .map_err(unreachable)?;
         let io = |source| ClientError::Io {
             path: self.path.clone(),
             source,

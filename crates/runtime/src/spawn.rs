@@ -84,7 +84,7 @@ pub fn spawn_monitor_with(
     let pid = child.id();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if UnixStream::connect(&config.socket_path).is_ok() {
+        if connect(&config.socket_path).is_ok() {
             break;
         }
         if let Ok(Some(status)) = child.try_wait() {
@@ -124,11 +124,17 @@ pub enum MonitorStatus {
 
 /// Looks for a container's monitor: a live socket, else `exit.json`.
 pub fn find_monitor(config: &MonitorConfig) -> MonitorStatus {
-    if UnixStream::connect(&config.socket_path).is_ok() {
+    if connect(&config.socket_path).is_ok() {
         return MonitorStatus::Alive;
     }
     match read_exit_record(&config.state_dir) {
         Some(r) => MonitorStatus::Exited(r),
         None => MonitorStatus::Gone,
     }
+}
+
+/// Connects to a monitor's socket, however long its path.
+fn connect(path: &std::path::Path) -> std::io::Result<UnixStream> {
+    let addr = wharf_sys::sockpath::SocketPath::new(path)?;
+    UnixStream::connect(addr.as_path())
 }

@@ -8,3 +8,4 @@ pub mod mem;
 pub mod mount;
 pub mod net;
 pub mod netns;
+pub mod sockpath;

@@ -87,7 +87,8 @@ impl Server {
         // A stale exit record would make a restarted daemon think we exited.
         let _ = std::fs::remove_file(cfg.exit_path());
         let _ = std::fs::remove_file(&cfg.socket_path);
-        let listener = UnixListener::bind(&cfg.socket_path)?;
+        let addr = wharf_sys::sockpath::SocketPath::new(&cfg.socket_path)?;
+        let listener = UnixListener::bind(addr.as_path())?;
         listener.set_nonblocking(true)?;
         wharf_sys::fs::write_atomic(&cfg.pid_file, std::process::id().to_string().as_bytes())?;
         let runtime = runtime_by_name(&cfg.runtime, &cfg.runtime_root);
