@@ -165,3 +165,89 @@ runtime_tests!(
     three_containers_survive_kill9,
     restart_policy_applies_after_daemon_restart,
 );
+
+/// One container hammered from many clients at once (exec creates, renames,
+/// pause/unpause, inspects): every write of its record is whole, the record
+/// on disk is the newest state, and a kill -9 right after loses nothing.
+#[test]
+fn concurrent_operations_keep_the_record_whole() {
+    let mut d = Daemon::start();
+    let id = d
+        .wharf(&["run", "-d", "--name", "hammer", "busybox", "sleep", "1000"])
+        .success()
+        .out()
+        .to_string();
+    let dref = &d;
+    let id = id.as_str();
+    std::thread::scope(|s| {
+        for t in 0..6 {
+            s.spawn(move || {
+                for i in 0..15 {
+                    match (t + i) % 4 {
+                        0 => {
+                            let body = common::json!({"Cmd": ["true"]});
+                            let (st, v) =
+                                dref.api("POST", &format!("/containers/{id}/exec"), Some(&body));
+                            // 409 while another client has it paused
+                            assert!(st == 201 || st == 409, "{st} {v}");
+                        }
+                        1 => {
+                            let (st, _) = dref.api(
+                                "POST",
+                                &format!("/containers/{id}/rename?name=hammer-{t}-{i}"),
+                                None,
+                            );
+                            assert!(st == 204 || st == 409, "rename: {st}");
+                        }
+                        2 => {
+                            let (st, _) =
+                                dref.api("POST", &format!("/containers/{id}/pause"), None);
+                            assert!(st == 204 || st == 409, "pause: {st}");
+                            let (st, _) =
+                                dref.api("POST", &format!("/containers/{id}/unpause"), None);
+                            assert!(st == 204 || st == 409, "unpause: {st}");
+                        }
+                        _ => {
+                            let (st, _) = dref.api("GET", &format!("/containers/{id}/json"), None);
+                            assert_eq!(st, 200);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    // Settle into a known state, then compare memory and disk.
+    let (st, _) = d.api("POST", &format!("/containers/{id}/unpause"), None);
+    assert!(st == 204 || st == 409);
+    d.wharf(&["rename", &id, "final-name"]).success();
+    let dir = d.data_root().join("containers").join(&id);
+    let on_disk = || -> common::Value {
+        let text = std::fs::read_to_string(dir.join("config.json")).expect("the record");
+        serde_json::from_str(&text).expect("the record on disk is whole JSON")
+    };
+    let rec = on_disk();
+    assert_eq!(
+        rec["name"]
+            .as_str()
+            .or(rec["Name"].as_str())
+            .map(|n| n.trim_start_matches('/')),
+        Some("final-name"),
+        "{rec}"
+    );
+    let leftovers: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    d.kill9();
+    d.restart();
+    let i = d.inspect("final-name");
+    assert_eq!(i["State"]["Status"], "running", "{i}");
+    assert!(
+        i["ExecIDs"].as_array().is_some_and(|e| !e.is_empty()),
+        "{i}"
+    );
+    d.wharf(&["exec", "final-name", "true"]).success();
+}

@@ -23,6 +23,11 @@ pub struct Entry {
     pub op: Arc<tokio::sync::Mutex<()>>,
     /// Bumped on every state change; `wait` watches it.
     pub changed: watch::Sender<u64>,
+    /// The generation last written to disk. Saves happen outside the table
+    /// lock, so two updates may race to disk: holding this while writing,
+    /// and skipping a snapshot older than what is saved, keeps the record
+    /// on disk the newest one, never a stale one written last.
+    pub saved: Arc<std::sync::Mutex<u64>>,
 }
 
 #[derive(Default)]
@@ -98,7 +103,7 @@ impl Daemon {
 
     /// Runs `f` on the record under the table lock, then saves it.
     pub fn update<T>(&self, id: &str, f: impl FnOnce(&mut Container) -> T) -> Result<T> {
-        let (out, rec) = {
+        let (out, rec, generation, saved) = {
             let mut t = self.table();
             let e = t
                 .by_id
@@ -106,9 +111,14 @@ impl Daemon {
                 .ok_or_else(|| Error::no_such_container(id))?;
             let out = f(&mut e.rec);
             e.changed.send_modify(|g| *g += 1);
-            (out, e.rec.clone())
+            let generation = *e.changed.borrow();
+            (out, e.rec.clone(), generation, e.saved.clone())
         };
-        rec.save(&self.paths(id))?;
+        let mut last = saved.lock().unwrap_or_else(|p| p.into_inner());
+        if generation > *last {
+            rec.save(&self.paths(id))?;
+            *last = generation;
+        }
         Ok(out)
     }
 
@@ -137,6 +147,7 @@ impl Daemon {
                 rec,
                 op: Arc::default(),
                 changed: watch::channel(0).0,
+                saved: Arc::default(),
             },
         );
     }
