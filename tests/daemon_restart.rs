@@ -219,8 +219,8 @@ fn concurrent_operations_keep_the_record_whole() {
     // Settle into a known state, then compare memory and disk.
     let (st, _) = d.api("POST", &format!("/containers/{id}/unpause"), None);
     assert!(st == 204 || st == 409);
-    d.wharf(&["rename", &id, "final-name"]).success();
-    let dir = d.data_root().join("containers").join(&id);
+    d.wharf(&["rename", id, "final-name"]).success();
+    let dir = d.data_root().join("containers").join(id);
     let on_disk = || -> common::Value {
         let text = std::fs::read_to_string(dir.join("config.json")).expect("the record");
         serde_json::from_str(&text).expect("the record on disk is whole JSON")
