@@ -75,6 +75,15 @@ pub struct ContainerOpts {
     /// Security Options
     #[arg(long = "security-opt")]
     pub security_opt: Vec<String>,
+    /// Ulimit options
+    #[arg(long)]
+    pub ulimit: Vec<String>,
+    /// Sysctl options
+    #[arg(long)]
+    pub sysctl: Vec<String>,
+    /// Add a host device to the container
+    #[arg(long)]
+    pub device: Vec<String>,
     /// Add additional groups to join
     #[arg(long = "group-add")]
     pub group_add: Vec<String>,
@@ -345,6 +354,33 @@ impl ContainerOpts {
             })?;
         }
 
+        let (security_opt, system_paths_unconfined) = security_opts(&self.security_opt)?;
+        let mut ulimits = Vec::new();
+        for v in &self.ulimit {
+            ulimits.push(ulimit(v).map_err(|e| {
+                u(format!(
+                    "invalid argument \"{v}\" for \"--ulimit\" flag: {e}"
+                ))
+            })?);
+        }
+        let mut sysctls = BTreeMap::new();
+        for v in &self.sysctl {
+            let (k, val) = sysctl(v).map_err(|e| {
+                u(format!(
+                    "invalid argument \"{v}\" for \"--sysctl\" flag: {e}"
+                ))
+            })?;
+            sysctls.insert(k, val);
+        }
+        let mut devices = Vec::new();
+        for v in &self.device {
+            devices.push(device(v).map_err(|e| {
+                u(format!(
+                    "invalid argument \"{v}\" for \"--device\" flag: {e}"
+                ))
+            })?);
+        }
+
         let mut extra_hosts = Vec::new();
         for h in &self.add_host {
             extra_hosts.push(parse::extra_host(h).map_err(u)?);
@@ -450,7 +486,12 @@ impl ContainerOpts {
             privileged: self.privileged,
             publish_all_ports: self.publish_all,
             readonly_rootfs: self.read_only,
-            security_opt: (!self.security_opt.is_empty()).then(|| self.security_opt.clone()),
+            security_opt: (!security_opt.is_empty()).then_some(security_opt),
+            masked_paths: system_paths_unconfined.then(Vec::new),
+            readonly_paths: system_paths_unconfined.then(Vec::new),
+            ulimits: (!ulimits.is_empty()).then_some(ulimits),
+            sysctls: (!sysctls.is_empty()).then_some(sysctls),
+            devices: (!devices.is_empty()).then_some(devices),
             tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
             uts_mode: self.uts.clone().unwrap_or_default(),
             shm_size,
@@ -486,6 +527,157 @@ impl ContainerOpts {
             warnings,
         })
     }
+}
+
+/// `--security-opt` as the docker CLI sends it: a seccomp profile file is
+/// read and sent as compact JSON text (`seccomp=<json>`), and
+/// `systempaths=unconfined` becomes empty masked and read-only path lists
+/// (the `bool`).
+fn security_opts(opts: &[String]) -> Result<(Vec<String>, bool), UsageError> {
+    let mut out = Vec::new();
+    let mut unconfined_paths = false;
+    for opt in opts {
+        if opt == "systempaths=unconfined" {
+            unconfined_paths = true;
+            continue;
+        }
+        let kv = opt.split_once('=').or_else(|| {
+            (opt != "no-new-privileges")
+                .then(|| opt.split_once(':'))
+                .flatten()
+        });
+        let Some((key, value)) = kv else {
+            if opt == "no-new-privileges" {
+                out.push(opt.clone());
+                continue;
+            }
+            return Err(UsageError(format!("Invalid --security-opt: {opt:?}")));
+        };
+        if key == "seccomp" && value != "unconfined" && value != "builtin" {
+            let text = std::fs::read_to_string(value).map_err(|e| {
+                UsageError(format!(
+                    "opening seccomp profile ({value}) failed: open {value}: {}",
+                    io_msg(&e)
+                ))
+            })?;
+            let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                UsageError(format!(
+                    "compacting json for seccomp profile ({value}) failed: {e}"
+                ))
+            })?;
+            out.push(format!("seccomp={json}"));
+        } else {
+            out.push(opt.clone());
+        }
+    }
+    Ok((out, unconfined_paths))
+}
+
+/// `--ulimit name=soft[:hard]` (go-units' parser).
+fn ulimit(v: &str) -> Result<wharf_api::container::Ulimit, String> {
+    let (name, values) = v
+        .split_once('=')
+        .ok_or_else(|| format!("invalid ulimit argument: {v}"))?;
+    const NAMES: &[&str] = &[
+        "as",
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
+    ];
+    if !NAMES.contains(&name) {
+        return Err(format!("invalid ulimit type: {name}"));
+    }
+    let (soft, hard) = values.split_once(':').unwrap_or((values, values));
+    let num = |what: &str, s: &str| {
+        s.parse::<i64>()
+            .map_err(|_| format!("invalid ulimit {what} value {s}: invalid syntax"))
+    };
+    let (soft, hard) = (num("soft", soft)?, num("hard", hard)?);
+    if soft > hard && hard != -1 {
+        return Err(format!(
+            "ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}"
+        ));
+    }
+    Ok(wharf_api::container::Ulimit {
+        name: name.to_string(),
+        soft,
+        hard,
+    })
+}
+
+/// `--sysctl key=value`, limited to namespaced sysctls as the docker CLI does.
+fn sysctl(v: &str) -> Result<(String, String), String> {
+    const IPC: &[&str] = &[
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    let (k, val) = v
+        .split_once('=')
+        .ok_or_else(|| format!("sysctl '{v}' is not whitelisted"))?;
+    if IPC.contains(&k) || k.starts_with("fs.mqueue.") || k.starts_with("net.") {
+        Ok((k.to_string(), val.to_string()))
+    } else {
+        Err(format!("sysctl '{v}' is not whitelisted"))
+    }
+}
+
+fn valid_device_mode(m: &str) -> bool {
+    !m.is_empty() && m.len() <= 3 && m.chars().all(|c| "rwm".contains(c)) && {
+        let mut seen = m.chars().collect::<Vec<_>>();
+        seen.sort();
+        seen.dedup();
+        seen.len() == m.len()
+    }
+}
+
+/// `--device src[:dst][:perms]` (the docker CLI's parser).
+fn device(v: &str) -> Result<wharf_api::container::DeviceMapping, String> {
+    let parts: Vec<&str> = v.split(':').collect();
+    let (src, mut dst, mut perms) = (parts[0], "", "rwm");
+    match parts.len() {
+        1 => {}
+        2 => {
+            if valid_device_mode(parts[1]) {
+                perms = parts[1];
+            } else {
+                dst = parts[1];
+            }
+        }
+        3 => {
+            if !valid_device_mode(parts[2]) {
+                return Err(format!("invalid device mode: {}", parts[2]));
+            }
+            dst = parts[1];
+            perms = parts[2];
+        }
+        _ => return Err(format!("invalid device specification: {v}")),
+    }
+    if src.is_empty() {
+        return Err(format!("invalid device specification: {v}"));
+    }
+    Ok(wharf_api::container::DeviceMapping {
+        path_on_host: src.to_string(),
+        path_in_container: if dst.is_empty() { src } else { dst }.to_string(),
+        cgroup_permissions: perms.to_string(),
+    })
 }
 
 /// Go-style lowercase text for an I/O error (`no such file or directory`).
@@ -657,6 +849,74 @@ mod tests {
                 && r.body.config.attach_stderr
                 && !r.body.config.attach_stdin
         );
+    }
+
+    #[test]
+    fn isolation_flags() {
+        let dir = std::env::temp_dir().join(format!("wharf-cli-seccomp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let prof = dir.join("p.json");
+        std::fs::write(&prof, "{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\"\n}\n").unwrap();
+        let seccomp = format!("seccomp={}", prof.display());
+        let r = opts(&[
+            "--security-opt",
+            &seccomp,
+            "--security-opt",
+            "no-new-privileges",
+            "--security-opt",
+            "systempaths=unconfined",
+            "--ulimit",
+            "nofile=64:128",
+            "--ulimit",
+            "nproc=5",
+            "--sysctl",
+            "net.ipv4.ip_forward=1",
+            "--device",
+            "/dev/loop-control:/dev/xl:r",
+            "--device",
+            "/dev/fuse:rw",
+        ])
+        .resolve("i", &[], false)
+        .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let h = r.body.host_config.unwrap();
+        assert_eq!(
+            h.security_opt.unwrap(),
+            vec![
+                r#"seccomp={"defaultAction":"SCMP_ACT_ALLOW"}"#.to_string(),
+                "no-new-privileges".into()
+            ]
+        );
+        assert_eq!(h.masked_paths, Some(vec![]));
+        let ul = h.ulimits.unwrap();
+        assert_eq!((ul[0].soft, ul[0].hard, ul[1].soft), (64, 128, 5));
+        assert_eq!(h.sysctls.unwrap()["net.ipv4.ip_forward"], "1");
+        let dev = h.devices.unwrap();
+        assert_eq!(
+            (
+                dev[0].path_in_container.as_str(),
+                dev[0].cgroup_permissions.as_str()
+            ),
+            ("/dev/xl", "r")
+        );
+        assert_eq!(
+            (
+                dev[1].path_in_container.as_str(),
+                dev[1].cgroup_permissions.as_str()
+            ),
+            ("/dev/fuse", "rw")
+        );
+        for bad in [
+            vec!["--ulimit", "bogus=1"],
+            vec!["--ulimit", "nofile=128:64"],
+            vec!["--ulimit", "nofile"],
+            vec!["--sysctl", "kernel.domainname=x"],
+            vec!["--device", "/dev/a:/dev/b:rwx"],
+            vec!["--security-opt", "seccomp=/nonexistent.json"],
+            vec!["--security-opt", "bogus"],
+        ] {
+            assert!(opts(&bad).resolve("i", &[], false).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

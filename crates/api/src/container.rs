@@ -97,6 +97,33 @@ pub struct HostConfig {
     pub cpu_quota: i64,
     pub pids_limit: Option<i64>,
     pub cgroup_parent: String,
+    pub ulimits: Option<Vec<Ulimit>>,
+    pub devices: Option<Vec<DeviceMapping>>,
+    pub sysctls: Option<BTreeMap<String, String>>,
+    /// Sent empty (with `ReadonlyPaths`) by the docker CLI for
+    /// `--security-opt systempaths=unconfined`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masked_paths: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readonly_paths: Option<Vec<String>>,
+}
+
+/// One `HostConfig.Ulimits` entry (`--ulimit nofile=64:128`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Ulimit {
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
+}
+
+/// One `HostConfig.Devices` entry (`--device /dev/x:/dev/y:rwm`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeviceMapping {
+    pub path_on_host: String,
+    pub path_in_container: String,
+    pub cgroup_permissions: String,
 }
 
 /// `HostConfig.LogConfig`.

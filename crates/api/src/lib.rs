@@ -19,3 +19,21 @@ pub mod volume;
 pub const API_VERSION: &str = "1.44";
 /// The oldest API version wharf accepts in a versioned path.
 pub const MIN_API_VERSION: &str = "1.24";
+
+/// Drops every object member whose value is `null`, at any depth.
+///
+/// Go clients (the docker CLI, Docker Compose) send `null` for every empty
+/// map and slice, and the API treats `null` as "not set" for every optional
+/// field; removing the member lets each type's `default` apply, instead of
+/// annotating every field of every type. Array elements are kept: a `null`
+/// inside a list is still an error.
+pub fn strip_nulls(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, x| !x.is_null());
+            map.values_mut().for_each(strip_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}

@@ -133,26 +133,8 @@ pub fn parse_json<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T> {
     }
     let mut v: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| Error::invalid(format!("invalid JSON: {e}")))?;
-    strip_nulls(&mut v);
+    wharf_api::strip_nulls(&mut v);
     serde_json::from_value(v).map_err(|e| Error::invalid(format!("invalid JSON: {e}")))
-}
-
-/// Drops every object member whose value is `null`, at any depth.
-///
-/// Go clients (the docker CLI, Docker Compose) send `null` for every empty
-/// map and slice, and the API treats `null` as "not set" for every optional
-/// field; removing the member lets each type's `default` apply, instead of
-/// annotating every field of every type. Array elements are kept: a `null`
-/// inside a list is still an error.
-fn strip_nulls(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            map.retain(|_, x| !x.is_null());
-            map.values_mut().for_each(strip_nulls);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nulls),
-        _ => {}
-    }
 }
 
 pub fn full(status: StatusCode, content_type: &str, data: impl Into<Bytes>) -> Reply {

@@ -12,6 +12,7 @@ pub mod events;
 pub mod exec;
 pub mod http;
 pub mod image_view;
+pub mod private_roots;
 pub mod router;
 pub mod server;
 pub mod util;
@@ -65,7 +66,8 @@ kinded!(
     wharf_volume::VolumeError,
     wharf_volume::spec::SpecError,
     wharf_volume::copy::CopyError,
-    wharf_runtime::spec::SpecError
+    wharf_runtime::spec::SpecError,
+    wharf_runtime::seccomp_profile::SeccompError
 );
 
 /// Maps a store or parser error onto an API error (kind + Docker's text).
@@ -82,9 +84,13 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         )
     })?;
     let sock = PathBuf::from(sock);
-    for dir in [&opts.data_root, &opts.exec_root] {
-        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
-    }
+    private_roots::secure(&opts.data_root, &opts.exec_root).with_context(|| {
+        format!(
+            "make the data root {} and the exec root {} private",
+            opts.data_root.display(),
+            opts.exec_root.display()
+        )
+    })?;
     let images =
         wharf_image::ImageStore::open(&opts.data_root.join("image")).context("open image store")?;
     let volumes = wharf_volume::VolumeStore::open(&opts.data_root.join("volumes"))

@@ -30,6 +30,9 @@ pub struct MonitorConfig {
     pub open_stdin: bool,
     #[serde(default)]
     pub stdin_once: bool,
+    /// The container's cgroup (`/wharf/<id>`), read for OOM kills at exit.
+    #[serde(default)]
+    pub cgroup_path: Option<String>,
 }
 
 fn default_runtime() -> String {

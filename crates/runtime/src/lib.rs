@@ -13,8 +13,10 @@ pub mod config;
 pub mod etc_files;
 pub mod monitor;
 pub mod oci;
+pub mod oom;
 pub mod protocol;
 pub mod seccomp;
+pub mod seccomp_profile;
 pub mod spawn;
 pub mod spec;
 

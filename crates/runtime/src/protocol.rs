@@ -102,6 +102,9 @@ pub struct ExitRecord {
     pub finished_at: String,
     /// Why the container could not start, when it never ran.
     pub error: Option<String>,
+    /// The kernel's OOM killer killed a process of the container's cgroup.
+    #[serde(default)]
+    pub oom_killed: bool,
 }
 
 /// A reply line.

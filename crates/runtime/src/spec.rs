@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use wharf_api::error::ErrorKind;
 
 use crate::seccomp;
+use crate::seccomp_profile::{self, SeccompError};
 
 /// Errors of spec generation.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,8 @@ pub enum SpecError {
         id: String,
         source: serde_json::Error,
     },
+    #[error(transparent)]
+    Seccomp(#[from] SeccompError),
     #[error("writing bundle {path:?}: {source}")]
     Io {
         path: PathBuf,
@@ -38,7 +41,8 @@ impl SpecError {
         match self {
             SpecError::InvalidCapability(_)
             | SpecError::NoCommand { .. }
-            | SpecError::InvalidValue { .. } => ErrorKind::InvalidArgument,
+            | SpecError::InvalidValue { .. }
+            | SpecError::Seccomp(_) => ErrorKind::InvalidArgument,
             SpecError::Invalid { .. } | SpecError::Io { .. } => ErrorKind::Other,
         }
     }
@@ -74,6 +78,55 @@ pub enum NetNs {
     Host,
     /// An existing namespace prepared by the daemon (bridge networking).
     Path(PathBuf),
+}
+
+/// Which seccomp filter the container's processes get.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Seccomp {
+    /// Docker's default profile (none when privileged).
+    #[default]
+    Default,
+    /// `--security-opt seccomp=unconfined`.
+    Unconfined,
+    /// A profile in Docker's format (JSON text), converted for the
+    /// container's capabilities (see [`crate::seccomp_profile`]).
+    Profile(String),
+}
+
+/// Which IPC namespace the container gets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IpcNs {
+    /// A new namespace with its own `/dev/shm` (`private`, `shareable`).
+    #[default]
+    Private,
+    /// A new namespace and no `/dev/shm` (`none`).
+    NoShm,
+    /// The host's namespace and the host's `/dev/shm`.
+    Host,
+}
+
+/// One `process.rlimits` entry (`RLIMIT_NOFILE`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rlimit {
+    pub kind: String,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// A device node made in the container (`--device`), and its cgroup rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Path inside the container.
+    pub path: PathBuf,
+    /// `c` or `b`.
+    pub kind: String,
+    pub major: i64,
+    pub minor: i64,
+    pub file_mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// Cgroup access: a combination of `r`, `w`, `m`.
+    pub access: String,
 }
 
 /// Everything the daemon decided about one container's process and isolation.
@@ -123,6 +176,33 @@ pub struct RunSpec {
     /// (see [`crate::etc_files::write_etc_files`]); bind-mounted when set.
     #[serde(default)]
     pub etc_dir: Option<PathBuf>,
+    /// `--security-opt no-new-privileges`.
+    #[serde(default)]
+    pub no_new_privileges: bool,
+    #[serde(default)]
+    pub seccomp: Seccomp,
+    /// `--security-opt systempaths=unconfined`: no masked or read-only paths.
+    #[serde(default)]
+    pub unmasked_paths: bool,
+    #[serde(default)]
+    pub rlimits: Vec<Rlimit>,
+    /// `--pid host`.
+    #[serde(default)]
+    pub pid_host: bool,
+    #[serde(default)]
+    pub ipc: IpcNs,
+    /// `--uts host`: no UTS namespace, so no hostname is set.
+    #[serde(default)]
+    pub uts_host: bool,
+    #[serde(default)]
+    pub sysctls: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub oom_score_adj: Option<i32>,
+    #[serde(default)]
+    pub devices: Vec<Device>,
+    /// Memory plus swap, in bytes; -1 for unlimited swap.
+    #[serde(default)]
+    pub memory_swap: Option<i64>,
 }
 
 /// Docker's default capability set.
@@ -394,7 +474,18 @@ fn device_rules(privileged: bool) -> Value {
 }
 
 fn resources(rs: &RunSpec) -> Result<Value, SpecError> {
-    let mut r = json!({ "devices": device_rules(rs.privileged) });
+    let mut rules = device_rules(rs.privileged);
+    if !rs.privileged {
+        if let Some(list) = rules.as_array_mut() {
+            for d in &rs.devices {
+                list.push(json!({
+                    "allow": true, "type": d.kind, "major": d.major, "minor": d.minor,
+                    "access": d.access,
+                }));
+            }
+        }
+    }
+    let mut r = json!({ "devices": rules });
     if let Some(m) = rs.memory_bytes {
         if m < 0 {
             return Err(SpecError::InvalidValue {
@@ -404,6 +495,9 @@ fn resources(rs: &RunSpec) -> Result<Value, SpecError> {
         }
         if m > 0 {
             r["memory"] = json!({ "limit": m });
+            if let Some(swap) = rs.memory_swap.filter(|s| *s == -1 || *s >= m) {
+                r["memory"]["swap"] = json!(swap);
+            }
         }
     }
     if let Some(n) = rs.nano_cpus {
@@ -441,6 +535,20 @@ pub fn generate_spec_with(rs: &RunSpec, cgroup_v1_dirs: &[String]) -> Result<Spe
     let caps = effective_caps(rs)?;
     let mut args = rs.args.clone();
     let mut mounts = default_mounts(rs.privileged);
+    match rs.ipc {
+        IpcNs::Private => {}
+        IpcNs::NoShm => mounts.retain(|m| m["destination"] != "/dev/shm"),
+        IpcNs::Host => {
+            for m in mounts.iter_mut().filter(|m| m["destination"] == "/dev/shm") {
+                *m = mount(
+                    "/dev/shm",
+                    "bind",
+                    "/dev/shm",
+                    &["rbind", "nosuid", "noexec", "nodev"],
+                );
+            }
+        }
+    }
     if let Some(init) = &rs.init {
         args.splice(0..0, [INIT_PATH.to_string(), "--".to_string()]);
         mounts.push(json!({
@@ -476,13 +584,18 @@ pub fn generate_spec_with(rs: &RunSpec, cgroup_v1_dirs: &[String]) -> Result<Spe
     if rs.terminal && !env.iter().any(|e| e.starts_with("TERM=")) {
         env.push("TERM=xterm".to_string());
     }
-    let mut namespaces = vec![
-        json!({"type": "pid"}),
-        json!({"type": "ipc"}),
-        json!({"type": "uts"}),
-        json!({"type": "mount"}),
-        json!({"type": "cgroup"}),
-    ];
+    let mut namespaces = Vec::new();
+    if !rs.pid_host {
+        namespaces.push(json!({"type": "pid"}));
+    }
+    if rs.ipc != IpcNs::Host {
+        namespaces.push(json!({"type": "ipc"}));
+    }
+    if !rs.uts_host {
+        namespaces.push(json!({"type": "uts"}));
+    }
+    namespaces.push(json!({"type": "mount"}));
+    namespaces.push(json!({"type": "cgroup"}));
     match &rs.netns {
         NetNs::New => namespaces.push(json!({"type": "network"})),
         NetNs::Host => {}
@@ -499,14 +612,43 @@ pub fn generate_spec_with(rs: &RunSpec, cgroup_v1_dirs: &[String]) -> Result<Spe
         "resources": resources(rs)?,
     });
     if !rs.privileged {
-        let mut ro: Vec<String> = READONLY_PATHS.iter().map(|s| s.to_string()).collect();
+        let mut ro: Vec<String> = if rs.unmasked_paths {
+            Vec::new()
+        } else {
+            READONLY_PATHS.iter().map(|s| s.to_string()).collect()
+        };
         ro.push("/sys/fs/cgroup".to_string());
         ro.extend(cgroup_v1_dirs.iter().cloned());
-        linux["maskedPaths"] = json!(MASKED_PATHS);
+        if !rs.unmasked_paths {
+            linux["maskedPaths"] = json!(MASKED_PATHS);
+        }
         linux["readonlyPaths"] = json!(ro);
-        linux["seccomp"] = seccomp::default_profile(&caps);
+        match &rs.seccomp {
+            Seccomp::Default => linux["seccomp"] = seccomp::default_profile(&caps),
+            Seccomp::Unconfined => {}
+            Seccomp::Profile(text) => {
+                if let Some(p) =
+                    seccomp_profile::convert(text, &caps, &seccomp_profile::Host::current())?
+                {
+                    linux["seccomp"] = p;
+                }
+            }
+        }
     }
-    let v = json!({
+    if !rs.sysctls.is_empty() {
+        linux["sysctl"] = json!(rs.sysctls);
+    }
+    if !rs.devices.is_empty() {
+        linux["devices"] = json!(rs
+            .devices
+            .iter()
+            .map(|d| json!({
+                "path": d.path, "type": d.kind, "major": d.major, "minor": d.minor,
+                "fileMode": d.file_mode, "uid": d.uid, "gid": d.gid,
+            }))
+            .collect::<Vec<_>>());
+    }
+    let mut v = json!({
         "ociVersion": "1.0.2",
         "root": { "path": rs.rootfs, "readonly": rs.readonly_rootfs },
         "hostname": rs.hostname,
@@ -528,6 +670,31 @@ pub fn generate_spec_with(rs: &RunSpec, cgroup_v1_dirs: &[String]) -> Result<Spe
         "mounts": mounts,
         "linux": linux,
     });
+    if rs.uts_host {
+        // No UTS namespace: the runtime must not set the host's name.
+        if let Some(o) = v.as_object_mut() {
+            o.remove("hostname");
+        }
+    }
+    if rs.no_new_privileges {
+        v["process"]["noNewPrivileges"] = json!(true);
+    }
+    if !rs.rlimits.is_empty() {
+        v["process"]["rlimits"] = json!(rs
+            .rlimits
+            .iter()
+            .map(|r| json!({ "type": r.kind, "soft": r.soft, "hard": r.hard }))
+            .collect::<Vec<_>>());
+    }
+    if let Some(adj) = rs.oom_score_adj {
+        if !(-1000..=1000).contains(&adj) {
+            return Err(SpecError::InvalidValue {
+                field: "oom_score_adj",
+                value: adj.into(),
+            });
+        }
+        v["process"]["oomScoreAdj"] = json!(adj);
+    }
     serde_json::from_value(v).map_err(|source| SpecError::Invalid {
         id: rs.id.clone(),
         source,
@@ -542,12 +709,18 @@ pub fn write_bundle(bundle: &Path, rs: &RunSpec) -> Result<Spec, SpecError> {
         path: bundle.to_path_buf(),
         source,
     };
-    std::fs::create_dir_all(bundle).map_err(io)?;
+    wharf_sys::fs::ensure_dir_mode(bundle, wharf_sys::fs::MODE_PRIVATE_DIR).map_err(io)?;
     let data = serde_json::to_vec_pretty(&spec).map_err(|source| SpecError::Invalid {
         id: rs.id.clone(),
         source,
     })?;
-    wharf_sys::fs::write_atomic(&bundle.join("config.json"), &data).map_err(io)?;
+    // The process's environment (`-e` secrets) is in there: root only.
+    wharf_sys::fs::write_atomic_mode(
+        &bundle.join("config.json"),
+        &data,
+        wharf_sys::fs::MODE_PRIVATE_FILE,
+    )
+    .map_err(io)?;
     Ok(spec)
 }
 

@@ -70,6 +70,7 @@ impl Fixture {
             terminal: false,
             open_stdin: false,
             stdin_once: false,
+            cgroup_path: None,
         };
         tweak(&mut rs, &mut cfg);
         rs.terminal = cfg.terminal;

@@ -2,11 +2,26 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+
+/// Mode of the data root and of `containers/` under it, as Docker's
+/// (`rwx--x---`): root's group may traverse, nobody else may enter.
+pub const MODE_TRAVERSE: u32 = 0o710;
+/// Mode of every other directory wharf keeps private to root.
+pub const MODE_PRIVATE_DIR: u32 = 0o700;
+/// Mode of private files (records, bundles, logs).
+pub const MODE_PRIVATE_FILE: u32 = 0o600;
 
 /// Writes `data` to `path` so that a crash at any point leaves either the
 /// old content or the new one, never a torn file.
 pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    write_atomic_mode(path, data, 0o644)
+}
+
+/// [`write_atomic`] with the file created with `mode` (the umask aside),
+/// so a private file is never readable by others, not even for a moment.
+pub fn write_atomic_mode(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
     let dir = path.parent().ok_or_else(|| {
         io::Error::new(io::ErrorKind::InvalidInput, "path has no parent directory")
     })?;
@@ -26,7 +41,10 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
             .write(true)
             .create(true)
             .truncate(true)
+            .mode(mode)
             .open(&tmp)?;
+        // An older temp file of the same name keeps its mode: set it.
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
         f.write_all(data)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -41,6 +59,27 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
 /// Flushes a directory's entries (a rename or create inside it) to disk.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
+}
+
+/// Creates `path` (and any missing parent) with `mode`, and sets `mode` on
+/// `path` when it already existed, so a directory made by an older version
+/// with a wider mode is closed at start-up.
+pub fn ensure_dir_mode(path: &Path, mode: u32) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(path)?;
+    set_mode(path, mode)
+}
+
+/// Sets `path`'s permission bits to `mode` unless they already are, never
+/// following a symlink (a symlink is left alone).
+pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    let meta = fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() || meta.permissions().mode() & 0o7777 == mode {
+        return Ok(());
+    }
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
 }
 
 #[cfg(test)]
@@ -60,6 +99,23 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "temp files left: {names:?}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn private_modes_are_set_at_creation_and_fixed() {
+        let dir = std::env::temp_dir().join(format!("wharf-sys-mode-{}", std::process::id()));
+        let sub = dir.join("a").join("b");
+        ensure_dir_mode(&sub, MODE_PRIVATE_DIR).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&sub), 0o700);
+        assert_eq!(mode(&dir.join("a")), 0o700);
+        fs::set_permissions(&sub, fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_dir_mode(&sub, MODE_TRAVERSE).unwrap();
+        assert_eq!(mode(&sub), 0o710);
+        let f = sub.join("secret.json");
+        write_atomic_mode(&f, b"x", MODE_PRIVATE_FILE).unwrap();
+        assert_eq!(mode(&f), 0o600);
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -17,8 +17,9 @@ pub fn create(
     body: ContainerCreateBody,
 ) -> Result<ContainerCreateResponse> {
     let mut config = body.config;
-    let host_config = body.host_config.unwrap_or_default();
+    let mut host_config = body.host_config.unwrap_or_default();
     validate_host_config(&host_config)?;
+    crate::container::security::check_and_default(&mut host_config, !config.hostname.is_empty())?;
     if config.image.is_empty() {
         return Err(Error::invalid(
             "config cannot be empty in order to create a container",
@@ -70,6 +71,12 @@ pub fn create(
     }
 
     let id = util::random_id();
+    if host_config.uts_mode == "host" {
+        // The host's name is what `hostname` shows inside.
+        config.hostname = nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default();
+    }
     if config.hostname.is_empty() {
         config.hostname = id[..12].to_string();
     }
@@ -110,6 +117,7 @@ pub fn create(
     };
     let paths = d.paths(&id);
     let written = (|| {
+        wharf_sys::fs::ensure_dir_mode(&paths.dir, wharf_sys::fs::MODE_PRIVATE_DIR)?;
         std::fs::create_dir_all(paths.upper())?;
         std::fs::create_dir_all(paths.work())?;
         std::fs::create_dir_all(paths.merged())?;

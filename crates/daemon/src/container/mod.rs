@@ -17,6 +17,7 @@ pub mod reconcile;
 pub mod record;
 pub mod remove;
 pub mod rootfs;
+pub mod security;
 pub mod start;
 pub mod state;
 pub mod stats;

@@ -58,6 +58,7 @@ fn monitor_config(rec: &Container, paths: &Paths) -> MonitorConfig {
         terminal: rec.config.tty,
         open_stdin: rec.config.open_stdin,
         stdin_once: rec.config.stdin_once,
+        cgroup_path: Some(format!("/wharf/{}", rec.id)),
     }
 }
 
@@ -72,7 +73,7 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
     } else {
         None
     };
-    let rs = RunSpec {
+    let mut rs = RunSpec {
         id: rec.id.clone(),
         rootfs: launch.rootfs.clone(),
         readonly_rootfs: hc.readonly_rootfs,
@@ -97,14 +98,16 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
         init,
         stop_signal: rec.config.stop_signal.clone(),
         etc_dir: None,
+        ..Default::default()
     };
+    super::security::apply(hc, &mut rs)?;
     let cfg = monitor_config(rec, paths);
     let exe = d.exe.clone();
     let bundle = paths.bundle();
     let run_dir = paths.run.clone();
     tokio::task::spawn_blocking(move || -> Result<()> {
-        std::fs::create_dir_all(&run_dir)?;
-        std::fs::create_dir_all(&bundle)?;
+        wharf_sys::fs::ensure_dir_mode(&run_dir, wharf_sys::fs::MODE_PRIVATE_DIR)?;
+        wharf_sys::fs::ensure_dir_mode(&bundle, wharf_sys::fs::MODE_PRIVATE_DIR)?;
         wharf_runtime::spec::write_bundle(&bundle, &rs)
             .map_err(|e| Error::new(e.kind(), e.to_string()))?;
         wharf_runtime::spawn_monitor(&exe, &cfg)
@@ -181,21 +184,22 @@ pub async fn resize(paths: &Paths, height: u16, width: u16) -> Result<()> {
 }
 
 /// Waits for the exit; falls back to the monitor's exit record when the
-/// connection breaks (monitor gone).
-pub async fn wait(paths: &Paths) -> (i64, String) {
+/// connection breaks (monitor gone). Returns the exit code, the time and
+/// whether the OOM killer struck.
+pub async fn wait(paths: &Paths) -> (i64, String, bool) {
     let exited = client(paths).wait().await.ok().map(i64::from);
     // The monitor writes exit.json before answering; give it a moment when
     // the answer was lost.
     for _ in 0..50 {
         if let Some(r) = wharf_runtime::config::read_exit_record(&paths.state_dir()) {
-            return (r.exit_code as i64, r.finished_at);
+            return (r.exit_code as i64, r.finished_at, r.oom_killed);
         }
         if exited.is_some() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    (exited.unwrap_or(255), crate::util::now_rfc3339())
+    (exited.unwrap_or(255), crate::util::now_rfc3339(), false)
 }
 
 /// True when the monitor answers on its socket.
@@ -270,7 +274,11 @@ pub fn prepare_exec(
     console_size: Option<&[u32]>,
 ) -> Result<RtExec> {
     let rootfs = d.paths(&rec.id).merged();
-    let u = super::user::resolve(&rootfs, user)?;
+    let u = super::user::resolve_with_groups(
+        &rootfs,
+        user,
+        rec.host_config.group_add.as_deref().unwrap_or_default(),
+    )?;
     let mut env = rec.config.env.clone().unwrap_or_default();
     for e in exec.config.env.iter().flatten() {
         let k = e.split('=').next().unwrap_or("");

@@ -51,15 +51,15 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             continue;
         }
         if was_active {
-            let (code, finished) = match wharf_runtime::config::read_exit_record(&paths.state_dir())
-            {
-                Some(r) => (r.exit_code as i64, r.finished_at),
-                // The monitor died without a record (host reboot): Docker
-                // reports such containers as exited with 255.
-                None => (255, crate::util::now_rfc3339()),
-            };
+            let (code, finished, oom_killed) =
+                match wharf_runtime::config::read_exit_record(&paths.state_dir()) {
+                    Some(r) => (r.exit_code as i64, r.finished_at, r.oom_killed),
+                    // The monitor died without a record (host reboot): Docker
+                    // reports such containers as exited with 255.
+                    None => (255, crate::util::now_rfc3339(), false),
+                };
             tracing::info!(container_id = %rec.id, exit_code = code, "container exited while the daemon was down");
-            start::record_exit(d, &rec, code, finished, false).await;
+            start::record_exit(d, &rec, code, finished, oom_killed, false).await;
             if rec.host_config.auto_remove {
                 let _ = crate::container::remove::remove(d, &rec.id, true, true).await;
                 continue;

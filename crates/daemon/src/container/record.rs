@@ -140,8 +140,8 @@ impl Paths {
 impl Container {
     pub fn save(&self, paths: &Paths) -> std::io::Result<()> {
         let data = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::create_dir_all(&paths.dir)?;
-        wharf_sys::fs::write_atomic(&paths.record(), &data)
+        wharf_sys::fs::ensure_dir_mode(&paths.dir, wharf_sys::fs::MODE_PRIVATE_DIR)?;
+        wharf_sys::fs::write_atomic_mode(&paths.record(), &data, wharf_sys::fs::MODE_PRIVATE_FILE)
     }
 
     pub fn load(path: &Path) -> std::io::Result<Self> {

@@ -99,7 +99,11 @@ fn prepare(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Launch> {
     let layers = d.images.layer_dirs(&image);
     let rootfs = rootfs::mount_rootfs(paths, &layers)?;
     let result = (|| {
-        let user = user::resolve(&rootfs, &rec.config.user)?;
+        let user = user::resolve_with_groups(
+            &rootfs,
+            &rec.config.user,
+            rec.host_config.group_add.as_deref().unwrap_or_default(),
+        )?;
         let mount_entries = mounts::activate(d, rec, &rootfs)?;
         let result = (|| {
             if rec.host_config.network_mode != "host" {
@@ -152,21 +156,28 @@ pub fn spawn_exit_watcher(d: Arc<Daemon>, id: String) {
     tokio::spawn(async move {
         let paths = d.paths(&id);
         let started = Instant::now();
-        let (code, finished) = monitor::wait(&paths).await;
-        on_exit(&d, &id, code, finished, started.elapsed()).await;
+        let (code, finished, oom_killed) = monitor::wait(&paths).await;
+        on_exit(&d, &id, code, finished, oom_killed, started.elapsed()).await;
     });
 }
 
 /// Records an exit. It takes no op lock: stop and remove hold that lock
 /// while they wait for this very update. Start cannot interleave because
 /// the status stays running until the clean-up is done.
-async fn on_exit(d: &Arc<Daemon>, id: &str, code: i64, finished_at: String, ran: Duration) {
+async fn on_exit(
+    d: &Arc<Daemon>,
+    id: &str,
+    code: i64,
+    finished_at: String,
+    oom_killed: bool,
+    ran: Duration,
+) {
     let Ok(rec) = d.get(id) else { return };
     if rec.state.status != Status::Running && rec.state.status != Status::Paused {
         return;
     }
     let restart = should_restart(&rec, code);
-    record_exit(d, &rec, code, finished_at, restart).await;
+    record_exit(d, &rec, code, finished_at, oom_killed, restart).await;
     if restart {
         // Docker's back-off: doubles from 100ms, reset after 10s of running.
         let count = if ran > Duration::from_secs(10) {
@@ -212,6 +223,7 @@ pub async fn record_exit(
     rec: &Container,
     code: i64,
     finished_at: String,
+    oom_killed: bool,
     restarting: bool,
 ) {
     {
@@ -223,6 +235,7 @@ pub async fn record_exit(
     }
     let _ = d.update(&rec.id, |r| {
         r.state.set_exited(code, finished_at);
+        r.state.oom_killed = oom_killed;
         if restarting {
             r.state.status = Status::Restarting;
         }

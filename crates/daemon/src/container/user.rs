@@ -24,9 +24,22 @@ fn read_rootfs_file(rootfs: &Path, rel: &str) -> String {
 }
 
 pub fn resolve(rootfs: &Path, spec: &str) -> Result<User> {
+    resolve_with_groups(rootfs, spec, &[])
+}
+
+/// [`resolve`], then the `--group-add` groups (names looked up in the
+/// container's /etc/group, or numbers) after the user's own, as Docker
+/// orders them.
+pub fn resolve_with_groups(rootfs: &Path, spec: &str, group_add: &[String]) -> Result<User> {
     let passwd = read_rootfs_file(rootfs, "etc/passwd");
     let group = read_rootfs_file(rootfs, "etc/group");
-    resolve_in(&passwd, &group, spec)
+    let mut user = resolve_in(&passwd, &group, spec)?;
+    for gid in super::security::group_add_gids(&group, group_add)? {
+        if !user.additional_gids.contains(&gid) {
+            user.additional_gids.push(gid);
+        }
+    }
+    Ok(user)
 }
 
 pub fn resolve_in(passwd: &str, group: &str, spec: &str) -> Result<User> {

@@ -3,6 +3,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use crate::protocol::now_rfc3339;
@@ -21,7 +22,18 @@ impl JsonLog {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        // The container's output may hold secrets: root only, as the
+        // record and the bundle.
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(wharf_sys::fs::MODE_PRIVATE_FILE)
+            .open(path)?;
+        if file.metadata()?.permissions().mode() & 0o777 != wharf_sys::fs::MODE_PRIVATE_FILE {
+            file.set_permissions(std::fs::Permissions::from_mode(
+                wharf_sys::fs::MODE_PRIVATE_FILE,
+            ))?;
+        }
         Ok(JsonLog {
             file,
             partial: [Vec::new(), Vec::new()],

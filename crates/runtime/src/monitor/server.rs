@@ -724,6 +724,12 @@ impl Server {
             started_at: self.started_at.clone(),
             finished_at: now_rfc3339(),
             error: self.start_error.clone(),
+            // Read before the runtime's delete removes the cgroup.
+            oom_killed: self
+                .cfg
+                .cgroup_path
+                .as_deref()
+                .is_some_and(crate::oom::oom_killed),
         };
         if let Ok(data) = serde_json::to_vec(&record) {
             let _ = wharf_sys::fs::write_atomic(&self.cfg.exit_path(), &data);
