@@ -114,6 +114,18 @@ pub struct ContainerOpts {
     /// Add network-scoped alias for the container
     #[arg(long = "network-alias")]
     pub network_alias: Vec<String>,
+    /// IPv4 address (e.g., 172.30.100.104)
+    #[arg(long = "ip")]
+    pub ip: Option<String>,
+    /// IPv6 address (e.g., 2001:db8::33)
+    #[arg(long = "ip6")]
+    pub ip6: Option<String>,
+    /// Container MAC address (e.g., 92:d0:c6:0a:29:33)
+    #[arg(long = "mac-address")]
+    pub mac_address: Option<String>,
+    /// Add link to another container
+    #[arg(long = "link")]
+    pub link: Vec<String>,
     /// Publish a container's port(s) to the host
     #[arg(short = 'p', long = "publish")]
     pub publish: Vec<String>,
@@ -462,14 +474,44 @@ impl ContainerOpts {
             cpu_shares: self.cpu_shares.unwrap_or(0),
             pids_limit: self.pids_limit,
             cgroup_parent: self.cgroup_parent.clone().unwrap_or_default(),
+            links: (!self.link.is_empty()).then(|| self.link.clone()),
             ..Default::default()
         };
-        let networking_config = if self.network_alias.is_empty() {
+        let endpoint_wanted = !self.network_alias.is_empty()
+            || self.ip.is_some()
+            || self.ip6.is_some()
+            || self.mac_address.is_some();
+        let networking_config = if !endpoint_wanted {
             None
         } else {
             let net = self.network.clone().unwrap_or_else(|| "default".into());
+            let mut ipam = serde_json::Map::new();
+            for (flag, v, want6) in [("--ip", &self.ip, false), ("--ip6", &self.ip6, true)] {
+                if let Some(ip) = v {
+                    match ip.parse::<std::net::IpAddr>() {
+                        Ok(a) if a.is_ipv6() == want6 => {}
+                        _ => {
+                            return Err(u(format!(
+                                "invalid argument \"{ip}\" for \"{flag}\" flag: invalid IP address"
+                            )))
+                        }
+                    }
+                    let key = if want6 { "IPv6Address" } else { "IPv4Address" };
+                    ipam.insert(key.into(), ip.clone().into());
+                }
+            }
+            if let Some(m) = &self.mac_address {
+                let ok = m.split(':').count() == 6
+                    && m.split(':')
+                        .all(|p| p.len() == 2 && u8::from_str_radix(p, 16).is_ok());
+                if !ok {
+                    return Err(u(format!("{m} is not a valid mac address")));
+                }
+            }
             let ep = wharf_api::network::EndpointSettings {
-                aliases: Some(self.network_alias.clone()),
+                aliases: (!self.network_alias.is_empty()).then(|| self.network_alias.clone()),
+                ipam_config: (!ipam.is_empty()).then_some(serde_json::Value::Object(ipam)),
+                mac_address: self.mac_address.clone().unwrap_or_default(),
                 ..Default::default()
             };
             Some(wharf_api::network::NetworkingConfig {

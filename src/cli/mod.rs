@@ -23,6 +23,7 @@ mod jsonmsg;
 mod kill;
 mod load;
 mod logs;
+mod network;
 mod parse;
 mod ps;
 mod rename;
@@ -126,6 +127,9 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCmd),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCmd),
     /// Run the wharf daemon
     Daemon(daemon_args::DaemonArgs),
     /// Per-container monitor (started by the daemon)
@@ -262,6 +266,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Container(_) => "container",
         Command::Image(_) => "image",
         Command::Volume(_) => "volume",
+        Command::Network(_) => "network",
         Command::Daemon(_) => "daemon",
         Command::Monitor { .. } => "__monitor",
     }
@@ -297,6 +302,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Container(c) => Box::pin(container::dispatch(ctx, c)).await,
         Command::Image(c) => Box::pin(image::dispatch(ctx, c)).await,
         Command::Volume(c) => volume::dispatch(ctx, c).await,
+        Command::Network(c) => network::dispatch(ctx, c).await,
         Command::Daemon(_) | Command::Monitor { .. } => {
             // main.rs handles both before a runtime exists.
             Err(anyhow::anyhow!(

@@ -63,6 +63,7 @@ pub struct Daemon {
     pub exe: PathBuf,
     pub images: wharf_image::ImageStore,
     pub volumes: wharf_volume::VolumeStore,
+    pub networks: wharf_network::NetworkStore,
     pub events: Events,
     pub table: Mutex<Table>,
     pub execs: ExecTable,

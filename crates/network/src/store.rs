@@ -463,7 +463,9 @@ impl NetworkStore {
                         .values()
                         .flat_map(|n| n.pools.iter().map(|p| p.subnet)),
                 );
-                let sub = ipam::pick_subnet(&ipam::default_pools(), &used)
+                // 172.17.0.0/16 stays the default bridge's, as in Docker.
+                let candidates: Vec<_> = ipam::default_pools().into_iter().skip(1).collect();
+                let sub = ipam::pick_subnet(&candidates, &used)
                     .ok_or_else(|| NetworkError::PoolsExhausted(name.to_string()))?;
                 pools.insert(0, ipam::auto_pool(sub));
             }

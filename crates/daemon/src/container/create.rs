@@ -81,6 +81,8 @@ pub fn create(
     };
     check_runtime(&runtime)?;
 
+    let networks =
+        crate::container::network::resolve(d, &host_config, body.networking_config.as_ref())?;
     let name = reserve_name(d, name, &id)?;
     // Mounts first: resolving them creates named and anonymous volumes and
     // takes references, which a later failure must give back.
@@ -107,6 +109,7 @@ pub fn create(
         mounts,
         runtime,
         exec_ids: Vec::new(),
+        networks,
     };
     let paths = d.paths(&id);
     let written = (|| {
@@ -124,6 +127,7 @@ pub fn create(
         return Err(e.into());
     }
     let attrs = crate::container::event_attrs(&rec);
+    crate::container::network::register(d, &rec);
     d.insert(rec);
     d.events.emit("container", "create", &id, attrs);
     Ok(ContainerCreateResponse {
@@ -224,10 +228,7 @@ fn validate_host_config(h: &wharf_api::container::HostConfig) -> Result<()> {
             "conflicting options: cannot specify both --restart and --rm",
         ));
     }
-    match h.network_mode.as_str() {
-        "" | "default" | "bridge" | "host" | "none" => Ok(()),
-        other => Err(Error::not_found(format!("network {other} not found"))),
-    }
+    Ok(())
 }
 
 /// Image env first, then the user's, the user's value winning per key.

@@ -1,12 +1,9 @@
 //! `GET /containers/{id}/json` and `GET /containers/json`.
 
-use std::collections::BTreeMap;
-
 use wharf_api::container::{
     ContainerInspect, ContainerState, ContainerSummary, GraphDriver, Port, SummaryHostConfig,
     SummaryNetworkSettings,
 };
-use wharf_api::network::{EndpointSettings, NetworkSettings};
 
 use super::record::Container;
 use super::state::Status;
@@ -82,7 +79,7 @@ pub fn inspect(d: &Daemon, rec: &Container) -> ContainerInspect {
             .map(|m| m.to_mount_point(&d.volumes_root()))
             .collect(),
         config: rec.config.clone(),
-        network_settings: network_settings(rec),
+        network_settings: super::network::settings(d, rec),
         ..Default::default()
     }
 }
@@ -91,20 +88,6 @@ fn network_mode(rec: &Container) -> String {
     match rec.host_config.network_mode.as_str() {
         "" | "default" => "bridge".into(),
         m => m.into(),
-    }
-}
-
-fn network_settings(rec: &Container) -> NetworkSettings {
-    let mut networks = BTreeMap::new();
-    networks.insert(network_mode(rec), EndpointSettings::default());
-    NetworkSettings {
-        sandbox_key: if rec.state.pid > 0 {
-            format!("/proc/{}/ns/net", rec.state.pid)
-        } else {
-            String::new()
-        },
-        networks,
-        ..Default::default()
     }
 }
 
@@ -155,8 +138,7 @@ pub fn summary(d: &Daemon, rec: &Container) -> ContainerSummary {
             });
         }
     }
-    let mut networks = BTreeMap::new();
-    networks.insert(network_mode(rec), EndpointSettings::default());
+    let networks = super::network::networks_map(d, rec);
     ContainerSummary {
         id: rec.id.clone(),
         names: vec![format!("/{}", rec.name)],
@@ -238,6 +220,12 @@ pub fn list(
             && any(&ancestors, &|v| rec.image_id == v || rec.image_ref == v)
             && any(filters.get("exited"), &|v| {
                 rec.state.status == Status::Exited && v.parse() == Ok(rec.state.exit_code)
+            })
+            && any(filters.get("network"), &|v| {
+                rec.networks
+                    .iter()
+                    .any(|(id, a)| a.name == v || id.starts_with(v))
+                    || rec.host_config.network_mode == v
             })
             && any(filters.get("volume"), &|v| {
                 rec.mounts

@@ -9,6 +9,7 @@ pub mod logs;
 pub mod monitor;
 pub mod mounts;
 pub mod netns;
+pub mod network;
 pub mod reconcile;
 pub mod record;
 pub mod remove;

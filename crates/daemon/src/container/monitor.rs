@@ -89,9 +89,10 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
         memory_bytes: Some(hc.memory).filter(|m| *m > 0),
         nano_cpus: Some(hc.nano_cpus).filter(|c| *c > 0),
         pids_limit: hc.pids_limit.filter(|p| *p > 0),
-        netns: match hc.network_mode.as_str() {
-            "host" => NetNs::Host,
-            _ => NetNs::Path(paths.netns()),
+        netns: if super::network::NetworkMode::of(hc).is_host() {
+            NetNs::Host
+        } else {
+            NetNs::Path(paths.netns())
         },
         cgroup_path: format!("/wharf/{}", rec.id),
         init,

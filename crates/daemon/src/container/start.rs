@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::monitor::{self, Launch};
 use super::record::{Container, Paths};
 use super::state::Status;
-use super::{etc, mounts, netns, rootfs, user};
+use super::{etc, mounts, netns, network, rootfs, user};
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
 use crate::util;
@@ -102,10 +102,19 @@ fn prepare(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Launch> {
         let user = user::resolve(&rootfs, &rec.config.user)?;
         let mount_entries = mounts::activate(d, rec, &rootfs)?;
         let result = (|| {
-            if rec.host_config.network_mode != "host" {
+            let mode = network::NetworkMode::of(&rec.host_config);
+            let mut endpoints = Vec::new();
+            if !mode.is_host() {
                 netns::create(&paths.netns())?;
+                endpoints = network::connect_all(d, rec, paths)?;
             }
-            let etc_mounts = etc::write(paths, rec)?;
+            let etc_mounts = match etc::write(d, paths, rec, &endpoints) {
+                Ok(m) => m,
+                Err(e) => {
+                    network::disconnect_all(d, rec, Some(&paths.netns()));
+                    return Err(e);
+                }
+            };
             ensure_workdir(&rootfs, &rec.config.working_dir, &user);
             Ok::<_, Error>(Launch {
                 rootfs: rootfs.clone(),
@@ -140,6 +149,9 @@ fn ensure_workdir(rootfs: &std::path::Path, wd: &str, user: &user::User) {
 /// Undoes start's set-up once the container has stopped.
 pub fn cleanup_after_exit(d: &Daemon, rec: &Container, paths: &Paths) {
     super::cgroups::remove(&rec.id);
+    for e in network::disconnect_all(d, rec, Some(&paths.netns())) {
+        tracing::warn!(container_id = %rec.id, error = %e, "network teardown");
+    }
     netns::remove(&paths.netns());
     mounts::deactivate(d, rec);
     rootfs::unmount_rootfs(paths);

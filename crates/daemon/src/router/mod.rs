@@ -5,6 +5,7 @@
 mod containers;
 mod exec;
 mod images;
+mod networks;
 mod system;
 
 pub use system::kernel_version;
@@ -59,6 +60,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/volumes/{name}"),
     ("DELETE", "/volumes/{name}"),
     ("POST", "/volumes/prune"),
+    ("GET", "/networks"),
+    ("POST", "/networks/create"),
+    ("GET", "/networks/{id}"),
+    ("DELETE", "/networks/{id}"),
+    ("POST", "/networks/{id}/connect"),
+    ("POST", "/networks/{id}/disconnect"),
+    ("POST", "/networks/prune"),
 ];
 
 /// Splits `/v1.44/containers/x/json` into (Some("1.44"), "/containers/x/json").
@@ -117,6 +125,7 @@ pub async fn route(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
         Some("exec") => exec::route(&d, req, &method, &segs, &q).await,
         Some("images") => images::route(&d, req, &method, path, &q).await,
         Some("volumes") => volumes::route(&d, req, &method, &segs, &q).await,
+        Some("networks") => networks::route(&d, req, &method, &segs, &q).await,
         _ => None,
     };
     match result {
