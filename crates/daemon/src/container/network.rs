@@ -125,7 +125,7 @@ pub fn resolve(
             .networks
             .default_bridge()
             .ok_or_else(|| Error::not_found("network bridge not found"))?,
-        NetworkMode::Named(n) => d.networks.get(n).map_err(crate::kinded)?,
+        NetworkMode::Named(n) => d.networks.get(n).map_err(create_error)?,
     };
     let mut order = 0u64;
     let mut add = |net: Network, es: Option<&EndpointSettings>| -> Result<()> {
@@ -170,13 +170,19 @@ pub fn resolve(
         if primary_keys.contains(&key.as_str()) {
             continue;
         }
-        let net = d.networks.get(key).map_err(crate::kinded)?;
+        let net = d.networks.get(key).map_err(create_error)?;
         if net.id == primary.id {
             continue;
         }
         add(net, Some(es))?;
     }
     Ok(out)
+}
+
+/// A missing network at create is a bad request, not a 404: the docker
+/// CLI takes a 404 from create for a missing image and tries to pull it.
+fn create_error(e: wharf_network::NetworkError) -> Error {
+    Error::invalid(e.to_string())
 }
 
 /// Takes the network references of a container (create, daemon start).
