@@ -65,8 +65,8 @@ fn ping_and_http_by_ip(rt: Runtime) {
         .to_string();
     let prefix = d
         .bip()
-        .rsplitn(2, '.')
-        .nth(1)
+        .rsplit_once('.')
+        .map(|(p, _)| p)
         .unwrap_or_default()
         .to_string();
     assert!(ip.starts_with(&prefix), "{ip} not in {}", d.bip());
