@@ -18,6 +18,7 @@ packages=(
     tini             # `--init`
     iproute2         # tests: ip link in --network host/none
     iptables
+    nftables         # the firewall driver applies its table with `nft -f -`
     curl             # tests and scripts talk to the socket with curl --unix-socket
     python3
     util-linux       # `script` for -it tests under a pty, nsenter, umount

@@ -5,6 +5,11 @@
 
 use std::net::IpAddr;
 
+pub mod iptables;
+pub mod nftables;
+
+pub use nftables::NftFirewall;
+
 use ipnet::IpNet;
 
 /// A bridge network as the firewall sees it.
@@ -56,6 +61,14 @@ pub struct EndpointPorts {
 pub struct FirewallError {
     pub op: String,
     pub message: String,
+}
+
+impl FirewallError {
+    /// The API error class: a firewall failure is the host's, not the
+    /// request's.
+    pub fn kind(&self) -> wharf_api::error::ErrorKind {
+        wharf_api::error::ErrorKind::Other
+    }
 }
 
 /// What the network layer needs from a packet filter. Every call is
