@@ -11,3 +11,4 @@
 
 pub mod dns;
 pub mod firewall;
+pub mod ports;

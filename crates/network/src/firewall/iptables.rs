@@ -77,6 +77,48 @@ fn available(bin: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// iptables-nft creates `table ip filter` (and `ip6 filter`) on first use.
+/// When nothing but empty, accepting base chains is left in it (no other
+/// user: Docker's table is never empty), delete it again so that we leave
+/// the host's tables as we found them. Best effort: a table in use is kept.
+fn drop_empty_nft_filter(family: &str) {
+    let Ok(out) = Command::new("nft")
+        .args(["-j", "list", "table", family, "filter"])
+        .output()
+    else {
+        return;
+    };
+    if !out.status.success() {
+        return;
+    }
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+        return;
+    };
+    let Some(items) = v.get("nftables").and_then(|i| i.as_array()) else {
+        return;
+    };
+    let unused = items.iter().all(|item| {
+        let Some(obj) = item.as_object() else {
+            return false;
+        };
+        if obj.contains_key("metainfo") || obj.contains_key("table") {
+            return true;
+        }
+        match obj.get("chain") {
+            Some(c) => {
+                c.get("hook").is_some()
+                    && c.get("policy").and_then(|p| p.as_str()) == Some("accept")
+            }
+            None => false,
+        }
+    });
+    if unused {
+        let _ = Command::new("nft")
+            .args(["delete", "table", family, "filter"])
+            .output();
+    }
+}
+
 impl ForwardAccept {
     /// The chain for the daemon whose nftables table is `table`.
     pub fn new(table: &str) -> Self {
@@ -189,6 +231,7 @@ impl ForwardAccept {
         if run(bin, &["-w", "-t", "filter", "-F", ch])? {
             run_checked(bin, &["-w", "-t", "filter", "-X", ch])?;
         }
+        drop_empty_nft_filter(if bin == "ip6tables" { "ip6" } else { "ip" });
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 pub mod iptables;
 pub mod nftables;
 
-pub use nftables::NftFirewall;
+pub use nftables::{set_hairpin, NftFirewall};
 
 use ipnet::IpNet;
 

@@ -182,6 +182,41 @@ fn sysctl(name: &str, value: &str) -> Result<(), String> {
     std::fs::write(&path, value).map_err(|e| format!("set {name}={value}: {e}"))
 }
 
+/// Turns on `hairpin_mode` on a bridge port (a container's host-side
+/// veth), so that a packet may leave the port it came in by. With
+/// `br_netfilter` loaded (Docker loads it), a container reaching its *own*
+/// published port through a host address is DNATed at the bridge layer
+/// and sent straight back to its own port; without hairpin mode the
+/// bridge drops it. Docker does the same for every endpoint when its
+/// userland proxy is off. Idempotent.
+pub fn set_hairpin(bridge_port: &str) -> Result<(), String> {
+    check_name("bridge port", bridge_port, 15)?;
+    let path = format!("/sys/class/net/{bridge_port}/brport/hairpin_mode");
+    match std::fs::read_to_string(&path) {
+        Ok(v) if v.trim() == "1" => Ok(()),
+        _ => std::fs::write(&path, "1")
+            .map_err(|e| format!("set hairpin mode on {bridge_port}: {e}")),
+    }
+}
+
+/// [`set_hairpin`] on every port of `bridge` (those there now: a port
+/// with published ports is on its bridge by the time they are added).
+fn hairpin_bridge_ports(bridge: &str) -> Result<(), String> {
+    let dir = format!("/sys/class/net/{bridge}/brif");
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        // No such bridge (yet): nothing to do; the DNAT still works for
+        // every client but the container itself.
+        Err(_) => return Ok(()),
+    };
+    for e in entries.flatten() {
+        if let Some(name) = e.file_name().to_str() {
+            set_hairpin(name)?;
+        }
+    }
+    Ok(())
+}
+
 impl FirewallDriver for NftFirewall {
     fn init(&self) -> Result<(), FirewallError> {
         // Keep whatever a previous run left (running containers keep their
@@ -229,6 +264,10 @@ impl FirewallDriver for NftFirewall {
 
     fn add_ports(&self, ep: &EndpointPorts) -> Result<(), FirewallError> {
         check_name("bridge", &ep.bridge, 15).map_err(|m| err("add ports", m))?;
+        if !ep.ports.is_empty() {
+            hairpin_bridge_ports(&ep.bridge)
+                .map_err(|m| err(&format!("add ports for {}", ep.container_ip), m))?;
+        }
         let mut state = self.lock();
         let mut next = state.clone();
         let key = (ep.network_id.clone(), ep.container_ip);

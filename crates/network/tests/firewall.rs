@@ -1,0 +1,553 @@
+//! Privileged tests of the nftables firewall driver against the real
+//! kernel. Each test builds its own little world with `ip`: a bridge with
+//! a "container" network namespace hanging off it (veth, address, default
+//! route), and a "client" namespace on a plain routed veth link, so that
+//! it has a non-local source address. Every name, subnet and nft table is
+//! unique to the test (pid + index), and a Drop guard removes all of it,
+//! also on failure. Traffic goes only to loopback and to these links.
+//!
+//! Skipped (with a message) when not root or when `nft`/`ip` are missing.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wharf_network::firewall::{
+    iptables::ForwardAccept, EndpointPorts, FirewallDriver, NetworkRules, NftFirewall, PortMapping,
+    Proto,
+};
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+fn have(bin: &str, arg: &str) -> bool {
+    Command::new(bin)
+        .arg(arg)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn skip() -> bool {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return true;
+    }
+    if !have("nft", "--version") || !have("ip", "-V") {
+        eprintln!("skipped: needs nft (nftables) and ip (iproute2)");
+        return true;
+    }
+    false
+}
+
+fn sh(args: &[&str]) {
+    let out = Command::new(args[0]).args(&args[1..]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn sh_quiet(args: &[&str]) {
+    let _ = Command::new(args[0]).args(&args[1..]).output();
+}
+
+fn output(args: &[&str]) -> String {
+    let out = Command::new(args[0]).args(&args[1..]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A free host port (the kernel picks it; we let it go at once).
+fn free_port() -> u16 {
+    TcpListener::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A third octet no address on this host uses yet in `10.<second>.X.0/24`.
+fn free_octet(second: u8, seed: u32) -> u8 {
+    let addrs = output(&["ip", "-4", "-o", "addr"]);
+    (0..=255u32)
+        .map(|i| ((seed + i) % 250 + 1) as u8)
+        .find(|x| !addrs.contains(&format!("10.{second}.{x}.")))
+        .expect("a free /24")
+}
+
+/// One bridge network with one "container" namespace on it.
+struct Net {
+    bridge: String,
+    ns: String,
+    veth: String,
+    gateway: Ipv4Addr,
+    container: Ipv4Addr,
+    subnet: String,
+}
+
+/// Everything one test made, removed on drop.
+struct World {
+    tag: String,
+    nets: Vec<Net>,
+    /// The client namespace, its host-side link and addresses.
+    client_ns: String,
+    client_link: String,
+    host_addr: Ipv4Addr,
+    client_addr: Ipv4Addr,
+    fw: Option<NftFirewall>,
+    table: String,
+}
+
+fn ns_path(ns: &str) -> PathBuf {
+    Path::new("/run/netns").join(ns)
+}
+
+impl World {
+    fn new(idx: u32, nets: usize) -> World {
+        let pid = std::process::id();
+        let tag = format!("{}{}", pid % 100_000, idx);
+        let table = format!("wharf_fwtest_{tag}");
+        let mut w = World {
+            tag: tag.clone(),
+            nets: Vec::new(),
+            client_ns: format!("wfk{tag}"),
+            client_link: format!("wfk{tag}a"),
+            host_addr: Ipv4Addr::UNSPECIFIED,
+            client_addr: Ipv4Addr::UNSPECIFIED,
+            fw: None,
+            table: table.clone(),
+        };
+        // The client: host 10.214.X.1 <-> ns 10.214.X.2.
+        let x = free_octet(214, pid + idx * 7);
+        w.host_addr = Ipv4Addr::new(10, 214, x, 1);
+        w.client_addr = Ipv4Addr::new(10, 214, x, 2);
+        let peer = format!("wfk{tag}b");
+        sh(&["ip", "netns", "add", &w.client_ns]);
+        sh(&[
+            "ip",
+            "link",
+            "add",
+            &w.client_link,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &peer,
+        ]);
+        sh(&["ip", "link", "set", &peer, "netns", &w.client_ns]);
+        sh(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{}/24", w.host_addr),
+            "dev",
+            &w.client_link,
+        ]);
+        sh(&["ip", "link", "set", &w.client_link, "up"]);
+        let nsx = |args: &[&str]| {
+            let mut v = vec!["ip", "netns", "exec", w.client_ns.as_str()];
+            v.extend_from_slice(args);
+            sh(&v);
+        };
+        nsx(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{}/24", w.client_addr),
+            "dev",
+            &peer,
+        ]);
+        nsx(&["ip", "link", "set", &peer, "up"]);
+        nsx(&["ip", "link", "set", "lo", "up"]);
+        nsx(&[
+            "ip",
+            "route",
+            "add",
+            "default",
+            "via",
+            &w.host_addr.to_string(),
+        ]);
+
+        for n in 0..nets {
+            let y = free_octet(213, pid + idx * 7 + n as u32 * 3);
+            let net = Net {
+                bridge: format!("wfb{tag}{n}"),
+                ns: format!("wfc{tag}{n}"),
+                veth: format!("wfv{tag}{n}"),
+                gateway: Ipv4Addr::new(10, 213, y, 1),
+                container: Ipv4Addr::new(10, 213, y, 2),
+                subnet: format!("10.213.{y}.0/24"),
+            };
+            let peer = format!("{}c", net.veth);
+            sh(&["ip", "link", "add", &net.bridge, "type", "bridge"]);
+            w.nets.push(net);
+            let net = w.nets.last().unwrap();
+            sh(&[
+                "ip",
+                "addr",
+                "add",
+                &format!("{}/24", net.gateway),
+                "dev",
+                &net.bridge,
+            ]);
+            sh(&["ip", "link", "set", &net.bridge, "up"]);
+            sh(&["ip", "netns", "add", &net.ns]);
+            sh(&[
+                "ip", "link", "add", &net.veth, "type", "veth", "peer", "name", &peer,
+            ]);
+            sh(&["ip", "link", "set", &net.veth, "master", &net.bridge]);
+            sh(&["ip", "link", "set", &net.veth, "up"]);
+            sh(&["ip", "link", "set", &peer, "netns", &net.ns]);
+            let nsx = |args: &[&str]| {
+                let mut v = vec!["ip", "netns", "exec", net.ns.as_str()];
+                v.extend_from_slice(args);
+                sh(&v);
+            };
+            nsx(&[
+                "ip",
+                "addr",
+                "add",
+                &format!("{}/24", net.container),
+                "dev",
+                &peer,
+            ]);
+            nsx(&["ip", "link", "set", &peer, "up"]);
+            nsx(&["ip", "link", "set", "lo", "up"]);
+            nsx(&[
+                "ip",
+                "route",
+                "add",
+                "default",
+                "via",
+                &net.gateway.to_string(),
+            ]);
+        }
+        let fw = NftFirewall::new(&table).unwrap();
+        fw.init().unwrap();
+        w.fw = Some(fw);
+        w
+    }
+
+    fn fw(&self) -> &NftFirewall {
+        self.fw.as_ref().unwrap()
+    }
+
+    fn rules(&self, n: usize, internal: bool) -> NetworkRules {
+        let net = &self.nets[n];
+        NetworkRules {
+            id: format!("net{}-{n}", self.tag),
+            bridge: net.bridge.clone(),
+            subnets: vec![net.subnet.parse().unwrap()],
+            internal,
+            masquerade: true,
+        }
+    }
+
+    fn endpoint(&self, n: usize, ports: Vec<PortMapping>) -> EndpointPorts {
+        let net = &self.nets[n];
+        EndpointPorts {
+            network_id: format!("net{}-{n}", self.tag),
+            bridge: net.bridge.clone(),
+            container_ip: IpAddr::V4(net.container),
+            ports,
+        }
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Some(fw) = self.fw.take() {
+            let _ = fw.shutdown();
+        }
+        for n in &self.nets {
+            sh_quiet(&["ip", "link", "del", &n.veth]);
+            sh_quiet(&["ip", "link", "del", &n.bridge]);
+            sh_quiet(&["ip", "netns", "del", &n.ns]);
+        }
+        sh_quiet(&["ip", "link", "del", &self.client_link]);
+        sh_quiet(&["ip", "netns", "del", &self.client_ns]);
+        // In case shutdown failed half-way.
+        sh_quiet(&["nft", "delete", "table", "inet", &self.table]);
+    }
+}
+
+/// A TCP server in a namespace that answers every connection with the
+/// client's address as it sees it, and a UDP one doing the same per
+/// datagram. Stops (and closes its sockets) on drop.
+struct Server {
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(ns: &str, port: u16) -> Server {
+        let (tcp, udp) = wharf_sys::netns::run_in(&ns_path(ns), move || {
+            (
+                TcpListener::bind(("0.0.0.0", port)).unwrap(),
+                UdpSocket::bind(("0.0.0.0", port)).unwrap(),
+            )
+        })
+        .unwrap();
+        tcp.set_nonblocking(true).unwrap();
+        udp.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s1 = stop.clone();
+        let t1 = std::thread::spawn(move || {
+            while !s1.load(Ordering::Relaxed) {
+                match tcp.accept() {
+                    Ok((mut c, peer)) => {
+                        let _ = c.write_all(format!("{}\n", peer.ip()).as_bytes());
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        let s2 = stop.clone();
+        let t2 = std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            while !s2.load(Ordering::Relaxed) {
+                if let Ok((_, peer)) = udp.recv_from(&mut buf) {
+                    let _ = udp.send_to(format!("{}\n", peer.ip()).as_bytes(), peer);
+                }
+            }
+        });
+        Server {
+            stop,
+            threads: vec![t1, t2],
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Connects to `addr` (from the namespace `ns`, or the host when `None`)
+/// and returns what the server said: the source address it saw.
+fn who_am_i(ns: Option<&str>, addr: SocketAddr) -> Result<String, String> {
+    let connect = move || TcpStream::connect_timeout(&addr, Duration::from_millis(1500));
+    let stream = match ns {
+        Some(ns) => wharf_sys::netns::run_in(&ns_path(ns), connect).map_err(|e| e.to_string())?,
+        None => connect(),
+    };
+    let mut s = stream.map_err(|e| format!("connect {addr}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out)
+        .map_err(|e| format!("read from {addr}: {e}"))?;
+    Ok(out.trim().to_string())
+}
+
+fn who_am_i_udp(addr: SocketAddr) -> Result<String, String> {
+    let s = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    s.send_to(b"hi", addr).map_err(|e| e.to_string())?;
+    let mut buf = [0u8; 64];
+    let (n, _) = s
+        .recv_from(&mut buf)
+        .map_err(|e| format!("udp {addr}: {e}"))?;
+    Ok(String::from_utf8_lossy(&buf[..n]).trim().to_string())
+}
+
+fn tcp(host_ip: Option<&str>, host_port: u16, container_port: u16) -> PortMapping {
+    PortMapping {
+        host_ip: host_ip.map(|s| s.parse().unwrap()),
+        host_port,
+        container_port,
+        proto: Proto::Tcp,
+    }
+}
+
+fn sa(ip: Ipv4Addr, port: u16) -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(ip), port)
+}
+
+fn tables() -> String {
+    output(&["nft", "list", "tables"])
+}
+
+#[test]
+fn published_ports_masquerade_and_cleanup() {
+    if skip() {
+        return;
+    }
+    let w = World::new(1, 1);
+    let fw = w.fw();
+    let net = &w.nets[0];
+    let _server = Server::start(&net.ns, 80);
+    let hp = free_port();
+    let up = free_port();
+
+    fw.add_network(&w.rules(0, false)).unwrap();
+    fw.add_network(&w.rules(0, false)).unwrap(); // idempotent
+    let ep = w.endpoint(
+        0,
+        vec![
+            tcp(None, hp, 80),
+            PortMapping {
+                host_ip: Some("127.0.0.1".parse().unwrap()),
+                host_port: up,
+                container_port: 80,
+                proto: Proto::Udp,
+            },
+        ],
+    );
+    fw.add_ports(&ep).unwrap();
+    fw.add_ports(&ep).unwrap(); // idempotent
+    assert!(tables().contains(&w.table), "{}", tables());
+
+    // From the host through 127.0.0.1: answered, and the container sees
+    // the bridge's address (loopback cannot be answered from there).
+    let lo = Ipv4Addr::LOCALHOST;
+    assert_eq!(who_am_i(None, sa(lo, hp)).unwrap(), net.gateway.to_string());
+    // UDP, published on 127.0.0.1 only.
+    assert_eq!(who_am_i_udp(sa(lo, up)).unwrap(), net.gateway.to_string());
+    // From the host through the bridge-side address and another host address.
+    assert!(who_am_i(None, sa(net.gateway, hp)).is_ok());
+    assert!(who_am_i(None, sa(w.host_addr, hp)).is_ok());
+    // A non-local client keeps its source address.
+    assert_eq!(
+        who_am_i(Some(&w.client_ns), sa(w.host_addr, hp)).unwrap(),
+        w.client_addr.to_string()
+    );
+    // Hairpin: the container reaches itself through a host address.
+    assert!(
+        who_am_i(Some(&net.ns), sa(w.host_addr, hp)).is_ok(),
+        "hairpin through the host address"
+    );
+
+    // Masquerade: the container reaching a host-side namespace appears
+    // with the host's address on that link.
+    let _client_server = Server::start(&w.client_ns, 81);
+    assert_eq!(
+        who_am_i(Some(&net.ns), sa(w.client_addr, 81)).unwrap(),
+        w.host_addr.to_string()
+    );
+
+    // Removing the ports removes the DNAT.
+    fw.remove_ports(&ep).unwrap();
+    fw.remove_ports(&ep).unwrap(); // idempotent
+    assert!(who_am_i(None, sa(lo, hp)).is_err());
+    assert!(who_am_i(Some(&w.client_ns), sa(w.host_addr, hp)).is_err());
+
+    // Removing the network removes the masquerade: the client namespace
+    // now sees the container's own address.
+    fw.remove_network(&w.rules(0, false)).unwrap();
+    fw.remove_network(&w.rules(0, false)).unwrap(); // idempotent
+    assert_eq!(
+        who_am_i(Some(&net.ns), sa(w.client_addr, 81)).unwrap(),
+        net.container.to_string()
+    );
+
+    fw.shutdown().unwrap();
+    fw.shutdown().unwrap(); // idempotent
+    assert!(!tables().contains(&w.table), "{}", tables());
+    let chain = ForwardAccept::new(&w.table);
+    assert!(
+        !output(&["iptables", "-S"]).contains(chain.chain()),
+        "iptables chain left behind"
+    );
+}
+
+#[test]
+fn specific_host_ip_only() {
+    if skip() {
+        return;
+    }
+    let w = World::new(2, 1);
+    let fw = w.fw();
+    let net = &w.nets[0];
+    let _server = Server::start(&net.ns, 80);
+    let hp = free_port();
+    fw.add_network(&w.rules(0, false)).unwrap();
+    fw.add_ports(&w.endpoint(0, vec![tcp(Some("127.0.0.1"), hp, 80)]))
+        .unwrap();
+    assert!(who_am_i(None, sa(Ipv4Addr::LOCALHOST, hp)).is_ok());
+    // Not on the other host addresses.
+    assert!(who_am_i(Some(&w.client_ns), sa(w.host_addr, hp)).is_err());
+    assert!(who_am_i(None, sa(w.host_addr, hp)).is_err());
+}
+
+#[test]
+fn networks_are_isolated_and_internal_stays_in() {
+    if skip() {
+        return;
+    }
+    let w = World::new(3, 3);
+    let fw = w.fw();
+    let (a, b, c) = (&w.nets[0], &w.nets[1], &w.nets[2]);
+    let _sa = Server::start(&a.ns, 80);
+    let _sb = Server::start(&b.ns, 80);
+    let _sc = Server::start(&c.ns, 80);
+    let _client = Server::start(&w.client_ns, 81);
+
+    // Before any rules, routing connects them (FORWARD accepts here).
+    fw.add_network(&w.rules(0, false)).unwrap();
+    fw.add_network(&w.rules(1, false)).unwrap();
+    fw.add_network(&w.rules(2, true)).unwrap();
+
+    // a and b cannot reach each other.
+    assert!(who_am_i(Some(&a.ns), sa(b.container, 80)).is_err());
+    assert!(who_am_i(Some(&b.ns), sa(a.container, 80)).is_err());
+    // Both still reach outside.
+    assert!(who_am_i(Some(&a.ns), sa(w.client_addr, 81)).is_ok());
+    // Nor can outsiders reach a container directly (only published ports).
+    assert!(who_am_i(Some(&w.client_ns), sa(a.container, 80)).is_err());
+    // The internal network reaches nothing beyond its bridge, and nothing
+    // reaches into it.
+    assert!(who_am_i(Some(&c.ns), sa(w.client_addr, 81)).is_err());
+    assert!(who_am_i(Some(&a.ns), sa(c.container, 80)).is_err());
+    // Ports on an internal network are not published.
+    let hp = free_port();
+    fw.add_ports(&w.endpoint(2, vec![tcp(None, hp, 80)]))
+        .unwrap();
+    assert!(who_am_i(None, sa(Ipv4Addr::LOCALHOST, hp)).is_err());
+
+    // Removing b lifts the isolation between a and b.
+    fw.remove_network(&w.rules(1, false)).unwrap();
+    assert!(who_am_i(Some(&a.ns), sa(b.container, 80)).is_ok());
+
+    fw.shutdown().unwrap();
+    assert!(!tables().contains(&w.table));
+}
+
+#[test]
+fn two_tables_do_not_touch_each_other() {
+    if skip() {
+        return;
+    }
+    let w = World::new(4, 1);
+    let net = &w.nets[0];
+    let _server = Server::start(&net.ns, 80);
+    let hp = free_port();
+    w.fw().add_network(&w.rules(0, false)).unwrap();
+    w.fw()
+        .add_ports(&w.endpoint(0, vec![tcp(None, hp, 80)]))
+        .unwrap();
+    // A second daemon's table comes and goes.
+    let other = NftFirewall::new(&format!("{}_other", w.table)).unwrap();
+    other.init().unwrap();
+    other.shutdown().unwrap();
+    assert!(who_am_i(None, sa(Ipv4Addr::LOCALHOST, hp)).is_ok());
+    assert!(tables().contains(&w.table));
+}
