@@ -168,6 +168,35 @@ pub type ExposedPorts = BTreeMap<String, serde_json::Value>;
 /// `HostConfig.PortBindings`.
 pub type PortBindings = BTreeMap<String, Option<Vec<PortBinding>>>;
 
+/// `-p published=8080,target=80,protocol=udp` (the long syntax) →
+/// `8080:80/udp`; other values are returned as they are.
+pub fn standard_notation(raw: &str) -> Result<String, PortSpecError> {
+    if !raw.contains('=') {
+        return Ok(raw.to_string());
+    }
+    let mut params: BTreeMap<&str, &str> = BTreeMap::new();
+    params.insert("protocol", "tcp");
+    for param in raw.split(',') {
+        match param.split_once('=') {
+            Some((k, v)) if !k.is_empty() => {
+                params.insert(k, v);
+            }
+            _ => {
+                return Err(bad(format!(
+                    "invalid publish opts format (should be name=value but got '{param}')"
+                )))
+            }
+        }
+    }
+    let get = |k: &str| params.get(k).copied().unwrap_or("");
+    Ok(format!(
+        "{}:{}/{}",
+        get("published"),
+        get("target"),
+        get("protocol")
+    ))
+}
+
 /// Every `-p` and `--expose` of a command line → `ExposedPorts` (published
 /// ports are exposed too) and `PortBindings`.
 pub fn parse_publish_expose(
@@ -177,7 +206,8 @@ pub fn parse_publish_expose(
     let mut exposed = ExposedPorts::new();
     let mut bindings = PortBindings::new();
     for raw in publish {
-        for p in parse_port_spec(raw)? {
+        let raw = standard_notation(raw)?;
+        for p in parse_port_spec(&raw)? {
             exposed
                 .entry(p.key.clone())
                 .or_insert_with(|| serde_json::json!({}));
@@ -209,6 +239,44 @@ pub fn parse_publish_expose(
         }
     }
     Ok((exposed, bindings))
+}
+
+/// The lines of `docker port CONTAINER [PRIVATE_PORT[/PROTO]]` from
+/// `NetworkSettings.Ports`: `80/tcp -> 0.0.0.0:8080` for all ports, or
+/// `0.0.0.0:8080` for one. `None` when the asked port is not published.
+pub fn port_lines(ports: &PortBindings, filter: Option<(u16, &str)>) -> Option<Vec<String>> {
+    let mut keyed: Vec<((u16, String), &Vec<PortBinding>)> = ports
+        .iter()
+        .filter_map(|(k, v)| {
+            let v = v.as_ref()?;
+            let k = parse_port_key(k).ok()?;
+            Some((k, v))
+        })
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::new();
+    for ((port, proto), bindings) in keyed {
+        if let Some((fp, fproto)) = filter {
+            if fp != port || fproto != proto {
+                continue;
+            }
+        }
+        for b in bindings {
+            let addr = match b.host_ip.parse::<IpAddr>() {
+                Ok(IpAddr::V6(a)) => format!("[{a}]:{}", b.host_port),
+                _ => format!("{}:{}", b.host_ip, b.host_port),
+            };
+            if filter.is_some() {
+                out.push(addr);
+            } else {
+                out.push(format!("{port}/{proto} -> {addr}"));
+            }
+        }
+    }
+    if filter.is_some() && out.is_empty() {
+        return None;
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -305,6 +373,62 @@ mod tests {
         assert_eq!(bs[1].host_ip, "127.0.0.1");
         assert!(parse_publish_expose(&[], &["1:2".into()]).is_err());
         assert!(parse_publish_expose(&[], &["x".into()]).is_err());
+    }
+
+    #[test]
+    fn docker_port_lines() {
+        let mut p = PortBindings::new();
+        p.insert("443/tcp".into(), None);
+        p.insert(
+            "80/tcp".into(),
+            Some(vec![
+                PortBinding {
+                    host_ip: "0.0.0.0".into(),
+                    host_port: "8080".into(),
+                },
+                PortBinding {
+                    host_ip: "::1".into(),
+                    host_port: "8081".into(),
+                },
+            ]),
+        );
+        p.insert(
+            "9/udp".into(),
+            Some(vec![PortBinding {
+                host_ip: "127.0.0.1".into(),
+                host_port: "9".into(),
+            }]),
+        );
+        assert_eq!(
+            port_lines(&p, None).unwrap(),
+            vec![
+                "9/udp -> 127.0.0.1:9",
+                "80/tcp -> 0.0.0.0:8080",
+                "80/tcp -> [::1]:8081"
+            ]
+        );
+        assert_eq!(
+            port_lines(&p, Some((80, "tcp"))).unwrap(),
+            vec!["0.0.0.0:8080", "[::1]:8081"]
+        );
+        assert!(port_lines(&p, Some((443, "tcp"))).is_none());
+        assert!(port_lines(&p, Some((80, "udp"))).is_none());
+    }
+
+    #[test]
+    fn long_syntax() {
+        let (e, b) = parse_publish_expose(
+            &[
+                "published=8080,target=80,protocol=udp".into(),
+                "target=81".into(),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert!(e.contains_key("80/udp") && e.contains_key("81/tcp"));
+        assert_eq!(b["80/udp"].as_ref().unwrap()[0].host_port, "8080");
+        assert_eq!(b["81/tcp"].as_ref().unwrap()[0].host_port, "");
+        assert!(parse_publish_expose(&["target=80,junk".into()], &[]).is_err());
     }
 
     #[test]

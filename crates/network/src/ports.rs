@@ -370,42 +370,42 @@ pub fn ports_map(exposed: Option<&ExposedPorts>, mappings: &[PortMapping]) -> Po
     out
 }
 
-/// The lines of `docker port CONTAINER [PRIVATE_PORT[/PROTO]]` from
-/// `NetworkSettings.Ports`: `80/tcp -> 0.0.0.0:8080` for all ports, or
-/// `0.0.0.0:8080` for one. `None` when the asked port is not published.
-pub fn port_lines(ports: &PortBindings, filter: Option<(u16, &str)>) -> Option<Vec<String>> {
-    let mut keyed: Vec<((u16, String), &Vec<PortBinding>)> = ports
-        .iter()
-        .filter_map(|(k, v)| {
-            let v = v.as_ref()?;
-            let k = parse_port_key(k).ok()?;
-            Some((k, v))
-        })
-        .collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+/// The `Ports` of a `GET /containers/json` entry (the `PORTS` column of
+/// `ps`): one per published mapping (`IP`, `PublicPort`), and one per
+/// exposed port that is not published (no `IP`, no `PublicPort`).
+pub fn summary_ports(
+    exposed: Option<&ExposedPorts>,
+    mappings: &[PortMapping],
+) -> Vec<wharf_api::container::Port> {
     let mut out = Vec::new();
-    for ((port, proto), bindings) in keyed {
-        if let Some((fp, fproto)) = filter {
-            if fp != port || fproto != proto {
-                continue;
-            }
-        }
-        for b in bindings {
-            let addr = match b.host_ip.parse::<IpAddr>() {
-                Ok(IpAddr::V6(a)) => format!("[{a}]:{}", b.host_port),
-                _ => format!("{}:{}", b.host_ip, b.host_port),
-            };
-            if filter.is_some() {
-                out.push(addr);
-            } else {
-                out.push(format!("{port}/{proto} -> {addr}"));
-            }
-        }
+    let mut published = BTreeSet::new();
+    for m in mappings {
+        published.insert((m.container_port, m.proto));
+        out.push(wharf_api::container::Port {
+            ip: Some(match m.host_ip {
+                None => "0.0.0.0".into(),
+                Some(ip) => ip.to_string(),
+            }),
+            private_port: m.container_port,
+            public_port: Some(m.host_port),
+            kind: proto_name(m.proto).into(),
+        });
     }
-    if filter.is_some() && out.is_empty() {
-        return None;
+    for key in exposed.into_iter().flat_map(|e| e.keys()) {
+        let Ok((port, proto)) = parse_port_key(key) else {
+            continue;
+        };
+        if proto_of(&proto).is_ok_and(|p| published.contains(&(port, p))) {
+            continue;
+        }
+        out.push(wharf_api::container::Port {
+            ip: None,
+            private_port: port,
+            public_port: None,
+            kind: proto,
+        });
     }
-    Some(out)
+    out
 }
 
 #[cfg(test)]
@@ -511,7 +511,7 @@ mod tests {
     }
 
     #[test]
-    fn map_and_port_lines() {
+    fn ports_map_as_docker_fills_it() {
         let mut e = ExposedPorts::new();
         e.insert("80/tcp".into(), serde_json::json!({}));
         e.insert("443/tcp".into(), serde_json::json!({}));
@@ -529,6 +529,10 @@ mod tests {
                 proto: Proto::Tcp,
             },
         ];
+        let sum = summary_ports(Some(&e), &ms);
+        assert_eq!(sum.len(), 3);
+        assert_eq!(sum[0].public_port, Some(8080));
+        assert_eq!((sum[2].private_port, sum[2].public_port), (443, None));
         let p = ports_map(Some(&e), &ms);
         assert_eq!(
             serde_json::to_value(&p).unwrap(),
@@ -541,13 +545,8 @@ mod tests {
             })
         );
         assert_eq!(
-            port_lines(&p, None).unwrap(),
+            wharf_api::port::port_lines(&p, None).unwrap(),
             vec!["80/tcp -> 0.0.0.0:8080", "80/tcp -> [::1]:8081"]
         );
-        assert_eq!(
-            port_lines(&p, Some((80, "tcp"))).unwrap(),
-            vec!["0.0.0.0:8080", "[::1]:8081"]
-        );
-        assert!(port_lines(&p, Some((443, "tcp"))).is_none());
     }
 }
