@@ -109,6 +109,8 @@ struct World {
     client_addr: Ipv4Addr,
     fw: Option<NftFirewall>,
     table: String,
+    /// Extra containers: (namespace, host-side veth).
+    extra: Vec<(String, String)>,
 }
 
 fn ns_path(ns: &str) -> PathBuf {
@@ -129,6 +131,7 @@ impl World {
             client_addr: Ipv4Addr::UNSPECIFIED,
             fw: None,
             table: table.clone(),
+            extra: Vec::new(),
         };
         // The client: host 10.214.X.1 <-> ns 10.214.X.2.
         let x = free_octet(214, pid + idx * 7);
@@ -241,6 +244,37 @@ impl World {
         w
     }
 
+    /// A second container on network `n`, at `.3`; returns its namespace.
+    fn add_container(&mut self, n: usize) -> (String, Ipv4Addr) {
+        let net = &self.nets[n];
+        let ns = format!("{}x", net.ns);
+        let veth = format!("{}x", net.veth);
+        let peer = format!("{veth}c");
+        let o = net.container.octets();
+        let ip = Ipv4Addr::new(o[0], o[1], o[2], 3);
+        let gw = net.gateway.to_string();
+        let bridge = net.bridge.clone();
+        self.extra.push((ns.clone(), veth.clone()));
+        sh(&["ip", "netns", "add", &ns]);
+        sh(&[
+            "ip", "link", "add", &veth, "type", "veth", "peer", "name", &peer,
+        ]);
+        sh(&["ip", "link", "set", &veth, "master", &bridge]);
+        sh(&["ip", "link", "set", &veth, "up"]);
+        sh(&["ip", "link", "set", &peer, "netns", &ns]);
+        for args in [
+            vec!["ip", "addr", "add", &format!("{ip}/24"), "dev", &peer],
+            vec!["ip", "link", "set", &peer, "up"],
+            vec!["ip", "link", "set", "lo", "up"],
+            vec!["ip", "route", "add", "default", "via", &gw],
+        ] {
+            let mut v = vec!["ip", "netns", "exec", ns.as_str()];
+            v.extend(args.iter().copied());
+            sh(&v);
+        }
+        (ns, ip)
+    }
+
     fn fw(&self) -> &NftFirewall {
         self.fw.as_ref().unwrap()
     }
@@ -271,6 +305,10 @@ impl Drop for World {
     fn drop(&mut self) {
         if let Some(fw) = self.fw.take() {
             let _ = fw.shutdown();
+        }
+        for (ns, veth) in &self.extra {
+            sh_quiet(&["ip", "link", "del", veth]);
+            sh_quiet(&["ip", "netns", "del", ns]);
         }
         for n in &self.nets {
             sh_quiet(&["ip", "link", "del", &n.veth]);
@@ -391,7 +429,8 @@ fn published_ports_masquerade_and_cleanup() {
     if skip() {
         return;
     }
-    let w = World::new(1, 1);
+    let mut w = World::new(1, 1);
+    let (peer_ns, peer_ip) = w.add_container(0);
     let fw = w.fw();
     let net = &w.nets[0];
     let _server = Server::start(&net.ns, 80);
@@ -434,6 +473,18 @@ fn published_ports_masquerade_and_cleanup() {
     assert!(
         who_am_i(Some(&net.ns), sa(w.host_addr, hp)).is_ok(),
         "hairpin through the host address"
+    );
+
+    // Hairpin between two containers on one bridge: the server sees the
+    // bridge's address, and the answer comes back the way it went.
+    assert_eq!(
+        who_am_i(Some(&peer_ns), sa(w.host_addr, hp)).unwrap(),
+        net.gateway.to_string()
+    );
+    assert_eq!(
+        who_am_i(Some(&peer_ns), sa(net.container, 80)).unwrap(),
+        peer_ip.to_string(),
+        "containers on one bridge talk directly"
     );
 
     // Masquerade: the container reaching a host-side namespace appears
@@ -522,6 +573,15 @@ fn networks_are_isolated_and_internal_stays_in() {
     fw.add_ports(&w.endpoint(2, vec![tcp(None, hp, 80)]))
         .unwrap();
     assert!(who_am_i(None, sa(Ipv4Addr::LOCALHOST, hp)).is_err());
+
+    // A port published by a's container is reachable from b's through a
+    // host address, like from anywhere else.
+    let pa = free_port();
+    fw.add_ports(&w.endpoint(0, vec![tcp(None, pa, 80)]))
+        .unwrap();
+    assert!(who_am_i(Some(&b.ns), sa(w.host_addr, pa)).is_ok());
+    // ... but not from the internal network.
+    assert!(who_am_i(Some(&c.ns), sa(w.host_addr, pa)).is_err());
 
     // Removing b lifts the isolation between a and b.
     fw.remove_network(&w.rules(1, false)).unwrap();

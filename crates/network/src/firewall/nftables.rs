@@ -244,10 +244,20 @@ impl FirewallDriver for NftFirewall {
                 sysctl("net.ipv6.conf.all.forwarding", "1").map_err(|m| err(&op, m))?;
             }
         }
-        self.commit(&format!("add network {}", net.id), &mut state, next)?;
-        self.forward_accept
-            .sync(state.networks.values())
-            .map_err(|m| err(&format!("add network {}", net.id), m))
+        let op = format!("add network {}", net.id);
+        let before = state.clone();
+        self.commit(&op, &mut state, next)?;
+        if let Err(m) = self.forward_accept.sync(state.networks.values()) {
+            // Roll back: the network is either fully set up or not at all.
+            let undo = self
+                .commit(&op, &mut state, before.clone())
+                .err()
+                .map(|e| format!("; rolling back also failed: {}", e.message))
+                .unwrap_or_default();
+            let _ = self.forward_accept.sync(before.networks.values());
+            return Err(err(&op, format!("{m}{undo}")));
+        }
+        Ok(())
     }
 
     fn remove_network(&self, net: &NetworkRules) -> Result<(), FirewallError> {
@@ -357,20 +367,34 @@ fn render(table: &str, state: &State) -> Result<String, String> {
         s,
         "    type filter hook forward priority filter; policy accept;"
     );
-    for n in &nets {
+    // Internal networks first: nothing leaves or enters them, whatever
+    // follows.
+    for n in nets.iter().filter(|n| n.internal) {
         let br = q(&n.bridge);
-        if n.internal {
-            let _ = writeln!(s, "    iifname {br} oifname != {br} drop");
-            let _ = writeln!(s, "    oifname {br} iifname != {br} drop");
-            let _ = writeln!(s, "    iifname {br} oifname {br} accept");
-            continue;
-        }
+        let _ = writeln!(s, "    iifname {br} oifname != {br} drop");
+        let _ = writeln!(s, "    oifname {br} iifname != {br} drop");
+        let _ = writeln!(s, "    iifname {br} oifname {br} accept");
+    }
+    let open: Vec<&&NetworkRules> = nets.iter().filter(|n| !n.internal).collect();
+    if !open.is_empty() {
+        // A published port is reachable from anywhere the host's addresses
+        // are, other networks' containers included (through the host).
+        let all: Vec<String> = open.iter().map(|n| q(&n.bridge)).collect();
+        let _ = writeln!(
+            s,
+            "    oifname {{ {} }} ct status dnat accept",
+            all.join(", ")
+        );
+    }
+    for n in &open {
+        let br = q(&n.bridge);
         let others: Vec<String> = nets
             .iter()
             .filter(|o| o.bridge != n.bridge)
             .map(|o| q(&o.bridge))
             .collect();
         if !others.is_empty() {
+            // Isolation between networks, as Docker's DOCKER-ISOLATION.
             let _ = writeln!(
                 s,
                 "    iifname {br} oifname {{ {} }} drop",
@@ -378,8 +402,8 @@ fn render(table: &str, state: &State) -> Result<String, String> {
             );
         }
         let _ = writeln!(s, "    oifname {br} ct state established,related accept");
-        let _ = writeln!(s, "    oifname {br} ct status dnat accept");
         let _ = writeln!(s, "    iifname {br} accept");
+        // Unsolicited traffic from elsewhere to a container's address.
         let _ = writeln!(s, "    oifname {br} drop");
     }
     let _ = writeln!(s, "  }}");
@@ -579,6 +603,51 @@ mod tests {
         assert!(s.contains("meta nfproto ipv4 tcp dport 8080 dnat ip to 10.1.0.2:80"));
         assert!(s.contains("ip daddr 127.0.0.1 udp dport 5353 dnat ip to 10.1.0.2:53"));
         assert!(!s.contains("dport 9 "));
+    }
+
+    #[test]
+    fn ipv6_rules_are_accepted() {
+        let mut st = State::default();
+        let mut n = net("a", "br-a", "10.1.0.0/24", false);
+        n.subnets.push("fd00:1::/64".parse().unwrap());
+        st.networks.insert("a".into(), n);
+        let ep = EndpointPorts {
+            network_id: "a".into(),
+            bridge: "br-a".into(),
+            container_ip: "fd00:1::2".parse().unwrap(),
+            ports: vec![
+                PortMapping {
+                    host_ip: None,
+                    host_port: 8080,
+                    container_port: 80,
+                    proto: Proto::Tcp,
+                },
+                PortMapping {
+                    host_ip: Some("::1".parse().unwrap()),
+                    host_port: 8081,
+                    container_port: 80,
+                    proto: Proto::Tcp,
+                },
+                PortMapping {
+                    host_ip: Some("127.0.0.1".parse().unwrap()),
+                    host_port: 8082,
+                    container_port: 80,
+                    proto: Proto::Tcp,
+                },
+            ],
+        };
+        st.endpoints.insert(("a".into(), ep.container_ip), ep);
+        let s = render("t", &st).unwrap();
+        nft_accepts(&s);
+        assert!(s.contains("meta nfproto ipv6 tcp dport 8080 dnat ip6 to [fd00:1::2]:80"));
+        assert!(s.contains("ip6 daddr ::1 tcp dport 8081"));
+        assert!(
+            !s.contains("dport 8082"),
+            "a v4 host address for a v6 container"
+        );
+        assert!(s.contains(
+            "ip6 saddr fd00:1::/64 oifname != \"br-a\" ip6 daddr != ff00::/8 masquerade"
+        ));
     }
 
     #[test]
