@@ -42,6 +42,13 @@ if ! command -v docker >/dev/null 2>&1; then
     fi
 fi
 
+# A Docker engine (never started here): the firewall's coexistence test
+# (crates/network/tests/firewall.rs, WHARF_TEST_DOCKERD=1) and the benches
+# start Debian's dockerd on a data root and socket of their own.
+if ! command -v dockerd >/dev/null 2>&1; then
+    docker_pkg+=(docker.io)
+fi
+
 if [ ${#missing[@]} -eq 0 ] && [ ${#docker_pkg[@]} -eq 0 ]; then
     echo "setup: all packages present"
     exit 0

@@ -611,3 +611,179 @@ fn two_tables_do_not_touch_each_other() {
     assert!(who_am_i(None, sa(Ipv4Addr::LOCALHOST, hp)).is_ok());
     assert!(tables().contains(&w.table));
 }
+
+/// A Docker engine beside us, started for one test (or one already running
+/// on the bench's pidfile, which is then left alone). On drop it is
+/// stopped and what it changed on the host is put back: the iptables
+/// `FORWARD` policy, and `docker0` plus the iptables-nft tables when they
+/// did not exist before.
+struct Dockerd {
+    child: Option<std::process::Child>,
+    policy_before: String,
+    tables_before: String,
+    docker0_before: bool,
+}
+
+const DOCKERD_PID: &str = "/run/docker-bench.pid";
+
+fn forward_policy() -> String {
+    output(&["iptables", "-S", "FORWARD"])
+        .lines()
+        .find_map(|l| l.strip_prefix("-P FORWARD ").map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn link_exists(name: &str) -> bool {
+    Path::new("/sys/class/net").join(name).exists()
+}
+
+impl Dockerd {
+    fn start() -> Dockerd {
+        let mut d = Dockerd {
+            child: None,
+            policy_before: forward_policy(),
+            tables_before: tables(),
+            docker0_before: link_exists("docker0"),
+        };
+        let running = std::fs::read_to_string(DOCKERD_PID)
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok())
+            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if !running {
+            let log = std::fs::File::create(
+                std::env::temp_dir()
+                    .join(format!("wharf-fwtest-dockerd-{}.log", std::process::id())),
+            )
+            .unwrap();
+            let child = Command::new("dockerd")
+                .args([
+                    "--data-root",
+                    "/var/lib/docker-bench",
+                    "-H",
+                    "unix:///run/docker-bench.sock",
+                    "--pidfile",
+                    DOCKERD_PID,
+                ])
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .unwrap();
+            d.child = Some(child);
+        }
+        // Docker sets the policy while it starts.
+        for _ in 0..600 {
+            if forward_policy() == "DROP" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(
+            forward_policy(),
+            "DROP",
+            "dockerd did not set FORWARD to DROP"
+        );
+        d
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        sh_quiet(&["kill", "-TERM", &child.id().to_string()]);
+        for _ in 0..300 {
+            if child.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if child.try_wait().ok().flatten().is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if !self.policy_before.is_empty() && forward_policy() != self.policy_before {
+            sh_quiet(&["iptables", "-P", "FORWARD", &self.policy_before]);
+        }
+        if !self.docker0_before {
+            sh_quiet(&["ip", "link", "del", "docker0"]);
+        }
+        for (family, name) in [
+            ("ip", "filter"),
+            ("ip", "nat"),
+            ("ip6", "filter"),
+            ("ip6", "nat"),
+        ] {
+            let line = format!("table {family} {name}\n");
+            if !self.tables_before.contains(&line) && tables().contains(&line) {
+                sh_quiet(&["nft", "delete", "table", family, name]);
+            }
+        }
+    }
+}
+
+/// Docker's `FORWARD` policy `DROP` beside us: our bridges still forward
+/// and publish, and it is our `FORWARD` chain that makes it so. Starts a
+/// real dockerd, which changes the host's FORWARD policy for everyone
+/// while it runs, so it only runs with `WHARF_TEST_DOCKERD=1`.
+#[test]
+fn coexists_with_dockers_forward_drop() {
+    if skip() {
+        return;
+    }
+    if std::env::var("WHARF_TEST_DOCKERD").as_deref() != Ok("1") {
+        eprintln!("skipped: set WHARF_TEST_DOCKERD=1 to start a dockerd beside the test");
+        return;
+    }
+    if !have("dockerd", "--version") || !have("iptables", "-V") {
+        eprintln!("skipped: needs dockerd (docker.io) and iptables");
+        return;
+    }
+    let w = World::new(5, 1);
+    let fw = w.fw();
+    let net = &w.nets[0];
+    let _server = Server::start(&net.ns, 80);
+    let _client_server = Server::start(&w.client_ns, 81);
+    let hp = free_port();
+    fw.add_network(&w.rules(0, false)).unwrap();
+    fw.add_ports(&w.endpoint(0, vec![tcp(None, hp, 80)]))
+        .unwrap();
+    let check = || -> Result<(), String> {
+        let seen = who_am_i(Some(&w.client_ns), sa(w.host_addr, hp))?;
+        if seen != w.client_addr.to_string() {
+            return Err(format!("published port: server saw {seen}"));
+        }
+        let seen = who_am_i(Some(&net.ns), sa(w.client_addr, 81))?;
+        if seen != w.host_addr.to_string() {
+            return Err(format!("masquerade: client saw {seen}"));
+        }
+        who_am_i(None, sa(Ipv4Addr::LOCALHOST, hp))?;
+        Ok(())
+    };
+    check().unwrap();
+
+    let docker = Dockerd::start();
+    // Forwarding and publishing work under Docker's DROP policy.
+    check().unwrap();
+    // ... thanks to our chain: without its jump, Docker's policy wins.
+    let chain = ForwardAccept::new(&w.table);
+    sh(&["iptables", "-D", "FORWARD", "-j", chain.chain()]);
+    assert!(who_am_i(Some(&w.client_ns), sa(w.host_addr, hp)).is_err());
+    // Re-adding the network (idempotent) puts the jump back.
+    fw.add_network(&w.rules(0, false)).unwrap();
+    check().unwrap();
+    // A network added while Docker runs works too.
+    fw.remove_network(&w.rules(0, false)).unwrap();
+    fw.add_network(&w.rules(0, false)).unwrap();
+    fw.add_ports(&w.endpoint(0, vec![tcp(None, hp, 80)]))
+        .unwrap();
+    check().unwrap();
+
+    // Shutdown removes our chain and its jump, and leaves Docker's rules.
+    fw.shutdown().unwrap();
+    let rules = output(&["iptables", "-S"]);
+    assert!(!rules.contains(chain.chain()), "{rules}");
+    assert!(rules.contains("DOCKER"), "{rules}");
+    drop(docker);
+    assert!(!tables().contains(&w.table));
+}
