@@ -9,6 +9,8 @@
 //! gets back. Namespace entry goes through `wharf_sys::netns`; no `unsafe`
 //! here.
 
+/// Published ports: allocation, and the maps inspect and `ps` show.
+pub mod ports;
+
 pub mod dns;
 pub mod firewall;
-pub mod ports;
