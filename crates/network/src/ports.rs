@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use wharf_api::network::PortBinding;
 use wharf_api::port::{parse_port_key, parse_port_range, port_key, ExposedPorts, PortBindings};
 
-use crate::firewall::{PortMapping, Proto};
+use crate::firewall::{EndpointPorts, FirewallDriver, FirewallError, PortMapping, Proto};
 
 /// Why ports could not be published.
 #[derive(Debug, thiserror::Error)]
@@ -408,6 +408,97 @@ pub fn summary_ports(
     out
 }
 
+/// Why a container's ports could not be published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(transparent)]
+    Ports(#[from] PortError),
+    #[error(transparent)]
+    Firewall(#[from] FirewallError),
+}
+
+impl PublishError {
+    /// The API error class.
+    pub fn kind(&self) -> wharf_api::error::ErrorKind {
+        match self {
+            PublishError::Ports(e) => e.kind(),
+            PublishError::Firewall(e) => e.kind(),
+        }
+    }
+}
+
+/// Where a container's ports are published: its endpoint on the network
+/// that gives it outside connectivity (Docker publishes on one endpoint).
+#[derive(Debug, Clone)]
+pub struct PublishTarget<'a> {
+    pub network_id: &'a str,
+    pub bridge: &'a str,
+    pub container_ip: IpAddr,
+}
+
+/// Publishes container `owner`'s ports (from its `ExposedPorts`,
+/// `PortBindings` and `PublishAllPorts`) on `target`: chooses and records
+/// host ports, then installs the DNAT rules. On failure nothing is left
+/// (the allocation is released). Returns what to keep in the endpoint's
+/// record (for [`unpublish`] and, after a daemon restart, [`republish`]),
+/// with an empty `ports` when nothing is published.
+pub fn publish(
+    fw: &dyn FirewallDriver,
+    alloc: &PortAllocator,
+    owner: &str,
+    target: &PublishTarget<'_>,
+    exposed: Option<&ExposedPorts>,
+    bindings: Option<&PortBindings>,
+    publish_all: bool,
+) -> Result<EndpointPorts, PublishError> {
+    let ports = alloc.allocate(owner, exposed, bindings, publish_all)?;
+    let ep = EndpointPorts {
+        network_id: target.network_id.to_string(),
+        bridge: target.bridge.to_string(),
+        container_ip: target.container_ip,
+        ports,
+    };
+    if ep.ports.is_empty() {
+        return Ok(ep);
+    }
+    if let Err(e) = fw.add_ports(&ep) {
+        alloc.release(owner);
+        return Err(e.into());
+    }
+    Ok(ep)
+}
+
+/// Removes the DNAT rules of `ep` and releases its host ports (released
+/// even when the firewall fails; the error is returned).
+pub fn unpublish(
+    fw: &dyn FirewallDriver,
+    alloc: &PortAllocator,
+    owner: &str,
+    ep: &EndpointPorts,
+) -> Result<(), FirewallError> {
+    alloc.release(owner);
+    if ep.ports.is_empty() {
+        return Ok(());
+    }
+    fw.remove_ports(ep)
+}
+
+/// After a daemon restart, for a container still running: records its
+/// host ports again (no bind check: they are its own) and re-installs its
+/// rules.
+pub fn republish(
+    fw: &dyn FirewallDriver,
+    alloc: &PortAllocator,
+    owner: &str,
+    ep: &EndpointPorts,
+) -> Result<(), FirewallError> {
+    alloc.restore(owner, &ep.ports);
+    if ep.ports.is_empty() {
+        return Ok(());
+    }
+    fw.add_ports(ep)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,6 +580,84 @@ mod tests {
         assert!(overlaps(&m(None), &m(Some("127.0.0.1"))));
         assert!(!overlaps(&m(Some("127.0.0.2")), &m(Some("127.0.0.1"))));
         assert!(overlaps(&m(Some("::")), &m(Some("::1"))));
+    }
+
+    /// A firewall that records calls and can be told to fail.
+    #[derive(Default)]
+    struct Recording {
+        calls: Mutex<Vec<String>>,
+        fail: bool,
+    }
+
+    impl FirewallDriver for Recording {
+        fn init(&self) -> Result<(), FirewallError> {
+            Ok(())
+        }
+        fn add_network(&self, _: &crate::firewall::NetworkRules) -> Result<(), FirewallError> {
+            Ok(())
+        }
+        fn remove_network(&self, _: &crate::firewall::NetworkRules) -> Result<(), FirewallError> {
+            Ok(())
+        }
+        fn add_ports(&self, ep: &EndpointPorts) -> Result<(), FirewallError> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("add {}", ep.ports.len()));
+            if self.fail {
+                return Err(FirewallError {
+                    op: "add ports".into(),
+                    message: "refused".into(),
+                });
+            }
+            Ok(())
+        }
+        fn remove_ports(&self, ep: &EndpointPorts) -> Result<(), FirewallError> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("remove {}", ep.ports.len()));
+            Ok(())
+        }
+        fn shutdown(&self) -> Result<(), FirewallError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn publish_rolls_back_and_unpublish_releases() {
+        let target = PublishTarget {
+            network_id: "n",
+            bridge: "br",
+            container_ip: "10.0.0.2".parse().unwrap(),
+        };
+        let hp = free_port();
+        let (e, b) = bindings(&[&format!("{hp}:80")]);
+        let a = PortAllocator::new();
+        let failing = Recording {
+            fail: true,
+            ..Default::default()
+        };
+        assert!(publish(&failing, &a, "c", &target, Some(&e), Some(&b), false).is_err());
+        assert!(a.get("c").is_empty(), "released after a firewall failure");
+
+        let fw = Recording::default();
+        let ep = publish(&fw, &a, "c", &target, Some(&e), Some(&b), false).unwrap();
+        assert_eq!(ep.ports.len(), 1);
+        assert_eq!(a.get("c"), ep.ports);
+        // Survives a serde round trip (kept in the endpoint record).
+        let json = serde_json::to_string(&ep).unwrap();
+        assert!(json.contains("\"tcp\""), "{json}");
+        let back: EndpointPorts = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, ep);
+        unpublish(&fw, &a, "c", &ep).unwrap();
+        assert!(a.get("c").is_empty());
+        republish(&fw, &a, "c", &back).unwrap();
+        assert_eq!(a.get("c"), ep.ports);
+        // Nothing to publish: no firewall call.
+        let none = publish(&fw, &a, "d", &target, None, None, false).unwrap();
+        assert!(none.ports.is_empty());
+        assert_eq!(*fw.calls.lock().unwrap(), ["add 1", "remove 1", "add 1"]);
     }
 
     #[test]

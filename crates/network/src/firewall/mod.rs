@@ -11,9 +11,10 @@ pub mod nftables;
 pub use nftables::{set_hairpin, NftFirewall};
 
 use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
 
 /// A bridge network as the firewall sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkRules {
     /// The network's id (rules are keyed by it, so they can be removed).
     pub id: String,
@@ -28,15 +29,18 @@ pub struct NetworkRules {
     pub masquerade: bool,
 }
 
-/// A transport protocol of a published port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A transport protocol of a published port (`"tcp"`, `"udp"` on disk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Proto {
     Tcp,
     Udp,
 }
 
 /// One published port: `host_ip:host_port` → `container_ip:container_port`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serializable, so an endpoint record can keep the ports it was given
+/// (ephemeral host ports must survive a daemon restart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortMapping {
     /// `None` means every host address (`0.0.0.0` / `::`).
     pub host_ip: Option<IpAddr>,
@@ -46,7 +50,7 @@ pub struct PortMapping {
 }
 
 /// A container endpoint's published ports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointPorts {
     /// The network the endpoint is on (its rules go with that network).
     pub network_id: String,
