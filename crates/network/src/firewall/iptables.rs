@@ -70,11 +70,26 @@ fn run_checked(bin: &str, args: &[&str]) -> Result<(), String> {
 
 /// Whether `bin` can be run at all.
 fn available(bin: &str) -> bool {
-    Command::new(bin)
-        .arg("-V")
+    variant(bin).is_some()
+}
+
+/// `Some(true)` for the nf_tables variant, `Some(false)` for legacy, `None`
+/// when `bin` cannot be run.
+fn variant(bin: &str) -> Option<bool> {
+    let out = Command::new(bin).arg("-V").output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    Some(String::from_utf8_lossy(&out.stdout).contains("nf_tables"))
+}
+
+/// Whether nftables has `table <family> filter` (iptables-nft's).
+fn nft_filter_exists(family: &str) -> bool {
+    Command::new("nft")
+        .args(["list", "table", family, "filter"])
         .output()
         .map(|o| o.status.success())
-        .unwrap_or(false)
+        .unwrap_or(true)
 }
 
 /// iptables-nft creates `table ip filter` (and `ip6 filter`) on first use.
@@ -222,8 +237,13 @@ impl ForwardAccept {
     }
 
     fn remove_from(&self, bin: &str) -> Result<(), String> {
-        if !available(bin) {
-            return Ok(());
+        let family = if bin == "ip6tables" { "ip6" } else { "ip" };
+        match variant(bin) {
+            None => return Ok(()),
+            // No iptables-nft table at all: nothing of ours can be in it,
+            // and asking iptables would create it.
+            Some(true) if !nft_filter_exists(family) => return Ok(()),
+            Some(_) => {}
         }
         let ch = self.chain.as_str();
         // Every copy of the jump (should there be several), then the chain.
@@ -231,7 +251,7 @@ impl ForwardAccept {
         if run(bin, &["-w", "-t", "filter", "-F", ch])? {
             run_checked(bin, &["-w", "-t", "filter", "-X", ch])?;
         }
-        drop_empty_nft_filter(if bin == "ip6tables" { "ip6" } else { "ip" });
+        drop_empty_nft_filter(family);
         Ok(())
     }
 
