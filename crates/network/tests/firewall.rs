@@ -610,6 +610,17 @@ fn two_tables_do_not_touch_each_other() {
     other.shutdown().unwrap();
     assert!(who_am_i(None, sa(Ipv4Addr::LOCALHOST, hp)).is_ok());
     assert!(tables().contains(&w.table));
+    // The ports were added incrementally; a full re-render (any network
+    // change) keeps them.
+    w.fw().add_network(&w.rules(0, false)).unwrap();
+    assert!(who_am_i(None, sa(Ipv4Addr::LOCALHOST, hp)).is_ok());
+    // Changing an endpoint's ports replaces them.
+    let hp2 = free_port();
+    w.fw()
+        .add_ports(&w.endpoint(0, vec![tcp(None, hp2, 80)]))
+        .unwrap();
+    assert!(who_am_i(None, sa(Ipv4Addr::LOCALHOST, hp2)).is_ok());
+    assert!(who_am_i(None, sa(Ipv4Addr::LOCALHOST, hp)).is_err());
 }
 
 /// A Docker engine beside us, started for one test (or one already running

@@ -8,11 +8,14 @@
 //! ## Why `nft -f -` scripts
 //!
 //! The driver keeps the networks and endpoints it was given in memory and,
-//! on every call, renders the **whole** table as an `nft` script and applies
+//! on every change (but one, below), renders the **whole** table as an `nft` script and applies
 //! it with `nft -f -`, which the kernel commits as one transaction: the old
 //! table is deleted and the new one created atomically, so packets never see
 //! a half-made rule set, and every call is idempotent by construction
 //! (adding what exists or removing what is gone renders the same table).
+//! The exception is the common case of a new endpoint's ports, added as map
+//! elements in a small transaction of their own (falling back to a full
+//! render when that fails, e.g. after a restart left other elements).
 //! There is no rule-handle bookkeeping, no listing and matching of existing
 //! rules (netavark's nftables driver lists the table as JSON and compares
 //! expressions to find what to delete), and a daemon restart simply re-adds
@@ -34,9 +37,14 @@
 //!   traffic leaving or entering an `--internal` bridge, and any other
 //!   unsolicited traffic into a bridge (Docker 28 does the same).
 //! * `prerouting` / `output` (nat): packets to a local address jump to
-//!   `hostports`, where each published port is one `dnat` rule (optionally
-//!   restricted to the requested host address). `output` covers clients on
-//!   the host itself, including `127.0.0.1` (with
+//!   `hostports`, which looks (protocol, port) up in a map per address
+//!   family (`hostports4`, `hostports6`), and (address, protocol, port) in
+//!   one for ports published on a given host address (`hostports4_addr`,
+//!   `hostports6_addr`), and DNATs to the container's address and port.
+//!   A lookup is O(1) however many ports are published, and publishing a
+//!   new container's ports is one `add element` transaction (no rule is
+//!   deleted, which is what makes a transaction slow). `output` covers
+//!   clients on the host itself, including `127.0.0.1` (with
 //!   `net.ipv4.conf.<bridge>.route_localnet=1`, set in `add_network`).
 //! * `postrouting` (nat): masquerade from a network's subnets to any other
 //!   interface; masquerade DNATed traffic that comes from loopback or from
@@ -278,19 +286,32 @@ impl FirewallDriver for NftFirewall {
             hairpin_bridge_ports(&ep.bridge)
                 .map_err(|m| err(&format!("add ports for {}", ep.container_ip), m))?;
         }
+        let op = format!("add ports for {}", ep.container_ip);
         let mut state = self.lock();
-        let mut next = state.clone();
         let key = (ep.network_id.clone(), ep.container_ip);
+        if state.endpoints.get(&key) == Some(ep) {
+            return Ok(());
+        }
+        let mut next = state.clone();
         if ep.ports.is_empty() {
             next.endpoints.remove(&key);
         } else {
-            next.endpoints.insert(key, ep.clone());
+            next.endpoints.insert(key.clone(), ep.clone());
         }
-        self.commit(
-            &format!("add ports for {}", ep.container_ip),
-            &mut state,
-            next,
-        )
+        // A new endpoint: add its map elements (one cheap transaction).
+        // Anything else (changed ports, elements already there from an
+        // earlier run) re-renders the table.
+        if !state.endpoints.contains_key(&key) && !ep.ports.is_empty() {
+            let script: String = endpoint_elements(&next, ep)
+                .into_iter()
+                .map(|(map, el)| format!("add element inet {} {map} {{ {el} }}\n", self.table))
+                .collect();
+            if script.is_empty() || run_nft(&script).is_ok() {
+                *state = next;
+                return Ok(());
+            }
+        }
+        self.commit(&op, &mut state, next)
     }
 
     fn remove_ports(&self, ep: &EndpointPorts) -> Result<(), FirewallError> {
@@ -345,6 +366,62 @@ fn proto(p: Proto) -> &'static str {
         Proto::Tcp => "tcp",
         Proto::Udp => "udp",
     }
+}
+
+const HP4_ANY: &str = "hostports4";
+const HP4_ADDR: &str = "hostports4_addr";
+const HP6_ANY: &str = "hostports6";
+const HP6_ADDR: &str = "hostports6_addr";
+
+/// The DNAT maps and their types.
+const PORT_MAPS: [(&str, &str); 4] = [
+    (
+        HP4_ANY,
+        "inet_proto . inet_service : ipv4_addr . inet_service",
+    ),
+    (
+        HP4_ADDR,
+        "ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service",
+    ),
+    (
+        HP6_ANY,
+        "inet_proto . inet_service : ipv6_addr . inet_service",
+    ),
+    (
+        HP6_ADDR,
+        "ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service",
+    ),
+];
+
+/// An endpoint's DNAT map elements: (map, `key : value`). None for an
+/// endpoint on an internal network (nothing may enter it), and none for a
+/// host address of the other family than the container's.
+fn endpoint_elements(state: &State, ep: &EndpointPorts) -> Vec<(&'static str, String)> {
+    if state
+        .networks
+        .get(&ep.network_id)
+        .is_some_and(|n| n.internal)
+    {
+        return Vec::new();
+    }
+    let v4 = ep.container_ip.is_ipv4();
+    let mut out = Vec::new();
+    for p in &ep.ports {
+        let l4 = proto(p.proto);
+        let value = format!("{} . {}", ep.container_ip, p.container_port);
+        match p.host_ip {
+            Some(ip) if ip.is_ipv4() != v4 => continue,
+            Some(ip) if !ip.is_unspecified() => {
+                let map = if v4 { HP4_ADDR } else { HP6_ADDR };
+                out.push((map, format!("{ip} . {l4} . {} : {value}", p.host_port)));
+            }
+            _ => {
+                let map = if v4 { HP4_ANY } else { HP6_ANY };
+                out.push((map, format!("{l4} . {} : {value}", p.host_port)));
+            }
+        }
+    }
+    out
 }
 
 /// The whole table as an `nft -f` script: create-then-delete (so the delete
@@ -409,42 +486,40 @@ fn render(table: &str, state: &State) -> Result<String, String> {
     let _ = writeln!(s, "  }}");
 
     // --- nat: published ports ---------------------------------------------
-    let _ = writeln!(s, "  chain hostports {{");
+    // One map per address family and kind (every host address, or one
+    // address), looked up by (protocol, port): O(1) per new connection,
+    // and adding a container's ports is an `add element`, no rule churn.
+    let mut by_map: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     for ep in state.endpoints.values() {
-        // No ports on internal networks (nothing may enter them).
-        if state
-            .networks
-            .get(&ep.network_id)
-            .is_some_and(|n| n.internal)
-        {
-            continue;
-        }
-        let (fam, nfproto) = match ep.container_ip {
-            IpAddr::V4(_) => ("ip", "ipv4"),
-            IpAddr::V6(_) => ("ip6", "ipv6"),
-        };
-        let target = |port: u16| match ep.container_ip {
-            IpAddr::V4(a) => format!("{a}:{port}"),
-            IpAddr::V6(a) => format!("[{a}]:{port}"),
-        };
-        for p in &ep.ports {
-            let daddr = match p.host_ip {
-                None => format!("meta nfproto {nfproto}"),
-                Some(ip) if ip.is_unspecified() && ip.is_ipv4() == ep.container_ip.is_ipv4() => {
-                    format!("meta nfproto {nfproto}")
-                }
-                Some(ip) if ip.is_ipv4() != ep.container_ip.is_ipv4() => continue,
-                Some(ip) => format!("{fam} daddr {ip}"),
-            };
-            let l4 = proto(p.proto);
-            let _ = writeln!(
-                s,
-                "    {daddr} {l4} dport {} dnat {fam} to {}",
-                p.host_port,
-                target(p.container_port)
-            );
+        for (map, element) in endpoint_elements(state, ep) {
+            by_map.entry(map).or_default().push(element);
         }
     }
+    for (map, kind) in PORT_MAPS {
+        let _ = writeln!(s, "  map {map} {{");
+        let _ = writeln!(s, "    type {kind};");
+        if let Some(els) = by_map.get(map) {
+            let _ = writeln!(s, "    elements = {{ {} }}", els.join(", "));
+        }
+        let _ = writeln!(s, "  }}");
+    }
+    let _ = writeln!(s, "  chain hostports {{");
+    let _ = writeln!(
+        s,
+        "    meta nfproto ipv4 dnat ip to ip daddr . meta l4proto . th dport map @{HP4_ADDR}"
+    );
+    let _ = writeln!(
+        s,
+        "    meta nfproto ipv4 dnat ip to meta l4proto . th dport map @{HP4_ANY}"
+    );
+    let _ = writeln!(
+        s,
+        "    meta nfproto ipv6 dnat ip6 to ip6 daddr . meta l4proto . th dport map @{HP6_ADDR}"
+    );
+    let _ = writeln!(
+        s,
+        "    meta nfproto ipv6 dnat ip6 to meta l4proto . th dport map @{HP6_ANY}"
+    );
     let _ = writeln!(s, "  }}");
     let _ = writeln!(s, "  chain prerouting {{");
     let _ = writeln!(
@@ -600,9 +675,9 @@ mod tests {
             .insert(("a".into(), ep.container_ip), ep.clone());
         let s = render("t", &st).unwrap();
         nft_accepts(&s);
-        assert!(s.contains("meta nfproto ipv4 tcp dport 8080 dnat ip to 10.1.0.2:80"));
-        assert!(s.contains("ip daddr 127.0.0.1 udp dport 5353 dnat ip to 10.1.0.2:53"));
-        assert!(!s.contains("dport 9 "));
+        assert!(s.contains("tcp . 8080 : 10.1.0.2 . 80"), "{s}");
+        assert!(s.contains("127.0.0.1 . udp . 5353 : 10.1.0.2 . 53"));
+        assert!(!s.contains(". 9 :"));
     }
 
     #[test]
@@ -639,12 +714,9 @@ mod tests {
         st.endpoints.insert(("a".into(), ep.container_ip), ep);
         let s = render("t", &st).unwrap();
         nft_accepts(&s);
-        assert!(s.contains("meta nfproto ipv6 tcp dport 8080 dnat ip6 to [fd00:1::2]:80"));
-        assert!(s.contains("ip6 daddr ::1 tcp dport 8081"));
-        assert!(
-            !s.contains("dport 8082"),
-            "a v4 host address for a v6 container"
-        );
+        assert!(s.contains("tcp . 8080 : fd00:1::2 . 80"), "{s}");
+        assert!(s.contains("::1 . tcp . 8081 : fd00:1::2 . 80"));
+        assert!(!s.contains("8082"), "a v4 host address for a v6 container");
         assert!(s.contains(
             "ip6 saddr fd00:1::/64 oifname != \"br-a\" ip6 daddr != ff00::/8 masquerade"
         ));
