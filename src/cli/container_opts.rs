@@ -608,6 +608,39 @@ mod tests {
     }
 
     #[test]
+    fn publish_flags() {
+        let r = opts(&[
+            "-p",
+            "8080:80",
+            "-p",
+            "127.0.0.1::53/udp",
+            "-P",
+            "--expose",
+            "9000-9001",
+        ])
+        .resolve("i", &[], false)
+        .unwrap();
+        let j = serde_json::to_value(&r.body).unwrap();
+        assert_eq!(
+            j["HostConfig"]["PortBindings"],
+            serde_json::json!({
+                "80/tcp": [{"HostIp": "", "HostPort": "8080"}],
+                "53/udp": [{"HostIp": "127.0.0.1", "HostPort": ""}]
+            })
+        );
+        assert_eq!(j["HostConfig"]["PublishAllPorts"], true);
+        let exposed: Vec<&String> = j["ExposedPorts"].as_object().unwrap().keys().collect();
+        assert_eq!(exposed, ["53/udp", "80/tcp", "9000/tcp", "9001/tcp"]);
+        for (bad, msg) in [
+            ("70000:80", "invalid hostPort: 70000"),
+            ("abc", "invalid containerPort: abc"),
+        ] {
+            let e = opts(&["-p", bad]).resolve("i", &[], false).unwrap_err();
+            assert_eq!(e.0, msg);
+        }
+    }
+
+    #[test]
     fn mount_flags_go_through_the_volume_parsers() {
         let r = opts(&[
             "--mount",

@@ -205,6 +205,20 @@ fn requests(
     Ok(out)
 }
 
+/// Checks a create request's `ExposedPorts`/`PortBindings` (keys, host
+/// addresses, host ports, protocols) without choosing anything, so that a
+/// bad request is refused at create time (400) rather than at start.
+pub fn validate(
+    exposed: Option<&ExposedPorts>,
+    bindings: Option<&PortBindings>,
+) -> Result<(), PortError> {
+    requests(exposed, bindings, false)?;
+    for key in exposed.into_iter().flat_map(|e| e.keys()) {
+        parse_port_key(key).map_err(|e| PortError::Invalid(e.to_string()))?;
+    }
+    Ok(())
+}
+
 impl PortAllocator {
     /// An allocator drawing ephemeral ports from the kernel's range.
     pub fn new() -> Self {
@@ -658,6 +672,25 @@ mod tests {
         let none = publish(&fw, &a, "d", &target, None, None, false).unwrap();
         assert!(none.ports.is_empty());
         assert_eq!(*fw.calls.lock().unwrap(), ["add 1", "remove 1", "add 1"]);
+    }
+
+    #[test]
+    fn validate_refuses_bad_requests() {
+        let (e, b) = bindings(&["8080:80", "127.0.0.1::53/udp"]);
+        assert!(validate(Some(&e), Some(&b)).is_ok());
+        let mut bad = PortBindings::new();
+        bad.insert(
+            "80/tcp".into(),
+            Some(vec![PortBinding {
+                host_ip: "".into(),
+                host_port: "99999".into(),
+            }]),
+        );
+        let err = validate(None, Some(&bad)).unwrap_err();
+        assert_eq!(err.kind(), wharf_api::error::ErrorKind::InvalidArgument);
+        let mut bad_key = ExposedPorts::new();
+        bad_key.insert("eighty/tcp".into(), serde_json::json!({}));
+        assert!(validate(Some(&bad_key), None).is_err());
     }
 
     #[test]
