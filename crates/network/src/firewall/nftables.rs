@@ -122,6 +122,22 @@ impl NftFirewall {
         })
     }
 
+    /// The table name for a daemon with `exec_root`: `wharf` for the
+    /// default `/run/wharf`, else `wharf_<hash of the path>`, so daemons
+    /// side by side (the test suite's) each get a table of their own, and
+    /// a restarted daemon finds its own again.
+    pub fn table_name_for(exec_root: &std::path::Path) -> String {
+        if exec_root == std::path::Path::new("/run/wharf") {
+            return "wharf".into();
+        }
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in exec_root.as_os_str().as_encoded_bytes() {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("wharf_{h:016x}")
+    }
+
     /// The table's name.
     pub fn table(&self) -> &str {
         &self.table
@@ -720,6 +736,18 @@ mod tests {
         assert!(s.contains(
             "ip6 saddr fd00:1::/64 oifname != \"br-a\" ip6 daddr != ff00::/8 masquerade"
         ));
+    }
+
+    #[test]
+    fn table_names_per_exec_root() {
+        use std::path::Path;
+        assert_eq!(
+            NftFirewall::table_name_for(Path::new("/run/wharf")),
+            "wharf"
+        );
+        let a = NftFirewall::table_name_for(Path::new("/tmp/a/exec"));
+        assert_ne!(a, NftFirewall::table_name_for(Path::new("/tmp/b/exec")));
+        assert!(NftFirewall::new(&a).is_ok());
     }
 
     #[test]
