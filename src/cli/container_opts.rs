@@ -281,20 +281,10 @@ impl ContainerOpts {
         }
 
         // Ports.
-        let mut published = parse::Published::default();
-        parse::publish(&self.publish, &mut published).map_err(u)?;
-        for e in &self.expose {
-            let (port, proto) = e.split_once('/').unwrap_or((e.as_str(), "tcp"));
-            let ok = port
-                .split('-')
-                .all(|p| matches!(p.parse::<u32>(), Ok(1..=65535)));
-            if !ok {
-                return Err(u(format!("invalid argument \"{e}\" for \"--expose\" flag: invalid range format for --expose: {e}")));
-            }
-            published
-                .exposed
-                .insert(format!("{port}/{proto}"), serde_json::json!({}));
-        }
+        // Docker's grammar and messages, shared with the daemon.
+        let (exposed_ports, port_bindings) =
+            wharf_api::port::parse_publish_expose(&self.publish, &self.expose)
+                .map_err(|e| u(e.to_string()))?;
 
         // Mounts: -v binds or anonymous volumes, --mount, --tmpfs.
         let mut targets = HashSet::new();
@@ -424,7 +414,7 @@ impl ContainerOpts {
             attach_stdin,
             attach_stdout,
             attach_stderr,
-            exposed_ports: (!published.exposed.is_empty()).then(|| published.exposed.clone()),
+            exposed_ports: (!exposed_ports.is_empty()).then_some(exposed_ports),
             tty: self.tty,
             open_stdin: self.interactive,
             stdin_once,
@@ -443,7 +433,7 @@ impl ContainerOpts {
             binds: (!binds.is_empty()).then_some(binds),
             log_config,
             network_mode: self.network.clone().unwrap_or_else(|| "default".into()),
-            port_bindings: (!published.bindings.is_empty()).then_some(published.bindings),
+            port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
             restart_policy,
             auto_remove: self.rm,
             volume_driver: self.volume_driver.clone().unwrap_or_default(),
@@ -657,6 +647,39 @@ mod tests {
         assert!(opts(&["--env-file", "/nonexistent/env"])
             .resolve("i", &[], false)
             .is_err());
+    }
+
+    #[test]
+    fn publish_flags() {
+        let r = opts(&[
+            "-p",
+            "8080:80",
+            "-p",
+            "127.0.0.1::53/udp",
+            "-P",
+            "--expose",
+            "9000-9001",
+        ])
+        .resolve("i", &[], false)
+        .unwrap();
+        let j = serde_json::to_value(&r.body).unwrap();
+        assert_eq!(
+            j["HostConfig"]["PortBindings"],
+            serde_json::json!({
+                "80/tcp": [{"HostIp": "", "HostPort": "8080"}],
+                "53/udp": [{"HostIp": "127.0.0.1", "HostPort": ""}]
+            })
+        );
+        assert_eq!(j["HostConfig"]["PublishAllPorts"], true);
+        let exposed: Vec<&String> = j["ExposedPorts"].as_object().unwrap().keys().collect();
+        assert_eq!(exposed, ["53/udp", "80/tcp", "9000/tcp", "9001/tcp"]);
+        for (bad, msg) in [
+            ("70000:80", "invalid hostPort: 70000"),
+            ("abc", "invalid containerPort: abc"),
+        ] {
+            let e = opts(&["-p", bad]).resolve("i", &[], false).unwrap_err();
+            assert_eq!(e.0, msg);
+        }
     }
 
     #[test]

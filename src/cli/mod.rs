@@ -25,6 +25,7 @@ mod load;
 mod logs;
 mod network;
 mod parse;
+mod port;
 mod ps;
 mod rename;
 mod restart;
@@ -98,6 +99,8 @@ pub enum Command {
     Rename(rename::RenameArgs),
     /// Display the running processes of a container
     Top(top::TopArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(port::PortArgs),
     /// Get real time events from the server
     Events(events::EventsArgs),
     /// List images
@@ -253,6 +256,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Inspect(_) => "inspect",
         Command::Rename(_) => "rename",
         Command::Top(_) => "top",
+        Command::Port(_) => "port",
         Command::Events(_) => "events",
         Command::Images(_) => "images",
         Command::Import(_) => "import",
@@ -289,6 +293,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Inspect(a) => inspect::run(ctx, a).await,
         Command::Rename(a) => rename::run(ctx, a).await,
         Command::Top(a) => top::run(ctx, a).await,
+        Command::Port(a) => port::run(ctx, a).await,
         Command::Events(a) => events::run(ctx, a).await,
         Command::Images(a) => images::run(ctx, a).await,
         Command::Import(a) => import::run(ctx, a).await,

@@ -9,6 +9,9 @@
 //! gets back. Namespace entry goes through `wharf_sys::netns`; no `unsafe`
 //! here.
 
+/// Published ports: allocation, and the maps inspect and `ps` show.
+pub mod ports;
+
 pub mod dns;
 pub mod driver;
 pub mod error;
