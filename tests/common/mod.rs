@@ -594,6 +594,17 @@ impl Daemon {
         &self.bridge
     }
 
+    /// This daemon's nftables table: `wharf_` and the FNV-1a hash of its
+    /// exec root (`NftFirewall::table_name_for`).
+    pub fn nft_table(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.exec_root().as_os_str().as_encoded_bytes() {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("wharf_{h:016x}")
+    }
+
     /// This daemon's `--bip` (gateway/prefix of the default bridge).
     pub fn bip(&self) -> &str {
         &self.bip
@@ -1027,6 +1038,12 @@ impl Daemon {
         for b in bridges {
             delete_link(&b);
         }
+        // ... and its nftables table (a killed daemon could not remove it)
+        let _ = Command::new("nft")
+            .args(["delete", "table", "inet", &self.nft_table()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         // 6. the directory
         if let Err(e) = fs::remove_dir_all(&self.root) {
             if e.kind() != std::io::ErrorKind::NotFound {

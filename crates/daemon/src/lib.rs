@@ -122,7 +122,12 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             name: opts.bridge.clone(),
             bip: opts.bip.clone(),
         },
-        None,
+        Some(Arc::new(
+            wharf_network::firewall::NftFirewall::new(
+                &wharf_network::firewall::NftFirewall::table_name_for(&opts.exec_root),
+            )
+            .context("firewall")?,
+        )),
     )
     .context("open network store")?;
     let exe = std::env::current_exe().context("find own executable")?;

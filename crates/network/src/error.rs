@@ -40,6 +40,10 @@ pub enum NetworkError {
     },
     #[error(transparent)]
     Firewall(#[from] crate::firewall::FirewallError),
+    #[error(transparent)]
+    Publish(#[from] crate::ports::PublishError),
+    #[error("cannot publish ports of {0}: the daemon runs without a firewall (nftables)")]
+    NoFirewall(String),
 }
 
 impl NetworkError {
@@ -54,9 +58,11 @@ impl NetworkError {
             | NetworkError::PoolsExhausted(_)
             | NetworkError::AddressesExhausted(_) => ErrorKind::InvalidArgument,
             NetworkError::Predefined(_) => ErrorKind::Conflict,
-            NetworkError::Netlink { .. } | NetworkError::Io { .. } | NetworkError::Firewall(_) => {
-                ErrorKind::Other
-            }
+            NetworkError::Publish(e) => e.kind(),
+            NetworkError::Netlink { .. }
+            | NetworkError::Io { .. }
+            | NetworkError::Firewall(_)
+            | NetworkError::NoFirewall(_) => ErrorKind::Other,
         }
     }
 

@@ -61,6 +61,8 @@ pub struct NetworkStore {
     inner: Mutex<Inner>,
     drivers: BTreeMap<String, Arc<dyn NetworkDriver>>,
     firewall: Mutex<Option<Arc<dyn FirewallDriver>>>,
+    /// Host ports in use by published ports.
+    ports: crate::ports::PortAllocator,
 }
 
 fn io<'a>(op: &'static str, name: &'a str) -> impl FnOnce(std::io::Error) -> NetworkError + 'a {
@@ -130,10 +132,16 @@ impl NetworkStore {
             inner: Mutex::new(Inner::default()),
             drivers,
             firewall: Mutex::new(firewall),
+            ports: crate::ports::PortAllocator::new(),
         };
         store.load()?;
         if let Some(fw) = store.firewall() {
-            fw.init()?;
+            if let Err(e) = fw.init() {
+                // Containers still get links and addresses; NAT, isolation
+                // and published ports are what is missing.
+                tracing::warn!(error = %e, "firewall unavailable: no masquerade, isolation or published ports");
+                *store.firewall.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            }
         }
         store.ensure_predefined(default_bridge)?;
         let nets: Vec<Network> = store.lock().nets.values().cloned().collect();
@@ -837,6 +845,95 @@ impl NetworkStore {
             containers,
             options: n.options.clone(),
             labels: n.labels.clone(),
+        }
+    }
+
+    /// Publishes container `owner`'s ports on endpoint `ep` (host ports
+    /// chosen and recorded, DNAT installed); nothing is left on failure.
+    pub fn publish_ports(
+        &self,
+        owner: &str,
+        ep: &Endpoint,
+        exposed: Option<&wharf_api::port::ExposedPorts>,
+        bindings: Option<&wharf_api::port::PortBindings>,
+        publish_all: bool,
+    ) -> Result<crate::firewall::EndpointPorts> {
+        let net = self.get(&ep.network_id)?;
+        let Some(ip) = ep.ipv4.or(ep.ipv6) else {
+            return Err(NetworkError::invalid(format!(
+                "endpoint on network {} has no address to publish ports to",
+                net.name
+            )));
+        };
+        let target = crate::ports::PublishTarget {
+            network_id: &net.id,
+            bridge: &net.bridge,
+            container_ip: ip,
+        };
+        match self.firewall() {
+            Some(fw) => Ok(crate::ports::publish(
+                fw.as_ref(),
+                &self.ports,
+                owner,
+                &target,
+                exposed,
+                bindings,
+                publish_all,
+            )?),
+            None => {
+                let wanted = self.ports.allocate(owner, exposed, bindings, publish_all);
+                self.ports.release(owner);
+                match wanted {
+                    Ok(p) if p.is_empty() => Ok(crate::firewall::EndpointPorts {
+                        network_id: net.id.clone(),
+                        bridge: net.bridge.clone(),
+                        container_ip: ip,
+                        ports: Vec::new(),
+                    }),
+                    Ok(_) => Err(NetworkError::NoFirewall(owner.to_string())),
+                    Err(e) => Err(crate::ports::PublishError::from(e).into()),
+                }
+            }
+        }
+    }
+
+    /// Removes published ports and releases their host ports.
+    pub fn unpublish_ports(
+        &self,
+        owner: &str,
+        ports: &crate::firewall::EndpointPorts,
+    ) -> Result<()> {
+        match self.firewall() {
+            Some(fw) => Ok(crate::ports::unpublish(
+                fw.as_ref(),
+                &self.ports,
+                owner,
+                ports,
+            )?),
+            None => {
+                self.ports.release(owner);
+                Ok(())
+            }
+        }
+    }
+
+    /// Daemon start: a running container's published ports again.
+    pub fn republish_ports(
+        &self,
+        owner: &str,
+        ports: &crate::firewall::EndpointPorts,
+    ) -> Result<()> {
+        match self.firewall() {
+            Some(fw) => Ok(crate::ports::republish(
+                fw.as_ref(),
+                &self.ports,
+                owner,
+                ports,
+            )?),
+            None => {
+                self.ports.restore(owner, &ports.ports);
+                Ok(())
+            }
         }
     }
 

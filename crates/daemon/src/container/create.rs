@@ -81,6 +81,11 @@ pub fn create(
     };
     check_runtime(&runtime)?;
 
+    wharf_network::ports::validate(
+        config.exposed_ports.as_ref(),
+        host_config.port_bindings.as_ref(),
+    )
+    .map_err(|e| Error::invalid(e.to_string()))?;
     let networks =
         crate::container::network::resolve(d, &host_config, body.networking_config.as_ref())?;
     let name = reserve_name(d, name, &id)?;

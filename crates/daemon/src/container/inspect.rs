@@ -1,7 +1,7 @@
 //! `GET /containers/{id}/json` and `GET /containers/json`.
 
 use wharf_api::container::{
-    ContainerInspect, ContainerState, ContainerSummary, GraphDriver, Port, SummaryHostConfig,
+    ContainerInspect, ContainerState, ContainerSummary, GraphDriver, SummaryHostConfig,
     SummaryNetworkSettings,
 };
 
@@ -127,17 +127,10 @@ pub fn summary(d: &Daemon, rec: &Container) -> ContainerSummary {
         command.push(' ');
         command.push_str(a);
     }
-    let mut ports = Vec::new();
-    for p in rec.config.exposed_ports.iter().flat_map(|m| m.keys()) {
-        let (num, proto) = p.split_once('/').unwrap_or((p, "tcp"));
-        if let Ok(n) = num.parse() {
-            ports.push(Port {
-                private_port: n,
-                kind: proto.into(),
-                ..Default::default()
-            });
-        }
-    }
+    let ports = wharf_network::ports::summary_ports(
+        rec.config.exposed_ports.as_ref(),
+        &super::network::published(rec),
+    );
     let networks = super::network::networks_map(d, rec);
     ContainerSummary {
         id: rec.id.clone(),

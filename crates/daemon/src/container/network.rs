@@ -146,6 +146,7 @@ pub fn resolve(
                 config: cfg,
                 endpoint: None,
                 order,
+                ports: None,
             },
         );
         order += 1;
@@ -233,14 +234,54 @@ pub fn connect_all(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Vec<End
             }
         }
     }
+    // Published ports go on the first endpoint with a way out (Docker
+    // publishes on one endpoint).
+    let hc = &rec.host_config;
+    let wants_ports = hc.publish_all_ports
+        || hc.port_bindings.as_ref().is_some_and(|b| {
+            b.values()
+                .any(|v| v.as_ref().is_some_and(|v| !v.is_empty()))
+        });
+    let mut published: Option<(String, wharf_network::firewall::EndpointPorts)> = None;
+    if wants_ports {
+        let target = made.iter().find(|(id, _)| {
+            d.networks
+                .get(id)
+                .is_ok_and(|n| n.driver == "bridge" && !n.internal)
+        });
+        if let Some((id, ep)) = target {
+            match d.networks.publish_ports(
+                &rec.id,
+                ep,
+                rec.config.exposed_ports.as_ref(),
+                hc.port_bindings.as_ref(),
+                hc.publish_all_ports,
+            ) {
+                Ok(p) => published = Some((id.clone(), p)),
+                Err(e) => {
+                    undo(&made);
+                    return Err(crate::kinded(e));
+                }
+            }
+        }
+    }
     let saved = d.update(&rec.id, |r| {
         for (id, ep) in &made {
             if let Some(a) = r.networks.get_mut(id) {
                 a.endpoint = Some(ep.clone());
+                a.ports = None;
+            }
+        }
+        if let Some((id, p)) = &published {
+            if let Some(a) = r.networks.get_mut(id) {
+                a.ports = Some(p.clone());
             }
         }
     });
     if let Err(e) = saved {
+        if let Some((_, p)) = &published {
+            let _ = d.networks.unpublish_ports(&rec.id, p);
+        }
         undo(&made);
         return Err(e);
     }
@@ -262,6 +303,16 @@ pub fn disconnect_all(d: &Daemon, rec: &Container, netns: Option<&Path>) -> Vec<
         }
     }
     let mut errs = Vec::new();
+    let mut unpublished = BTreeSet::new();
+    for r in [fresh.as_ref(), Some(rec)].into_iter().flatten() {
+        for p in r.networks.values().filter_map(|a| a.ports.as_ref()) {
+            if unpublished.insert(p.network_id.clone()) {
+                if let Err(e) = d.networks.unpublish_ports(&rec.id, p) {
+                    errs.push(e.to_string());
+                }
+            }
+        }
+    }
     for ep in eps.iter().rev() {
         if let Err(e) = d.networks.disconnect(&rec.id, ep, netns) {
             errs.push(e.to_string());
@@ -270,6 +321,7 @@ pub fn disconnect_all(d: &Daemon, rec: &Container, netns: Option<&Path>) -> Vec<
     let _ = d.update(&rec.id, |r| {
         for a in r.networks.values_mut() {
             a.endpoint = None;
+            a.ports = None;
         }
     });
     errs
@@ -285,6 +337,11 @@ pub fn restore(d: &Daemon, rec: &Container, paths: &Paths) {
         .collect();
     if !eps.is_empty() {
         d.networks.restore(&cref(rec, &paths.netns()), &eps);
+    }
+    for p in rec.networks.values().filter_map(|a| a.ports.as_ref()) {
+        if let Err(e) = d.networks.republish_ports(&rec.id, p) {
+            tracing::warn!(container_id = %rec.id, error = %e, "cannot publish ports again");
+        }
     }
 }
 
@@ -348,6 +405,7 @@ pub fn connect_live(
         config: cfg,
         endpoint: ep.clone(),
         order,
+        ports: None,
     };
     if let Err(e) = d.update(&rec.id, |r| {
         r.networks.insert(net.id.clone(), att);
@@ -508,7 +566,17 @@ pub fn settings(d: &Daemon, rec: &Container) -> NetworkSettings {
         s.mac_address = bridge.mac_address.clone();
     }
     s.networks = networks;
+    s.ports = wharf_network::ports::ports_map(rec.config.exposed_ports.as_ref(), &published(rec));
     s
+}
+
+/// The container's published ports (while it runs).
+pub fn published(rec: &Container) -> Vec<wharf_network::firewall::PortMapping> {
+    rec.networks
+        .values()
+        .filter_map(|a| a.ports.as_ref())
+        .flat_map(|p| p.ports.iter().cloned())
+        .collect()
 }
 
 /// The container's first IPv4 address (for /etc/hosts).

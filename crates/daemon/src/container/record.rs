@@ -98,6 +98,9 @@ pub struct NetAttachment {
     /// Order of attachment (eth0 is the first).
     #[serde(default)]
     pub order: u64,
+    /// Ports published on this endpoint (while it runs).
+    #[serde(default)]
+    pub ports: Option<wharf_network::firewall::EndpointPorts>,
 }
 
 /// Where one container's files live.
