@@ -5,11 +5,20 @@
 //! [`NameTable`], and unknown names are relayed to the host's resolvers
 //! from the host's namespace.
 
+mod handler;
+mod resolv;
+mod server;
+mod upstream;
+
+use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+pub use resolv::{container_resolv_conf, host_upstreams, EMBEDDED_ADDR};
+use server::{lock, Attached, Shared};
 
 /// Where the DNS server looks names up: the network layer's view of which
 /// containers share a network with the asking container.
@@ -32,11 +41,10 @@ pub trait NameTable: Send + Sync {
 }
 
 /// The embedded DNS server: one per daemon, serving every attached
-/// container's namespace.
+/// container's namespace from the daemon's tokio runtime.
 pub struct DnsServer {
-    table: Arc<dyn NameTable>,
-    upstreams: Vec<SocketAddr>,
-    timeout: Duration,
+    shared: Arc<Shared>,
+    attached: Mutex<HashMap<String, Attached>>,
 }
 
 impl DnsServer {
@@ -44,52 +52,76 @@ impl DnsServer {
     /// `upstreams` (addresses reached from the host's namespace, usually
     /// [`host_upstreams`] of the host's `/etc/resolv.conf`).
     pub fn new(table: Arc<dyn NameTable>, upstreams: Vec<SocketAddr>) -> Self {
-        DnsServer {
-            table,
-            upstreams,
-            timeout: Duration::from_secs(4),
-        }
+        Self::with_upstream_timeout(table, upstreams, UPSTREAM_TIMEOUT)
     }
 
-    /// How long one upstream gets to answer a relayed query before the next
-    /// is tried (Docker's 4 s by default).
-    pub fn with_upstream_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
+    /// [`DnsServer::new`] with the time one upstream gets to answer a
+    /// relayed query before the next is tried (Docker's 4 s by default).
+    pub fn with_upstream_timeout(
+        table: Arc<dyn NameTable>,
+        upstreams: Vec<SocketAddr>,
+        timeout: Duration,
+    ) -> Self {
+        DnsServer {
+            shared: Arc::new(Shared {
+                table,
+                upstreams,
+                timeout,
+                overrides: Mutex::new(HashMap::new()),
+            }),
+            attached: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Starts serving 127.0.0.11:53 (UDP and TCP) inside the network
     /// namespace pinned at `netns`, for container `container_id`. Must be
-    /// called from within a tokio runtime.
+    /// called from within a tokio runtime; the serving tasks run on it.
+    /// Attaching again with the same namespace is a no-op; with another one
+    /// (a restarted container) the old sockets are closed first.
     pub async fn attach(&self, container_id: &str, netns: &Path) -> io::Result<()> {
-        let _ = (container_id, netns, &self.table, &self.upstreams);
-        Err(io::Error::other("embedded dns: not implemented yet"))
+        let previous = {
+            let mut attached = lock(&self.attached);
+            match attached.get(container_id) {
+                Some(a) if a.netns == netns => return Ok(()),
+                _ => attached.remove(container_id),
+            }
+        };
+        drop(previous);
+        let served = server::start(self.shared.clone(), container_id, netns).await?;
+        tracing::debug!(container_id, netns = %netns.display(), "embedded dns attached");
+        // A concurrent attach of the same container may have won: keep one.
+        lock(&self.attached).insert(container_id.to_string(), served);
+        Ok(())
     }
 
-    /// Stops serving `container_id`'s namespace; idempotent.
+    /// Relays `container_id`'s unknown names to `upstreams` instead of the
+    /// server's (a container's `--dns` on a user-defined network, as Docker
+    /// does); an empty list goes back to the server's. Takes effect at once.
+    pub fn set_upstreams(&self, container_id: &str, upstreams: Vec<SocketAddr>) {
+        let mut overrides = lock(&self.shared.overrides);
+        if upstreams.is_empty() {
+            overrides.remove(container_id);
+        } else {
+            overrides.insert(container_id.to_string(), upstreams.into());
+        }
+    }
+
+    /// Stops serving `container_id`'s namespace and forgets its upstreams;
+    /// idempotent. The sockets close as soon as the runtime drops the
+    /// aborted tasks (at once on a running runtime).
     pub fn detach(&self, container_id: &str) {
-        let _ = container_id;
+        let gone = lock(&self.attached).remove(container_id);
+        lock(&self.shared.overrides).remove(container_id);
+        if gone.is_some() {
+            tracing::debug!(container_id, "embedded dns detached");
+        }
+    }
+
+    /// Whether `container_id` is being served.
+    pub fn is_attached(&self, container_id: &str) -> bool {
+        lock(&self.attached).contains_key(container_id)
     }
 }
 
-/// The nameservers of a host's resolv.conf (`nameserver` lines), port 53.
-pub fn host_upstreams(resolv_conf: &str) -> Vec<SocketAddr> {
-    let _ = resolv_conf;
-    Vec::new()
-}
-
-/// A container's `/etc/resolv.conf` as Docker writes it, from the host's
-/// file and the container's `--dns`, `--dns-search` and `--dns-option`.
-/// `embedded`: the container uses the embedded server (user-defined
-/// networks); otherwise (default bridge) the host's nameservers minus
-/// loopback ones are written.
-pub fn container_resolv_conf(
-    host_resolv: &str,
-    embedded: bool,
-    dns: &[String],
-    search: &[String],
-    options: &[String],
-) -> String {
-    let _ = (host_resolv, embedded, dns, search, options);
-    String::new()
-}
+/// Docker's `extIOTimeout`.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(4);

@@ -1,0 +1,217 @@
+//! The sockets and their loops: 127.0.0.11:53 bound inside each attached
+//! container's namespace on a short-lived thread, then served by tasks on
+//! the caller's tokio runtime.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{SocketAddr, SocketAddrV4};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use hickory_proto::op::ResponseCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::handler::{self, Outcome, Transport};
+use super::resolv::EMBEDDED_ADDR;
+use super::{upstream, NameTable};
+
+/// Queries relayed at once per container and transport; beyond it new
+/// ones are answered SERVFAIL at once (Docker caps at 1024 per server).
+const MAX_INFLIGHT: usize = 256;
+/// A TCP client that sends nothing for this long is hung up on.
+const TCP_IDLE: Duration = Duration::from_secs(10);
+
+/// What every loop needs: the table and where to relay.
+pub(super) struct Shared {
+    pub(super) table: Arc<dyn NameTable>,
+    pub(super) upstreams: Vec<SocketAddr>,
+    pub(super) timeout: Duration,
+    /// Per-container upstreams (`--dns` on a user-defined network).
+    pub(super) overrides: Mutex<HashMap<String, Arc<[SocketAddr]>>>,
+}
+
+impl Shared {
+    fn upstreams_for(&self, container_id: &str) -> Arc<[SocketAddr]> {
+        lock(&self.overrides)
+            .get(container_id)
+            .cloned()
+            .unwrap_or_else(|| self.upstreams.clone().into())
+    }
+}
+
+/// One container's serving tasks; dropping it stops them (and closes the
+/// sockets they own).
+pub(super) struct Attached {
+    pub(super) netns: PathBuf,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves a plain map behind: still valid.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Binds 127.0.0.11:53, UDP and TCP, inside the namespace at `netns`.
+async fn bind_in(netns: &Path) -> io::Result<(std::net::UdpSocket, std::net::TcpListener)> {
+    let path = netns.to_path_buf();
+    let bound = tokio::task::spawn_blocking(move || {
+        wharf_sys::netns::run_in(&path, || -> io::Result<_> {
+            let addr = SocketAddrV4::new(EMBEDDED_ADDR, 53);
+            let udp = match std::net::UdpSocket::bind(addr) {
+                Err(e) if e.kind() == io::ErrorKind::AddrNotAvailable => {
+                    // 127.0.0.0/8 is on `lo` as soon as it is up.
+                    wharf_sys::net::loopback_up()?;
+                    std::net::UdpSocket::bind(addr)?
+                }
+                other => other?,
+            };
+            let tcp = std::net::TcpListener::bind(addr)?;
+            udp.set_nonblocking(true)?;
+            tcp.set_nonblocking(true)?;
+            Ok((udp, tcp))
+        })
+    })
+    .await
+    .map_err(|e| io::Error::other(format!("dns bind thread: {e}")))?;
+    bound?.map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("bind {}:53 in {}: {e}", EMBEDDED_ADDR, netns.display()),
+        )
+    })
+}
+
+/// Opens the sockets in `netns` and spawns their loops on the current
+/// runtime.
+pub(super) async fn start(
+    shared: Arc<Shared>,
+    container_id: &str,
+    netns: &Path,
+) -> io::Result<Attached> {
+    let (udp, tcp) = bind_in(netns).await?;
+    let udp = Arc::new(UdpSocket::from_std(udp)?);
+    let tcp = TcpListener::from_std(tcp)?;
+    let id: Arc<str> = Arc::from(container_id);
+    let tasks = vec![
+        tokio::spawn(serve_udp(udp, shared.clone(), id.clone())),
+        tokio::spawn(serve_tcp(tcp, shared, id)),
+    ];
+    Ok(Attached {
+        netns: netns.to_path_buf(),
+        tasks,
+    })
+}
+
+async fn serve_udp(socket: Arc<UdpSocket>, shared: Arc<Shared>, id: Arc<str>) {
+    let mut buf = vec![0u8; 65535];
+    // Relays in flight; dropped (aborted) with this task on detach.
+    let mut relays = JoinSet::new();
+    loop {
+        while relays.try_join_next().is_some() {}
+        let (n, peer) = match socket.recv_from(&mut buf).await {
+            Ok(got) => got,
+            Err(e) => {
+                tracing::debug!(container_id = %id, error = %e, "dns udp receive");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let query = buf[..n].to_vec();
+        match handler::handle(&*shared.table, &id, &query, Transport::Udp) {
+            Outcome::Reply(answer) => {
+                let _ = socket.send_to(&answer, peer).await;
+            }
+            Outcome::Ignore => {}
+            Outcome::Relay => {
+                if relays.len() >= MAX_INFLIGHT {
+                    if let Some(fail) = handler::error_reply(&query, ResponseCode::ServFail) {
+                        let _ = socket.send_to(&fail, peer).await;
+                    }
+                    continue;
+                }
+                let (socket, shared, id) = (socket.clone(), shared.clone(), id.clone());
+                relays.spawn(async move {
+                    let answer = relayed(&shared, &id, &query, Transport::Udp).await;
+                    if let Some(answer) = answer {
+                        let _ = socket.send_to(&answer, peer).await;
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// The upstream's answer to `query`, or SERVFAIL when none answered.
+async fn relayed(shared: &Shared, id: &str, query: &[u8], transport: Transport) -> Option<Vec<u8>> {
+    let upstreams = shared.upstreams_for(id);
+    match upstream::relay(query, &upstreams, transport, shared.timeout).await {
+        Some(answer) => Some(answer),
+        None => {
+            tracing::debug!(container_id = %id, "no upstream answered, servfail");
+            handler::error_reply(query, ResponseCode::ServFail)
+        }
+    }
+}
+
+async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>, id: Arc<str>) {
+    let mut conns = JoinSet::new();
+    loop {
+        while conns.try_join_next().is_some() {}
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                tracing::debug!(container_id = %id, error = %e, "dns tcp accept");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        if conns.len() >= MAX_INFLIGHT {
+            continue; // dropped: the client retries
+        }
+        conns.spawn(serve_conn(stream, shared.clone(), id.clone()));
+    }
+}
+
+/// One TCP client: length-prefixed queries, answered in order.
+async fn serve_conn(mut stream: TcpStream, shared: Arc<Shared>, id: Arc<str>) {
+    loop {
+        let mut len = [0u8; 2];
+        match tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut len)).await {
+            Ok(Ok(_)) => {}
+            _ => return,
+        }
+        let mut query = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        match tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut query)).await {
+            Ok(Ok(_)) => {}
+            _ => return,
+        }
+        let answer = match handler::handle(&*shared.table, &id, &query, Transport::Tcp) {
+            Outcome::Reply(answer) => answer,
+            Outcome::Ignore => continue,
+            Outcome::Relay => match relayed(&shared, &id, &query, Transport::Tcp).await {
+                Some(answer) => answer,
+                None => continue,
+            },
+        };
+        let Ok(n) = u16::try_from(answer.len()) else {
+            return;
+        };
+        let mut framed = Vec::with_capacity(answer.len() + 2);
+        framed.extend_from_slice(&n.to_be_bytes());
+        framed.extend_from_slice(&answer);
+        if stream.write_all(&framed).await.is_err() {
+            return;
+        }
+    }
+}
