@@ -187,14 +187,28 @@ fn upstream_answer(query: &[u8]) -> Vec<u8> {
 }
 
 async fn start_upstream(silent: bool) -> Upstream {
+    start_upstream_in(silent, None).await
+}
+
+/// The fake upstream, in the host's namespace or inside `netns`.
+async fn start_upstream_in(silent: bool, netns: Option<&Path>) -> Upstream {
     // Same port for UDP and TCP: take a UDP port, then its TCP twin.
-    let (udp, tcp) = loop {
-        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let addr = udp.local_addr().unwrap();
-        if let Ok(tcp) = tokio::net::TcpListener::bind(addr).await {
-            break (udp, tcp);
+    let bind = || -> std::io::Result<(std::net::UdpSocket, std::net::TcpListener)> {
+        loop {
+            let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
+            if let Ok(tcp) = std::net::TcpListener::bind(udp.local_addr()?) {
+                udp.set_nonblocking(true)?;
+                tcp.set_nonblocking(true)?;
+                return Ok((udp, tcp));
+            }
         }
     };
+    let (udp, tcp) = match netns {
+        None => bind().unwrap(),
+        Some(ns) => wharf_sys::netns::run_in(ns, bind).unwrap().unwrap(),
+    };
+    let udp = tokio::net::UdpSocket::from_std(udp).unwrap();
+    let tcp = tokio::net::TcpListener::from_std(tcp).unwrap();
     let addr = udp.local_addr().unwrap();
     let seen = Arc::new(AtomicUsize::new(0));
     let udp_seen = seen.clone();
@@ -320,13 +334,57 @@ async fn unknown_names_are_relayed_keeping_nxdomain_and_nodata_apart() {
     }
     assert_eq!(up.seen.load(Ordering::SeqCst), 8);
 
-    // A per-container upstream (--dns) replaces the server's.
-    let other = start_upstream(false).await;
-    dns.set_upstreams("c1", vec![other.addr]);
+    dns.detach("c1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn container_dns_servers_are_reached_from_its_namespace() {
+    need_root!();
+    let ns = Netns::new("own");
+    let host_side = start_upstream(false).await;
+    // The container's --dns server listens on 127.0.0.1 *inside* its
+    // namespace: only a relay from there reaches it.
+    let own = start_upstream_in(false, Some(&ns.path)).await;
+    let dns = server(vec![host_side.addr]);
+    dns.set_upstreams("c1", vec![own.addr]);
+    dns.attach("c1", &ns.path).await.unwrap();
+    for tcp in [false, true] {
+        let m = ask(&ns.path, "upstream.test", RecordType::A, tcp).await;
+        assert_eq!(data(&m), ["192.0.2.1"], "tcp: {tcp}");
+        let m = ask(&ns.path, "missing.test", RecordType::A, tcp).await;
+        assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    }
+    assert_eq!(own.seen.load(Ordering::SeqCst), 4);
+    assert_eq!(host_side.seen.load(Ordering::SeqCst), 0);
+
+    // Back to the server's upstreams.
+    dns.set_upstreams("c1", Vec::new());
     let m = ask(&ns.path, "upstream.test", RecordType::A, false).await;
     assert_eq!(data(&m), ["192.0.2.1"]);
-    assert_eq!(other.seen.load(Ordering::SeqCst), 1);
-    assert_eq!(up.seen.load(Ordering::SeqCst), 8);
+    assert_eq!(host_side.seen.load(Ordering::SeqCst), 1);
+    dns.detach("c1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_containers_are_not_relayed_through_the_host() {
+    need_root!();
+    let ns = Netns::new("internal");
+    let up = start_upstream(false).await;
+    let dns = server(vec![up.addr]);
+    dns.set_external_access("c1", false);
+    dns.attach("c1", &ns.path).await.unwrap();
+    let m = ask(&ns.path, "upstream.test", RecordType::A, false).await;
+    assert_eq!(m.metadata.response_code, ResponseCode::ServFail);
+    assert_eq!(
+        data(&ask(&ns.path, "web", RecordType::A, false).await),
+        ["172.30.0.2"]
+    );
+    assert_eq!(up.seen.load(Ordering::SeqCst), 0);
+    // Connected to a non-internal network: relayed again, at once.
+    dns.set_external_access("c1", true);
+    let m = ask(&ns.path, "upstream.test", RecordType::A, false).await;
+    assert_eq!(data(&m), ["192.0.2.1"]);
+    assert_eq!(up.seen.load(Ordering::SeqCst), 1);
     dns.detach("c1");
 }
 

@@ -3,7 +3,15 @@
 //! network namespace (through `wharf_sys::netns::run_in`) and served by the
 //! daemon's tokio runtime; names come from the network layer through
 //! [`NameTable`], and unknown names are relayed to the host's resolvers
-//! from the host's namespace.
+//! from the host's namespace (or to a container's own `--dns` servers from
+//! its namespace, as Docker does).
+//!
+//! The daemon's side, in order: [`container_resolv_conf`] for the file it
+//! mounts at `/etc/resolv.conf`; [`DnsServer::set_upstreams`] with the
+//! container's `--dns` servers and [`DnsServer::set_external_access`] with
+//! `false` when all its networks are `--internal`; [`DnsServer::attach`]
+//! once its namespace has its interfaces; [`DnsServer::detach`] when it
+//! stops.
 
 mod handler;
 mod resolv;
@@ -27,7 +35,8 @@ pub trait NameTable: Send + Sync {
     /// trailing dot, lower-cased) as seen by container `asker`: only
     /// endpoints on networks `asker` is attached to. `None` when the name is
     /// not one of ours (the query is then relayed upstream); `Some(empty)`
-    /// is never returned.
+    /// is never returned. Called on the daemon's runtime threads for every
+    /// query: an in-memory look-up that never blocks on I/O.
     fn lookup(&self, asker: &str, name: &str) -> Option<Vec<IpAddr>>;
     /// The container name for a PTR query of `ip`, as seen by `asker`.
     fn reverse(&self, asker: &str, ip: IpAddr) -> Option<String>;
@@ -65,9 +74,9 @@ impl DnsServer {
         DnsServer {
             shared: Arc::new(Shared {
                 table,
-                upstreams,
+                upstreams: upstreams.into(),
                 timeout,
-                overrides: Mutex::new(HashMap::new()),
+                relays: Mutex::new(HashMap::new()),
             }),
             attached: Mutex::new(HashMap::new()),
         }
@@ -95,23 +104,34 @@ impl DnsServer {
     }
 
     /// Relays `container_id`'s unknown names to `upstreams` instead of the
-    /// server's (a container's `--dns` on a user-defined network, as Docker
-    /// does); an empty list goes back to the server's. Takes effect at once.
+    /// server's: a container's `--dns` on a user-defined network. As in
+    /// Docker, these are reached from the container's own namespace (so a
+    /// server on its network works, and an `--internal` network stays
+    /// closed); an empty list goes back to the server's. Takes effect at
+    /// once; may be called before [`DnsServer::attach`].
     pub fn set_upstreams(&self, container_id: &str, upstreams: Vec<SocketAddr>) {
-        let mut overrides = lock(&self.shared.overrides);
-        if upstreams.is_empty() {
-            overrides.remove(container_id);
-        } else {
-            overrides.insert(container_id.to_string(), upstreams.into());
-        }
+        let mut relays = lock(&self.shared.relays);
+        let relay = relays.entry(container_id.to_string()).or_default();
+        relay.upstreams = upstreams;
     }
 
-    /// Stops serving `container_id`'s namespace and forgets its upstreams;
-    /// idempotent. The sockets close as soon as the runtime drops the
+    /// Whether `container_id` may have its unknown names relayed through
+    /// the host's namespace (the default). Docker turns this off for a
+    /// container whose networks are all `--internal`: such names then get
+    /// SERVFAIL, unless the container has its own `--dns` servers (see
+    /// [`DnsServer::set_upstreams`]). Takes effect at once.
+    pub fn set_external_access(&self, container_id: &str, allowed: bool) {
+        let mut relays = lock(&self.shared.relays);
+        let relay = relays.entry(container_id.to_string()).or_default();
+        relay.internal = !allowed;
+    }
+
+    /// Stops serving `container_id`'s namespace and forgets its relay
+    /// settings; idempotent. The sockets close as soon as the runtime drops the
     /// aborted tasks (at once on a running runtime).
     pub fn detach(&self, container_id: &str) {
         let gone = lock(&self.attached).remove(container_id);
-        lock(&self.shared.overrides).remove(container_id);
+        lock(&self.shared.relays).remove(container_id);
         if gone.is_some() {
             tracing::debug!(container_id, "embedded dns detached");
         }

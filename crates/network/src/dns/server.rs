@@ -16,7 +16,8 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::handler::{self, Outcome, Transport};
 use super::resolv::EMBEDDED_ADDR;
-use super::{upstream, NameTable};
+use super::upstream::{self, Via};
+use super::NameTable;
 
 /// Queries relayed at once per container and transport; beyond it new
 /// ones are answered SERVFAIL at once (Docker caps at 1024 per server).
@@ -27,18 +28,42 @@ const TCP_IDLE: Duration = Duration::from_secs(10);
 /// What every loop needs: the table and where to relay.
 pub(super) struct Shared {
     pub(super) table: Arc<dyn NameTable>,
-    pub(super) upstreams: Vec<SocketAddr>,
+    pub(super) upstreams: Arc<[SocketAddr]>,
     pub(super) timeout: Duration,
-    /// Per-container upstreams (`--dns` on a user-defined network).
-    pub(super) overrides: Mutex<HashMap<String, Arc<[SocketAddr]>>>,
+    /// Per-container relay settings; absent means the defaults.
+    pub(super) relays: Mutex<HashMap<String, Relay>>,
+}
+
+/// How one container's unknown names are relayed.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Relay {
+    /// Its own `--dns` servers, reached from its namespace; empty: the
+    /// server's upstreams, from the host's.
+    pub(super) upstreams: Vec<SocketAddr>,
+    /// No relay through the host's namespace (all its networks are
+    /// `--internal`).
+    pub(super) internal: bool,
+}
+
+/// One attached container, as its loops see it.
+struct Ctx {
+    id: Arc<str>,
+    netns: Arc<Path>,
 }
 
 impl Shared {
-    fn upstreams_for(&self, container_id: &str) -> Arc<[SocketAddr]> {
-        lock(&self.overrides)
-            .get(container_id)
+    fn route(&self, ctx: &Ctx) -> (Arc<[SocketAddr]>, Via) {
+        let relay = lock(&self.relays)
+            .get(&*ctx.id)
             .cloned()
-            .unwrap_or_else(|| self.upstreams.clone().into())
+            .unwrap_or_default();
+        if !relay.upstreams.is_empty() {
+            (relay.upstreams.into(), Via::Netns(ctx.netns.clone()))
+        } else if relay.internal {
+            (Arc::from([]), Via::Host)
+        } else {
+            (self.upstreams.clone(), Via::Host)
+        }
     }
 }
 
@@ -102,10 +127,13 @@ pub(super) async fn start(
     let (udp, tcp) = bind_in(netns).await?;
     let udp = Arc::new(UdpSocket::from_std(udp)?);
     let tcp = TcpListener::from_std(tcp)?;
-    let id: Arc<str> = Arc::from(container_id);
+    let ctx = Arc::new(Ctx {
+        id: Arc::from(container_id),
+        netns: Arc::from(netns),
+    });
     let tasks = vec![
-        tokio::spawn(serve_udp(udp, shared.clone(), id.clone())),
-        tokio::spawn(serve_tcp(tcp, shared, id)),
+        tokio::spawn(serve_udp(udp, shared.clone(), ctx.clone())),
+        tokio::spawn(serve_tcp(tcp, shared, ctx)),
     ];
     Ok(Attached {
         netns: netns.to_path_buf(),
@@ -113,7 +141,7 @@ pub(super) async fn start(
     })
 }
 
-async fn serve_udp(socket: Arc<UdpSocket>, shared: Arc<Shared>, id: Arc<str>) {
+async fn serve_udp(socket: Arc<UdpSocket>, shared: Arc<Shared>, ctx: Arc<Ctx>) {
     let mut buf = vec![0u8; 65535];
     // Relays in flight; dropped (aborted) with this task on detach.
     let mut relays = JoinSet::new();
@@ -122,13 +150,13 @@ async fn serve_udp(socket: Arc<UdpSocket>, shared: Arc<Shared>, id: Arc<str>) {
         let (n, peer) = match socket.recv_from(&mut buf).await {
             Ok(got) => got,
             Err(e) => {
-                tracing::debug!(container_id = %id, error = %e, "dns udp receive");
+                tracing::debug!(container_id = %ctx.id, error = %e, "dns udp receive");
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             }
         };
         let query = buf[..n].to_vec();
-        match handler::handle(&*shared.table, &id, &query, Transport::Udp) {
+        match handler::handle(&*shared.table, &ctx.id, &query, Transport::Udp) {
             Outcome::Reply(answer) => {
                 let _ = socket.send_to(&answer, peer).await;
             }
@@ -140,9 +168,9 @@ async fn serve_udp(socket: Arc<UdpSocket>, shared: Arc<Shared>, id: Arc<str>) {
                     }
                     continue;
                 }
-                let (socket, shared, id) = (socket.clone(), shared.clone(), id.clone());
+                let (socket, shared, ctx) = (socket.clone(), shared.clone(), ctx.clone());
                 relays.spawn(async move {
-                    let answer = relayed(&shared, &id, &query, Transport::Udp).await;
+                    let answer = relayed(&shared, &ctx, &query, Transport::Udp).await;
                     if let Some(answer) = answer {
                         let _ = socket.send_to(&answer, peer).await;
                     }
@@ -153,25 +181,30 @@ async fn serve_udp(socket: Arc<UdpSocket>, shared: Arc<Shared>, id: Arc<str>) {
 }
 
 /// The upstream's answer to `query`, or SERVFAIL when none answered.
-async fn relayed(shared: &Shared, id: &str, query: &[u8], transport: Transport) -> Option<Vec<u8>> {
-    let upstreams = shared.upstreams_for(id);
-    match upstream::relay(query, &upstreams, transport, shared.timeout).await {
+async fn relayed(
+    shared: &Shared,
+    ctx: &Ctx,
+    query: &[u8],
+    transport: Transport,
+) -> Option<Vec<u8>> {
+    let (upstreams, via) = shared.route(ctx);
+    match upstream::relay(query, &upstreams, &via, transport, shared.timeout).await {
         Some(answer) => Some(answer),
         None => {
-            tracing::debug!(container_id = %id, "no upstream answered, servfail");
+            tracing::debug!(container_id = %ctx.id, "no upstream answered, servfail");
             handler::error_reply(query, ResponseCode::ServFail)
         }
     }
 }
 
-async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>, id: Arc<str>) {
+async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>, ctx: Arc<Ctx>) {
     let mut conns = JoinSet::new();
     loop {
         while conns.try_join_next().is_some() {}
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(e) => {
-                tracing::debug!(container_id = %id, error = %e, "dns tcp accept");
+                tracing::debug!(container_id = %ctx.id, error = %e, "dns tcp accept");
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             }
@@ -179,12 +212,12 @@ async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>, id: Arc<str>) {
         if conns.len() >= MAX_INFLIGHT {
             continue; // dropped: the client retries
         }
-        conns.spawn(serve_conn(stream, shared.clone(), id.clone()));
+        conns.spawn(serve_conn(stream, shared.clone(), ctx.clone()));
     }
 }
 
 /// One TCP client: length-prefixed queries, answered in order.
-async fn serve_conn(mut stream: TcpStream, shared: Arc<Shared>, id: Arc<str>) {
+async fn serve_conn(mut stream: TcpStream, shared: Arc<Shared>, ctx: Arc<Ctx>) {
     loop {
         let mut len = [0u8; 2];
         match tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut len)).await {
@@ -196,10 +229,10 @@ async fn serve_conn(mut stream: TcpStream, shared: Arc<Shared>, id: Arc<str>) {
             Ok(Ok(_)) => {}
             _ => return,
         }
-        let answer = match handler::handle(&*shared.table, &id, &query, Transport::Tcp) {
+        let answer = match handler::handle(&*shared.table, &ctx.id, &query, Transport::Tcp) {
             Outcome::Reply(answer) => answer,
             Outcome::Ignore => continue,
-            Outcome::Relay => match relayed(&shared, &id, &query, Transport::Tcp).await {
+            Outcome::Relay => match relayed(&shared, &ctx, &query, Transport::Tcp).await {
                 Some(answer) => answer,
                 None => continue,
             },
