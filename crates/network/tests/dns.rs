@@ -459,6 +459,24 @@ async fn detach_stops_answering_and_attach_again_works() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_follows_a_namespace_pinned_again_at_the_same_path() {
+    need_root!();
+    let ns = Netns::new("restart");
+    let dns = server(Vec::new());
+    dns.attach("c1", &ns.path).await.unwrap();
+    // The container restarts: its namespace is made anew at the same path
+    // (no detach in between).
+    wharf_sys::netns::remove(&ns.path);
+    wharf_sys::netns::create(&ns.path).unwrap();
+    dns.attach("c1", &ns.path).await.unwrap();
+    assert_eq!(
+        data(&ask(&ns.path, "web", RecordType::A, false).await),
+        ["172.30.0.2"]
+    );
+    dns.detach("c1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attach_to_a_missing_namespace_fails_cleanly() {
     need_root!();
     let dns = server(Vec::new());

@@ -85,13 +85,16 @@ impl DnsServer {
     /// Starts serving 127.0.0.11:53 (UDP and TCP) inside the network
     /// namespace pinned at `netns`, for container `container_id`. Must be
     /// called from within a tokio runtime; the serving tasks run on it.
-    /// Attaching again with the same namespace is a no-op; with another one
-    /// (a restarted container) the old sockets are closed first.
+    /// Attaching again to the same namespace is a no-op; to another one (a
+    /// restarted container, even at the same path) the old sockets are
+    /// closed first. The sockets keep the namespace alive: call
+    /// [`DnsServer::detach`] when the container stops.
     pub async fn attach(&self, container_id: &str, netns: &Path) -> io::Result<()> {
+        let identity = server::netns_identity(netns)?;
         let previous = {
             let mut attached = lock(&self.attached);
             match attached.get(container_id) {
-                Some(a) if a.netns == netns => return Ok(()),
+                Some(a) if a.netns == identity => return Ok(()),
                 _ => attached.remove(container_id),
             }
         };

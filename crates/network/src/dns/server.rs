@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::{SocketAddr, SocketAddrV4};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -70,7 +70,9 @@ impl Shared {
 /// One container's serving tasks; dropping it stops them (and closes the
 /// sockets they own).
 pub(super) struct Attached {
-    pub(super) netns: PathBuf,
+    /// The namespace served, by identity (device and inode of its nsfs
+    /// file): a path pinned again for a restarted container is another one.
+    pub(super) netns: (u64, u64),
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -85,6 +87,14 @@ impl Drop for Attached {
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock leaves a plain map behind: still valid.
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Which namespace `path` pins: device and inode of its nsfs file.
+pub(super) fn netns_identity(path: &Path) -> io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("netns {}: {e}", path.display())))?;
+    Ok((meta.dev(), meta.ino()))
 }
 
 /// Binds 127.0.0.11:53, UDP and TCP, inside the namespace at `netns`.
@@ -136,7 +146,7 @@ pub(super) async fn start(
         tokio::spawn(serve_tcp(tcp, shared, ctx)),
     ];
     Ok(Attached {
-        netns: netns.to_path_buf(),
+        netns: netns_identity(netns)?,
         tasks,
     })
 }
