@@ -476,6 +476,84 @@ async fn attach_follows_a_namespace_pinned_again_at_the_same_path() {
     dns.detach("c1");
 }
 
+/// Runs `getent ARGS` inside `ns` with `resolv` mounted over
+/// /etc/resolv.conf in a private mount namespace: glibc's resolver, as in a
+/// container. Returns (exit code, stdout).
+async fn getent(ns: &Path, resolv: &Path, args: &[&str]) -> (i32, String) {
+    let script = format!(
+        "mount --bind {} /etc/resolv.conf && exec getent {}",
+        resolv.display(),
+        args.join(" ")
+    );
+    let ns = ns.to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("nsenter")
+            .arg(format!("--net={}", ns.display()))
+            .args([
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                &script,
+            ])
+            .output()
+            .expect("run nsenter")
+    })
+    .await
+    .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn glibc_resolves_through_the_written_resolv_conf() {
+    need_root!();
+    if std::process::Command::new("nsenter")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: needs nsenter");
+        return;
+    }
+    let ns = Netns::new("glibc");
+    let up = start_upstream(false).await;
+    let dns = server(vec![up.addr]);
+    dns.attach("c1", &ns.path).await.unwrap();
+    let conf = wharf_network::dns::container_resolv_conf(
+        "nameserver 127.0.0.53\nsearch corp.example\n",
+        true,
+        &[],
+        &[],
+        &[],
+    );
+    let resolv = ns.dir.join("resolv.conf");
+    std::fs::write(&resolv, conf).unwrap();
+
+    let (code, out) = getent(&ns.path, &resolv, &["hosts", "web"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("172.30.0.2 "), "{out}");
+    let (code, out) = getent(&ns.path, &resolv, &["ahosts", "DB"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("172.30.0.3") && out.contains("fd00:30::3"),
+        "{out}"
+    );
+    let (code, out) = getent(&ns.path, &resolv, &["hosts", "upstream.test"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("192.0.2.1 "), "{out}");
+    // NXDOMAIN comes back at once as "not found" (exit 2), not a timeout.
+    let started = Instant::now();
+    let (code, out) = getent(&ns.path, &resolv, &["hosts", "missing.test"]).await;
+    assert_eq!(code, 2, "{out}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    dns.detach("c1");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attach_to_a_missing_namespace_fails_cleanly() {
     need_root!();
