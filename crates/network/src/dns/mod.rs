@@ -6,8 +6,10 @@
 //! from the host's namespace (or to a container's own `--dns` servers from
 //! its namespace, as Docker does).
 //!
-//! The daemon's side, in order: [`container_resolv_conf`] for the file it
-//! mounts at `/etc/resolv.conf`; [`DnsServer::set_upstreams`] with the
+//! The daemon's side, in order: [`DnsServer::new`] once, with
+//! [`host_upstreams`] of the file at [`host_resolv_conf_path`];
+//! [`container_resolv_conf`] for the file it mounts at each container's
+//! `/etc/resolv.conf`; [`DnsServer::set_upstreams`] with the
 //! container's `--dns` servers and [`DnsServer::set_external_access`] with
 //! `false` when all its networks are `--internal`; [`DnsServer::attach`]
 //! once its namespace has its interfaces; [`DnsServer::detach`] when it
@@ -25,7 +27,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use resolv::{container_resolv_conf, host_upstreams, EMBEDDED_ADDR};
+pub use resolv::{container_resolv_conf, host_resolv_conf_path, host_upstreams, EMBEDDED_ADDR};
 use server::{lock, Attached, Shared};
 
 /// Where the DNS server looks names up: the network layer's view of which
