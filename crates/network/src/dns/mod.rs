@@ -101,7 +101,7 @@ impl DnsServer {
             }
         };
         drop(previous);
-        let served = server::start(self.shared.clone(), container_id, netns).await?;
+        let served = server::start(self.shared.clone(), container_id, netns, identity).await?;
         tracing::debug!(container_id, netns = %netns.display(), "embedded dns attached");
         // A concurrent attach of the same container may have won: keep one.
         lock(&self.attached).insert(container_id.to_string(), served);

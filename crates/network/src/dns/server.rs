@@ -127,12 +127,13 @@ async fn bind_in(netns: &Path) -> io::Result<(std::net::UdpSocket, std::net::Tcp
     })
 }
 
-/// Opens the sockets in `netns` and spawns their loops on the current
-/// runtime.
+/// Opens the sockets in `netns` (whose [`netns_identity`] is `identity`)
+/// and spawns their loops on the current runtime.
 pub(super) async fn start(
     shared: Arc<Shared>,
     container_id: &str,
     netns: &Path,
+    identity: (u64, u64),
 ) -> io::Result<Attached> {
     let (udp, tcp) = bind_in(netns).await?;
     let udp = Arc::new(UdpSocket::from_std(udp)?);
@@ -146,7 +147,7 @@ pub(super) async fn start(
         tokio::spawn(serve_tcp(tcp, shared, ctx)),
     ];
     Ok(Attached {
-        netns: netns_identity(netns)?,
+        netns: identity,
         tasks,
     })
 }
