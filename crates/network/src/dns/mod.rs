@@ -27,7 +27,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use resolv::{container_resolv_conf, host_resolv_conf_path, host_upstreams, EMBEDDED_ADDR};
+pub use resolv::{
+    container_resolv_conf, host_network_resolv_conf, host_resolv_conf_path, host_upstreams,
+    EMBEDDED_ADDR,
+};
 use server::{lock, Attached, Shared};
 
 /// Where the DNS server looks names up: the network layer's view of which
