@@ -549,7 +549,141 @@ fn prune_removes_unused(cli: Cli) {
     d.cli(cli, &["network", "rm", &used]).success();
 }
 
+fn names_resolve_on_user_networks(cli: Cli) {
+    let d = Daemon::start();
+    let net = unique("dnsnet");
+    d.cli(
+        cli,
+        &["network", "create", "--subnet", &unique_subnet(), &net],
+    )
+    .success();
+    let web = unique("web");
+    d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &web,
+            "--network",
+            &net,
+            "--network-alias",
+            "api",
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    )
+    .success();
+    let ip = d.inspect(&web)["NetworkSettings"]["Networks"][&net]["IPAddress"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let dns_names = d.inspect(&web)["NetworkSettings"]["Networks"][&net]["DNSNames"].clone();
+    assert!(dns_names.to_string().contains(&web), "{dns_names}");
+    // by name, by alias, by short id, from another container on the network
+    let short = d.inspect(&web)["Id"].as_str().unwrap()[..12].to_string();
+    for name in [web.as_str(), "api", short.as_str()] {
+        let out = d.cli(
+            cli,
+            &[
+                "run",
+                "--rm",
+                "--network",
+                &net,
+                "busybox",
+                "nslookup",
+                name,
+            ],
+        );
+        out.success();
+        assert!(out.stdout.contains(&ip), "{name}: {out}");
+    }
+    let rc = d.cli(
+        cli,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            &net,
+            "busybox",
+            "cat",
+            "/etc/resolv.conf",
+        ],
+    );
+    assert!(rc.stdout.contains("nameserver 127.0.0.11"), "{rc}");
+    // a container on the default bridge does not see it, until connected
+    let other = unique("other");
+    d.cli(
+        cli,
+        &["run", "-d", "--name", &other, "busybox", "sleep", "300"],
+    )
+    .success();
+    let miss = d.cli(cli, &["exec", &other, "ping", "-c", "1", "-W", "1", "api"]);
+    assert_ne!(miss.code, 0, "{miss}");
+    d.cli(cli, &["network", "connect", &net, &other]).success();
+    let ok = wait_until(Duration::from_secs(1), || {
+        d.cli(cli, &["exec", &other, "ping", "-c", "1", "-W", "1", "api"])
+            .code
+            == 0
+    });
+    assert!(ok, "alias not reachable by name within a second of connect");
+    d.cli(cli, &["network", "disconnect", &net, &other])
+        .success();
+    let gone = d.cli(cli, &["exec", &other, "ping", "-c", "1", "-W", "1", "api"]);
+    assert_ne!(gone.code, 0, "{gone}");
+    d.cli(cli, &["rm", "-f", &web, &other]).success();
+    d.cli(cli, &["network", "rm", &net]).success();
+}
+
+fn published_port_from_loopback(cli: Cli) {
+    let d = Daemon::start();
+    let web = unique("pub");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &web,
+            "-p",
+            &format!("127.0.0.1:{port}:80"),
+            "busybox",
+            "sh",
+            "-c",
+            "mkdir -p /www && echo published > /www/index.html && exec httpd -f -p 80 -h /www",
+        ],
+    )
+    .success();
+    let mut body = String::new();
+    let ok = wait_until(Duration::from_secs(5), || {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
+        body.clear();
+        let _ = s.read_to_string(&mut body);
+        body.contains("published")
+    });
+    assert!(ok, "published port not reachable: {body}");
+    let p = d.cli(cli, &["port", &web]);
+    assert!(
+        p.stdout.contains(&format!("80/tcp -> 127.0.0.1:{port}")),
+        "{p}"
+    );
+    d.cli(cli, &["rm", "-f", &web]).success();
+}
+
 cli_tests!(
+    names_resolve_on_user_networks,
+    published_port_from_loopback,
     default_bridge_inspect,
     host_network_sees_host_interfaces,
     none_network_only_lo,

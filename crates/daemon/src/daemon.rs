@@ -63,7 +63,9 @@ pub struct Daemon {
     pub exe: PathBuf,
     pub images: wharf_image::ImageStore,
     pub volumes: wharf_volume::VolumeStore,
-    pub networks: wharf_network::NetworkStore,
+    pub networks: Arc<wharf_network::NetworkStore>,
+    /// The embedded DNS server of user-defined networks.
+    pub dns: wharf_network::dns::DnsServer,
     pub events: Events,
     pub table: Mutex<Table>,
     pub execs: ExecTable,

@@ -130,6 +130,13 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         )),
     )
     .context("open network store")?;
+    let networks = Arc::new(networks);
+    let host_resolv =
+        std::fs::read_to_string(wharf_network::dns::host_resolv_conf_path()).unwrap_or_default();
+    let dns = wharf_network::dns::DnsServer::new(
+        networks.clone(),
+        wharf_network::dns::host_upstreams(&host_resolv),
+    );
     let exe = std::env::current_exe().context("find own executable")?;
     let d = Arc::new(daemon::Daemon {
         data_root: opts.data_root.clone(),
@@ -139,6 +146,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         images,
         volumes,
         networks,
+        dns,
         events: Default::default(),
         table: Default::default(),
         execs: Default::default(),

@@ -982,6 +982,30 @@ impl NameTable for NetworkStore {
         }
     }
 
+    fn lookup_on(&self, asker: &str, name: &str, network: &str) -> Option<Vec<IpAddr>> {
+        let inner = self.lock();
+        let (_, mine) = inner.endpoints.get(asker)?;
+        let net = mine
+            .iter()
+            .find(|e| !e.dns_names.is_empty() && e.network_name.eq_ignore_ascii_case(network))?
+            .network_id
+            .clone();
+        let mut out = Vec::new();
+        for (_, eps) in inner.endpoints.values() {
+            for e in eps.iter().filter(|e| e.network_id == net) {
+                if e.dns_names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                    out.extend(e.ipv4);
+                    out.extend(e.ipv6);
+                }
+            }
+        }
+        if out.is_empty() {
+            None
+        } else {
+            Some(out)
+        }
+    }
+
     fn reverse(&self, asker: &str, ip: IpAddr) -> Option<String> {
         let inner = self.lock();
         let (_, mine) = inner.endpoints.get(asker)?;

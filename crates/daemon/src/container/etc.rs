@@ -69,7 +69,7 @@ pub fn write(
             None => hosts.push_str(&format!("127.0.1.1\t{hostname}\n")),
         }
     }
-    let resolv = resolv_conf(rec);
+    let resolv = resolv_conf(rec, network::uses_embedded_dns(d, endpoints));
     wharf_sys::fs::write_atomic(&paths.hostname(), hostname_content.as_bytes())?;
     wharf_sys::fs::write_atomic(&paths.hosts(), hosts.as_bytes())?;
     wharf_sys::fs::write_atomic(&paths.resolv(), resolv.as_bytes())?;
@@ -86,50 +86,22 @@ pub fn write(
     ])
 }
 
-/// The host's resolv.conf, minus loopback nameservers that cannot work
-/// from a separate network namespace (Docker does the same filtering);
-/// `--dns`, `--dns-search` and `--dns-option` replace the host's
-/// nameservers, search domains and options.
-fn resolv_conf(rec: &Container) -> String {
-    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    let host_net = NetworkMode::of(&rec.host_config).is_host();
-    let user_dns: Vec<String> = rec.host_config.dns.clone().unwrap_or_default();
-    let user_search: Vec<String> = rec.host_config.dns_search.clone().unwrap_or_default();
-    let user_opts: Vec<String> = rec.host_config.dns_options.clone().unwrap_or_default();
-    let mut out = String::new();
-    for line in host.lines() {
-        let t = line.trim();
-        let key = t.split_whitespace().next().unwrap_or("");
-        match key {
-            "nameserver" => {
-                if !user_dns.is_empty() {
-                    continue;
-                }
-                let ip = t.split_whitespace().nth(1).unwrap_or("");
-                if !host_net && (ip.starts_with("127.") || ip == "::1") {
-                    continue;
-                }
-            }
-            "search" | "domain" if !user_search.is_empty() => continue,
-            "options" if !user_opts.is_empty() => continue,
-            _ => {}
-        }
-        out.push_str(line);
-        out.push('\n');
+/// `/etc/resolv.conf` as Docker writes it: the host's file for `host`,
+/// the embedded server (127.0.0.11) on user-defined networks, else the
+/// host's servers minus loopback ones; `--dns`, `--dns-search` and
+/// `--dns-option` applied.
+fn resolv_conf(rec: &Container, embedded: bool) -> String {
+    use wharf_network::dns;
+    let host = std::fs::read_to_string(dns::host_resolv_conf_path()).unwrap_or_default();
+    let hc = &rec.host_config;
+    let dns_servers = hc.dns.clone().unwrap_or_default();
+    let search = hc.dns_search.clone().unwrap_or_default();
+    let options = hc.dns_options.clone().unwrap_or_default();
+    if NetworkMode::of(hc).is_host() {
+        dns::host_network_resolv_conf(&host, &dns_servers, &search, &options)
+    } else {
+        dns::container_resolv_conf(&host, embedded, &dns_servers, &search, &options)
     }
-    for ns in user_dns {
-        out.push_str(&format!("nameserver {ns}\n"));
-    }
-    // `--dns-search .` means no search domains.
-    let search: Vec<&String> = user_search.iter().filter(|s| s.as_str() != ".").collect();
-    if !search.is_empty() {
-        let joined: Vec<&str> = search.iter().map(|s| s.as_str()).collect();
-        out.push_str(&format!("search {}\n", joined.join(" ")));
-    }
-    if !user_opts.is_empty() {
-        out.push_str(&format!("options {}\n", user_opts.join(" ")));
-    }
-    out
 }
 
 /// `--link NAME[:ALIAS]` targets that are running on the default bridge:
@@ -154,4 +126,27 @@ pub fn links(d: &Daemon, rec: &Container) -> Vec<(String, String, String)> {
         }
     }
     out
+}
+
+/// Rewrites a running container's resolv.conf when it joins or leaves
+/// user-defined networks (Docker points it at the embedded server then).
+/// Written in place: the file is bind-mounted, and a rename would leave
+/// the container with the old one.
+pub fn refresh_resolv(paths: &Paths, rec: &Container, embedded: bool) {
+    use std::io::Write;
+    let want = resolv_conf(rec, embedded);
+    if std::fs::read_to_string(paths.resolv()).is_ok_and(|have| have == want) {
+        return;
+    }
+    let res = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(paths.resolv())
+        .and_then(|mut f| {
+            f.write_all(want.as_bytes())?;
+            f.sync_all()
+        });
+    if let Err(e) = res {
+        tracing::warn!(container_id = %rec.id, error = %e, "cannot update resolv.conf");
+    }
 }

@@ -600,3 +600,53 @@ pub fn containers_on(d: &Daemon, net_id: &str) -> BTreeSet<String> {
         .map(|e| e.rec.id.clone())
         .collect()
 }
+
+/// Whether a container with these endpoints is served by the embedded DNS
+/// (it is on a user-defined network).
+pub fn uses_embedded_dns(_d: &Daemon, eps: &[Endpoint]) -> bool {
+    eps.iter().any(|e| !e.dns_names.is_empty())
+}
+
+/// Serves the embedded DNS in a running container's namespace when it is
+/// on a user-defined network (start, connect, daemon restart), with its
+/// `--dns` servers as upstreams and no relay through the host when all its
+/// networks are internal; stops serving it when it has left them all.
+pub async fn sync_dns(d: &Daemon, id: &str) {
+    let Ok(rec) = d.get(id) else { return };
+    let eps: Vec<Endpoint> = rec
+        .networks
+        .values()
+        .filter_map(|a| a.endpoint.clone())
+        .collect();
+    if !rec.state.status.is_active() && rec.state.pid == 0 && eps.is_empty() {
+        d.dns.detach(id);
+        return;
+    }
+    let paths = d.paths(id);
+    if rec.state.status.is_active() && paths.resolv().exists() {
+        super::etc::refresh_resolv(&paths, &rec, uses_embedded_dns(d, &eps));
+    }
+    if !uses_embedded_dns(d, &eps) {
+        d.dns.detach(id);
+        return;
+    }
+    let upstreams: Vec<std::net::SocketAddr> = rec
+        .host_config
+        .dns
+        .iter()
+        .flatten()
+        .filter_map(|s| s.parse::<IpAddr>().ok())
+        .map(|ip| std::net::SocketAddr::new(ip, 53))
+        .collect();
+    d.dns.set_upstreams(id, upstreams);
+    let all_internal = eps.iter().all(|e| {
+        d.networks
+            .get(&e.network_id)
+            .map(|n| n.internal)
+            .unwrap_or(false)
+    });
+    d.dns.set_external_access(id, !all_internal);
+    if let Err(e) = d.dns.attach(id, &d.paths(id).netns()).await {
+        tracing::warn!(container_id = %id, error = %e, "embedded dns not served");
+    }
+}

@@ -46,6 +46,7 @@ pub async fn reconcile(d: &Arc<Daemon>) {
         if was_active && monitor::alive(&paths).await {
             tracing::info!(container_id = %rec.id, "reattached to running container");
             crate::container::network::restore(d, &rec, &paths);
+            crate::container::network::sync_dns(d, &rec.id).await;
             if rec.state.status == Status::Restarting {
                 let _ = d.update(&rec.id, |r| r.state.status = Status::Running);
             }

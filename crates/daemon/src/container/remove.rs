@@ -67,6 +67,7 @@ pub async fn remove_locked(
             let mut failures = Vec::new();
             rootfs::unmount_rootfs(&paths);
             super::cgroups::remove(&rec.id);
+            d.dns.detach(&rec.id);
             for e in super::network::disconnect_all(&d, &rec, Some(&paths.netns())) {
                 failures.push(e);
             }

@@ -32,6 +32,7 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
         let paths = paths.clone();
         tokio::task::spawn_blocking(move || prepare(&d, &rec, &paths)).await??
     };
+    network::sync_dns(d, id).await;
     let started = async {
         monitor::spawn(d, &rec, &paths, &launch).await?;
         // The tty gets the client's size before the process runs, so a
@@ -149,6 +150,7 @@ fn ensure_workdir(rootfs: &std::path::Path, wd: &str, user: &user::User) {
 /// Undoes start's set-up once the container has stopped.
 pub fn cleanup_after_exit(d: &Daemon, rec: &Container, paths: &Paths) {
     super::cgroups::remove(&rec.id);
+    d.dns.detach(&rec.id);
     for e in network::disconnect_all(d, rec, Some(&paths.netns())) {
         tracing::warn!(container_id = %rec.id, error = %e, "network teardown");
     }

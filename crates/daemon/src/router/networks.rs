@@ -194,6 +194,7 @@ async fn connect(d: &Arc<Daemon>, req: Request<Incoming>, net: &str) -> Result<R
         cnet::connect_live(d, &key, id, es.as_ref())
     })
     .await?;
+    cnet::sync_dns(d, &id).await;
     emit(d, "connect", &n, &id);
     Ok(http::full(StatusCode::OK, "text/plain", ""))
 }
@@ -210,6 +211,7 @@ async fn disconnect(d: &Arc<Daemon>, req: Request<Incoming>, net: &str) -> Resul
         cnet::disconnect_live(d, &key, id, force)
     })
     .await?;
+    cnet::sync_dns(d, &id).await;
     emit(d, "disconnect", &n, &id);
     Ok(http::full(StatusCode::OK, "text/plain", ""))
 }
