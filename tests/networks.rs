@@ -681,7 +681,71 @@ fn published_port_from_loopback(cli: Cli) {
     d.cli(cli, &["rm", "-f", &web]).success();
 }
 
+fn internal_network_has_no_route_out(cli: Cli) {
+    let d = Daemon::start();
+    let net = unique("int");
+    d.cli(
+        cli,
+        &[
+            "network",
+            "create",
+            "--internal",
+            "--subnet",
+            &unique_subnet(),
+            &net,
+        ],
+    )
+    .success();
+    let v = d.cli(cli, &["network", "inspect", "-f", "{{.Internal}}", &net]);
+    assert_eq!(v.out(), "true");
+    let out = d.cli(
+        cli,
+        &["run", "--rm", "--network", &net, "busybox", "ip", "route"],
+    );
+    out.success();
+    assert!(!out.stdout.contains("default"), "{out}");
+    assert!(out.stdout.contains("dev eth0"), "{out}");
+    d.cli(cli, &["network", "rm", &net]).success();
+}
+
+fn legacy_link_on_default_bridge(cli: Cli) {
+    let d = Daemon::start();
+    let target = unique("target");
+    d.cli(
+        cli,
+        &["run", "-d", "--name", &target, "busybox", "sleep", "300"],
+    )
+    .success();
+    let ip = d.inspect(&target)["NetworkSettings"]["IPAddress"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let out = d.cli(
+        cli,
+        &[
+            "run",
+            "--rm",
+            "--link",
+            &format!("{target}:db"),
+            "--add-host",
+            "gw:host-gateway",
+            "busybox",
+            "sh",
+            "-c",
+            "cat /etc/hosts; ping -c1 -W2 db >/dev/null && echo reached",
+        ],
+    );
+    out.success();
+    assert!(out.stdout.contains(&format!("{ip}\tdb {target}")), "{out}");
+    let gw = d.bip().split('/').next().unwrap().to_string();
+    assert!(out.stdout.contains(&format!("{gw}\tgw")), "{out}");
+    assert!(out.stdout.contains("reached"), "{out}");
+    d.cli(cli, &["rm", "-f", &target]).success();
+}
+
 cli_tests!(
+    internal_network_has_no_route_out,
+    legacy_link_on_default_bridge,
     names_resolve_on_user_networks,
     published_port_from_loopback,
     default_bridge_inspect,
