@@ -713,18 +713,33 @@ fn legacy_link_on_default_bridge(cli: Cli) {
     let target = unique("target");
     d.cli(
         cli,
-        &["run", "-d", "--name", &target, "busybox", "sleep", "300"],
+        &[
+            "run",
+            "-d",
+            "--name",
+            &target,
+            "-e",
+            "SECRET=s3",
+            "--expose",
+            "5432",
+            "busybox",
+            "sleep",
+            "300",
+        ],
     )
     .success();
     let ip = d.inspect(&target)["NetworkSettings"]["IPAddress"]
         .as_str()
         .unwrap_or_default()
         .to_string();
+    let me = unique("me");
     let out = d.cli(
         cli,
         &[
             "run",
             "--rm",
+            "--name",
+            &me,
             "--link",
             &format!("{target}:db"),
             "--add-host",
@@ -732,7 +747,7 @@ fn legacy_link_on_default_bridge(cli: Cli) {
             "busybox",
             "sh",
             "-c",
-            "cat /etc/hosts; ping -c1 -W2 db >/dev/null && echo reached",
+            "cat /etc/hosts; env; ping -c1 -W2 db >/dev/null && echo reached",
         ],
     );
     out.success();
@@ -740,6 +755,14 @@ fn legacy_link_on_default_bridge(cli: Cli) {
     let gw = d.bip().split('/').next().unwrap().to_string();
     assert!(out.stdout.contains(&format!("{gw}\tgw")), "{out}");
     assert!(out.stdout.contains("reached"), "{out}");
+    for want in [
+        format!("DB_NAME=/{me}/db"),
+        "DB_ENV_SECRET=s3".to_string(),
+        format!("DB_PORT=tcp://{ip}:5432"),
+        format!("DB_PORT_5432_TCP_ADDR={ip}"),
+    ] {
+        assert!(out.stdout.contains(&want), "{want} missing: {out}");
+    }
     d.cli(cli, &["rm", "-f", &target]).success();
 }
 

@@ -150,3 +150,69 @@ pub fn refresh_resolv(paths: &Paths, rec: &Container, embedded: bool) {
         tracing::warn!(container_id = %rec.id, error = %e, "cannot update resolv.conf");
     }
 }
+
+/// Docker's environment for legacy links: for `--link web:db`,
+/// `DB_NAME=/<this container>/db`, `DB_PORT_80_TCP=tcp://IP:80` (with
+/// `_ADDR`, `_PORT`, `_PROTO`) for each exposed port, `DB_PORT` for the
+/// lowest, and `DB_ENV_<VAR>` for the target's variables but HOME and PATH.
+pub fn link_env(d: &Daemon, rec: &Container) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in rec.host_config.links.iter().flatten() {
+        let (target, alias) = match l.split_once(':') {
+            Some((t, a)) => (t, a),
+            None => (l.as_str(), l.as_str()),
+        };
+        let alias = alias.rsplit('/').next().unwrap_or(alias);
+        let Ok(other) = d.get(target.trim_start_matches('/')) else {
+            continue;
+        };
+        let Some(ip) = other
+            .networks
+            .values()
+            .filter_map(|a| a.endpoint.as_ref())
+            .find_map(|e| e.ipv4)
+        else {
+            continue;
+        };
+        let prefix: String = alias
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        out.push(format!("{prefix}_NAME=/{}/{alias}", rec.name));
+        let mut ports: Vec<(u16, String)> = other
+            .config
+            .exposed_ports
+            .iter()
+            .flat_map(|m| m.keys())
+            .filter_map(|k| {
+                let (p, proto) = k.split_once('/').unwrap_or((k, "tcp"));
+                p.parse().ok().map(|p| (p, proto.to_string()))
+            })
+            .collect();
+        ports.sort();
+        if let Some((p, proto)) = ports.first() {
+            out.push(format!("{prefix}_PORT={proto}://{ip}:{p}"));
+        }
+        for (p, proto) in &ports {
+            let up = proto.to_ascii_uppercase();
+            out.push(format!("{prefix}_PORT_{p}_{up}={proto}://{ip}:{p}"));
+            out.push(format!("{prefix}_PORT_{p}_{up}_ADDR={ip}"));
+            out.push(format!("{prefix}_PORT_{p}_{up}_PORT={p}"));
+            out.push(format!("{prefix}_PORT_{p}_{up}_PROTO={proto}"));
+        }
+        for e in other.config.env.iter().flatten() {
+            if let Some((k, v)) = e.split_once('=') {
+                if k != "HOME" && k != "PATH" {
+                    out.push(format!("{prefix}_ENV_{k}={v}"));
+                }
+            }
+        }
+    }
+    out
+}

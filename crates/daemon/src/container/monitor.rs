@@ -25,6 +25,8 @@ pub struct Launch {
     pub rootfs: PathBuf,
     pub user: User,
     pub mounts: Vec<RtMount>,
+    /// Variables of legacy `--link`s (`ALIAS_NAME`, `ALIAS_PORT_…`, `ALIAS_ENV_…`).
+    pub link_env: Vec<String>,
 }
 
 /// An attach that arrived before the container started (`docker run`
@@ -77,7 +79,7 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
         rootfs: launch.rootfs.clone(),
         readonly_rootfs: hc.readonly_rootfs,
         args,
-        env: container_env(rec, &launch.user),
+        env: container_env(rec, &launch.user, &launch.link_env),
         cwd: Some(rec.config.working_dir.clone()).filter(|w| !w.is_empty()),
         user: rt_user(&launch.user),
         hostname: rec.config.hostname.clone(),
@@ -117,7 +119,7 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
 
 /// Docker's process environment: PATH when the image sets none, HOSTNAME,
 /// TERM for a tty, HOME from passwd, then the container's own variables.
-fn container_env(rec: &Container, user: &User) -> Vec<String> {
+fn container_env(rec: &Container, user: &User, link_env: &[String]) -> Vec<String> {
     let own = rec.config.env.clone().unwrap_or_default();
     let has = |k: &str| own.iter().any(|e| e.split('=').next() == Some(k));
     let mut env = Vec::new();
@@ -131,6 +133,7 @@ fn container_env(rec: &Container, user: &User) -> Vec<String> {
     if !has("HOME") {
         env.push(format!("HOME={}", user.home));
     }
+    env.extend(link_env.iter().cloned());
     env.retain(|e| !has(e.split('=').next().unwrap_or("")));
     env.extend(own);
     env

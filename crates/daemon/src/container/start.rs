@@ -117,7 +117,9 @@ fn prepare(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Launch> {
                 }
             };
             ensure_workdir(&rootfs, &rec.config.working_dir, &user);
+            let link_env = etc::link_env(d, rec);
             Ok::<_, Error>(Launch {
+                link_env,
                 rootfs: rootfs.clone(),
                 user,
                 mounts: etc_mounts.into_iter().chain(mount_entries).collect(),
