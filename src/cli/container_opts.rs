@@ -123,6 +123,18 @@ pub struct ContainerOpts {
     /// Add network-scoped alias for the container
     #[arg(long = "network-alias")]
     pub network_alias: Vec<String>,
+    /// IPv4 address (e.g., 172.30.100.104)
+    #[arg(long = "ip")]
+    pub ip: Option<String>,
+    /// IPv6 address (e.g., 2001:db8::33)
+    #[arg(long = "ip6")]
+    pub ip6: Option<String>,
+    /// Container MAC address (e.g., 92:d0:c6:0a:29:33)
+    #[arg(long = "mac-address")]
+    pub mac_address: Option<String>,
+    /// Add link to another container
+    #[arg(long = "link")]
+    pub link: Vec<String>,
     /// Publish a container's port(s) to the host
     #[arg(short = 'p', long = "publish")]
     pub publish: Vec<String>,
@@ -278,20 +290,10 @@ impl ContainerOpts {
         }
 
         // Ports.
-        let mut published = parse::Published::default();
-        parse::publish(&self.publish, &mut published).map_err(u)?;
-        for e in &self.expose {
-            let (port, proto) = e.split_once('/').unwrap_or((e.as_str(), "tcp"));
-            let ok = port
-                .split('-')
-                .all(|p| matches!(p.parse::<u32>(), Ok(1..=65535)));
-            if !ok {
-                return Err(u(format!("invalid argument \"{e}\" for \"--expose\" flag: invalid range format for --expose: {e}")));
-            }
-            published
-                .exposed
-                .insert(format!("{port}/{proto}"), serde_json::json!({}));
-        }
+        // Docker's grammar and messages, shared with the daemon.
+        let (exposed_ports, port_bindings) =
+            wharf_api::port::parse_publish_expose(&self.publish, &self.expose)
+                .map_err(|e| u(e.to_string()))?;
 
         // Mounts: -v binds or anonymous volumes, --mount, --tmpfs.
         let mut targets = HashSet::new();
@@ -448,7 +450,7 @@ impl ContainerOpts {
             attach_stdin,
             attach_stdout,
             attach_stderr,
-            exposed_ports: (!published.exposed.is_empty()).then(|| published.exposed.clone()),
+            exposed_ports: (!exposed_ports.is_empty()).then_some(exposed_ports),
             tty: self.tty,
             open_stdin: self.interactive,
             stdin_once,
@@ -467,7 +469,7 @@ impl ContainerOpts {
             binds: (!binds.is_empty()).then_some(binds),
             log_config,
             network_mode: self.network.clone().unwrap_or_else(|| "default".into()),
-            port_bindings: (!published.bindings.is_empty()).then_some(published.bindings),
+            port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
             restart_policy,
             auto_remove: self.rm,
             volume_driver: self.volume_driver.clone().unwrap_or_default(),
@@ -503,14 +505,44 @@ impl ContainerOpts {
             cpu_shares: self.cpu_shares.unwrap_or(0),
             pids_limit: self.pids_limit,
             cgroup_parent: self.cgroup_parent.clone().unwrap_or_default(),
+            links: (!self.link.is_empty()).then(|| self.link.clone()),
             ..Default::default()
         };
-        let networking_config = if self.network_alias.is_empty() {
+        let endpoint_wanted = !self.network_alias.is_empty()
+            || self.ip.is_some()
+            || self.ip6.is_some()
+            || self.mac_address.is_some();
+        let networking_config = if !endpoint_wanted {
             None
         } else {
             let net = self.network.clone().unwrap_or_else(|| "default".into());
+            let mut ipam = serde_json::Map::new();
+            for (flag, v, want6) in [("--ip", &self.ip, false), ("--ip6", &self.ip6, true)] {
+                if let Some(ip) = v {
+                    match ip.parse::<std::net::IpAddr>() {
+                        Ok(a) if a.is_ipv6() == want6 => {}
+                        _ => {
+                            return Err(u(format!(
+                                "invalid argument \"{ip}\" for \"{flag}\" flag: invalid IP address"
+                            )))
+                        }
+                    }
+                    let key = if want6 { "IPv6Address" } else { "IPv4Address" };
+                    ipam.insert(key.into(), ip.clone().into());
+                }
+            }
+            if let Some(m) = &self.mac_address {
+                let ok = m.split(':').count() == 6
+                    && m.split(':')
+                        .all(|p| p.len() == 2 && u8::from_str_radix(p, 16).is_ok());
+                if !ok {
+                    return Err(u(format!("{m} is not a valid mac address")));
+                }
+            }
             let ep = wharf_api::network::EndpointSettings {
-                aliases: Some(self.network_alias.clone()),
+                aliases: (!self.network_alias.is_empty()).then(|| self.network_alias.clone()),
+                ipam_config: (!ipam.is_empty()).then_some(serde_json::Value::Object(ipam)),
+                mac_address: self.mac_address.clone().unwrap_or_default(),
                 ..Default::default()
             };
             Some(wharf_api::network::NetworkingConfig {
@@ -807,6 +839,39 @@ mod tests {
         assert!(opts(&["--env-file", "/nonexistent/env"])
             .resolve("i", &[], false)
             .is_err());
+    }
+
+    #[test]
+    fn publish_flags() {
+        let r = opts(&[
+            "-p",
+            "8080:80",
+            "-p",
+            "127.0.0.1::53/udp",
+            "-P",
+            "--expose",
+            "9000-9001",
+        ])
+        .resolve("i", &[], false)
+        .unwrap();
+        let j = serde_json::to_value(&r.body).unwrap();
+        assert_eq!(
+            j["HostConfig"]["PortBindings"],
+            serde_json::json!({
+                "80/tcp": [{"HostIp": "", "HostPort": "8080"}],
+                "53/udp": [{"HostIp": "127.0.0.1", "HostPort": ""}]
+            })
+        );
+        assert_eq!(j["HostConfig"]["PublishAllPorts"], true);
+        let exposed: Vec<&String> = j["ExposedPorts"].as_object().unwrap().keys().collect();
+        assert_eq!(exposed, ["53/udp", "80/tcp", "9000/tcp", "9001/tcp"]);
+        for (bad, msg) in [
+            ("70000:80", "invalid hostPort: 70000"),
+            ("abc", "invalid containerPort: abc"),
+        ] {
+            let e = opts(&["-p", bad]).resolve("i", &[], false).unwrap_err();
+            assert_eq!(e.0, msg);
+        }
     }
 
     #[test]

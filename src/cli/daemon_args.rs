@@ -20,4 +20,10 @@ pub struct DaemonArgs {
         default_value = "libcontainer"
     )]
     pub runtime: String,
+    /// Attach containers to this Linux bridge (the default `bridge` network)
+    #[arg(short = 'b', long = "bridge", default_value = "")]
+    pub bridge: String,
+    /// The default bridge's IP and netmask (CIDR, e.g. 172.17.0.1/16)
+    #[arg(long = "bip", default_value = "")]
+    pub bip: String,
 }

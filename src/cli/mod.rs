@@ -26,8 +26,10 @@ mod jsonmsg;
 mod kill;
 mod load;
 mod logs;
+mod network;
 mod parse;
 mod pause;
+mod port;
 mod ps;
 mod rename;
 mod restart;
@@ -115,6 +117,8 @@ pub enum Command {
     Rename(rename::RenameArgs),
     /// Display the running processes of a container
     Top(top::TopArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(port::PortArgs),
     /// Get real time events from the server
     Events(events::EventsArgs),
     /// List images
@@ -144,6 +148,9 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCmd),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCmd),
     /// Run the wharf daemon
     Daemon(daemon_args::DaemonArgs),
     /// Per-container monitor (started by the daemon)
@@ -273,6 +280,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Inspect(_) => "inspect",
         Command::Rename(_) => "rename",
         Command::Top(_) => "top",
+        Command::Port(_) => "port",
         Command::Events(_) => "events",
         Command::Images(_) => "images",
         Command::Import(_) => "import",
@@ -286,6 +294,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Container(_) => "container",
         Command::Image(_) => "image",
         Command::Volume(_) => "volume",
+        Command::Network(_) => "network",
         Command::Daemon(_) => "daemon",
         Command::Monitor { .. } => "__monitor",
     }
@@ -314,6 +323,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Inspect(a) => inspect::run(ctx, a).await,
         Command::Rename(a) => rename::run(ctx, a).await,
         Command::Top(a) => top::run(ctx, a).await,
+        Command::Port(a) => port::run(ctx, a).await,
         Command::Events(a) => events::run(ctx, a).await,
         Command::Images(a) => images::run(ctx, a).await,
         Command::Import(a) => import::run(ctx, a).await,
@@ -327,6 +337,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Container(c) => Box::pin(container::dispatch(ctx, c)).await,
         Command::Image(c) => Box::pin(image::dispatch(ctx, c)).await,
         Command::Volume(c) => volume::dispatch(ctx, c).await,
+        Command::Network(c) => network::dispatch(ctx, c).await,
         Command::Daemon(_) | Command::Monitor { .. } => {
             // main.rs handles both before a runtime exists.
             Err(anyhow::anyhow!(

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use wharf_api::container::RestartPolicy;
-use wharf_api::network::PortBinding;
 
 /// go-units `RAMInBytes`: `512m`, `1g`, `1.5GiB`, `100` (bytes); binary
 /// multipliers, as docker uses for `--memory`.
@@ -138,107 +137,6 @@ pub fn restart_policy(v: &str) -> Result<RestartPolicy, String> {
         name: name.to_string(),
         maximum_retry_count,
     })
-}
-
-/// Exposed ports and bindings from `-p/--publish` values.
-#[derive(Debug, Default, PartialEq)]
-pub struct Published {
-    pub exposed: BTreeMap<String, serde_json::Value>,
-    pub bindings: BTreeMap<String, Option<Vec<PortBinding>>>,
-}
-
-/// Parse `[ip:][hostPort:]containerPort[/proto]`, port ranges of equal
-/// length included (`8000-8001:80-81`), IPv6 addresses in brackets.
-pub fn publish(values: &[String], into: &mut Published) -> Result<(), String> {
-    for v in values {
-        let bad =
-            |why: String| format!("invalid argument \"{v}\" for \"-p, --publish\" flag: {why}");
-        let (spec, proto) = match v.rsplit_once('/') {
-            Some((s, p)) => (s, p.to_ascii_lowercase()),
-            None => (v.as_str(), "tcp".to_string()),
-        };
-        if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
-            return Err(bad(format!("invalid proto: {proto}")));
-        }
-        // Split off a bracketed IPv6 address first.
-        let (ip, rest) = if let Some(r) = spec.strip_prefix('[') {
-            let (ip, after) = r
-                .split_once(']')
-                .ok_or_else(|| bad("invalid ip address".into()))?;
-            let after = after
-                .strip_prefix(':')
-                .ok_or_else(|| bad("invalid ip address".into()))?;
-            (ip.to_string(), after.to_string())
-        } else {
-            let parts: Vec<&str> = spec.split(':').collect();
-            match parts.len() {
-                1 | 2 => (String::new(), spec.to_string()),
-                3 => (parts[0].to_string(), format!("{}:{}", parts[1], parts[2])),
-                _ => return Err(bad("too many colons".into())),
-            }
-        };
-        if !ip.is_empty() && ip.parse::<std::net::IpAddr>().is_err() {
-            return Err(bad(format!("invalid ip address: {ip}")));
-        }
-        let (host, container) = match rest.split_once(':') {
-            Some((h, c)) => (h.to_string(), c.to_string()),
-            None => (String::new(), rest.clone()),
-        };
-        if container.is_empty() {
-            return Err(bad("no port specified".into()));
-        }
-        let (c_lo, c_hi) = port_range(&container).map_err(&bad)?;
-        let host_range = if host.is_empty() {
-            None
-        } else {
-            Some(port_range(&host).map_err(&bad)?)
-        };
-        if let Some((h_lo, h_hi)) = host_range {
-            if h_hi - h_lo != c_hi - c_lo && h_lo != h_hi {
-                return Err(bad("port ranges don't match in size".into()));
-            }
-        }
-        for (i, port) in (c_lo..=c_hi).enumerate() {
-            let key = format!("{port}/{proto}");
-            into.exposed.insert(key.clone(), serde_json::json!({}));
-            let host_port = match host_range {
-                None => String::new(),
-                Some((lo, hi)) if lo == hi => lo.to_string(),
-                Some((lo, _)) => (lo + i as u32).to_string(),
-            };
-            into.bindings
-                .entry(key)
-                .or_insert_with(|| Some(Vec::new()))
-                .get_or_insert_with(Vec::new)
-                .push(PortBinding {
-                    host_ip: ip.clone(),
-                    host_port,
-                });
-        }
-    }
-    Ok(())
-}
-
-fn port_range(s: &str) -> Result<(u32, u32), String> {
-    let parse = |p: &str| -> Result<u32, String> {
-        match p.parse::<u32>() {
-            Ok(n) if (1..=65535).contains(&n) => Ok(n),
-            _ => Err(format!("invalid port: {p}")),
-        }
-    };
-    match s.split_once('-') {
-        Some((a, b)) => {
-            let (a, b) = (parse(a)?, parse(b)?);
-            if b < a {
-                return Err(format!("invalid port range: {s}"));
-            }
-            Ok((a, b))
-        }
-        None => {
-            let p = parse(s)?;
-            Ok((p, p))
-        }
-    }
 }
 
 /// `-e KEY=VAL` stays; `-e KEY` takes the value from our environment when
@@ -410,42 +308,6 @@ mod tests {
         assert!(restart_policy("always:3").is_err());
         assert!(restart_policy("on-failure:x").is_err());
         assert!(restart_policy("on-failure:-1").is_err());
-    }
-
-    #[test]
-    fn publish_forms() {
-        let mut p = Published::default();
-        publish(
-            &[
-                "8080:80".into(),
-                "127.0.0.1:5353:53/udp".into(),
-                "9000".into(),
-                "[::1]:8443:443".into(),
-                "7000-7001:70-71".into(),
-            ],
-            &mut p,
-        )
-        .unwrap();
-        let b = |k: &str| p.bindings[k].clone().unwrap();
-        assert_eq!(b("80/tcp")[0].host_port, "8080");
-        assert_eq!(b("53/udp")[0].host_ip, "127.0.0.1");
-        assert_eq!(b("9000/tcp")[0].host_port, "");
-        assert_eq!(b("443/tcp")[0].host_ip, "::1");
-        assert_eq!(b("71/tcp")[0].host_port, "7001");
-        assert!(p.exposed.contains_key("53/udp"));
-        for bad in [
-            "80:x",
-            "1:2:3:4",
-            "80/xyz",
-            "0:80",
-            "abc:80:80",
-            "7000-7002:70-71",
-        ] {
-            assert!(
-                publish(&[bad.into()], &mut Published::default()).is_err(),
-                "{bad}"
-            );
-        }
     }
 
     #[test]

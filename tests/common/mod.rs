@@ -476,6 +476,10 @@ pub struct Daemon {
     log: PathBuf,
     child: Option<Child>,
     runtime: Runtime,
+    /// This daemon's default bridge (`--bridge`) and its `--bip`, unique
+    /// per daemon so test daemons never share links or subnets.
+    bridge: String,
+    bip: String,
 }
 
 impl Daemon {
@@ -504,12 +508,16 @@ impl Daemon {
         ));
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(&root).expect("create test root");
+        let bridge = format!("wt{}x{}", base36(std::process::id() as usize), base36(n));
+        let bip = unique_subnet().replace(".0/24", ".1/24");
         let mut d = Daemon {
             sock: root.join("wharf.sock"),
             log: root.join("daemon.log"),
             root,
             child: None,
             runtime: Runtime::Default,
+            bridge,
+            bip,
         };
         d.spawn_daemon();
         d
@@ -530,6 +538,10 @@ impl Daemon {
             .arg(self.data_root())
             .arg("--exec-root")
             .arg(self.exec_root())
+            .arg("--bridge")
+            .arg(&self.bridge)
+            .arg("--bip")
+            .arg(&self.bip)
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
@@ -574,6 +586,47 @@ impl Daemon {
 
     pub fn runtime(&self) -> Runtime {
         self.runtime
+    }
+
+    /// The Linux bridge of this daemon's default `bridge` network.
+    pub fn bridge(&self) -> &str {
+        &self.bridge
+    }
+
+    /// This daemon's nftables table: `wharf_` and the FNV-1a hash of its
+    /// exec root (`NftFirewall::table_name_for`).
+    pub fn nft_table(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.exec_root().as_os_str().as_encoded_bytes() {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("wharf_{h:016x}")
+    }
+
+    /// This daemon's `--bip` (gateway/prefix of the default bridge).
+    pub fn bip(&self) -> &str {
+        &self.bip
+    }
+
+    /// Linux bridges of every network this daemon recorded (read from its
+    /// data root, so it works when the daemon is dead).
+    pub fn network_bridges(&self) -> Vec<String> {
+        let mut out = vec![self.bridge.clone()];
+        let dir = self.data_root().join("network");
+        for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+            let Ok(text) = fs::read_to_string(e.path()) else {
+                continue;
+            };
+            if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                if let Some(b) = v["bridge"].as_str().filter(|b| !b.is_empty()) {
+                    if !out.iter().any(|x| x == b) {
+                        out.push(b.to_string());
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// `unix:///tmp/wh-…/wharf.sock`
@@ -953,6 +1006,7 @@ impl Daemon {
             }
         }
         // 2. the daemon
+        let bridges = self.network_bridges();
         self.stop();
         // 3. whatever is left: monitors, container processes
         let mut cgroups = BTreeSet::new();
@@ -983,6 +1037,17 @@ impl Daemon {
         }
         // 5. mounts under the root, deepest first
         unmount_under(&self.root);
+        // ... and the bridges of this daemon's networks (the daemon keeps
+        // them across restarts, as Docker keeps docker0)
+        for b in bridges {
+            delete_link(&b);
+        }
+        // ... and its nftables table (a killed daemon could not remove it)
+        let _ = Command::new("nft")
+            .args(["delete", "table", "inet", &self.nft_table()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         // 6. the directory
         if let Err(e) = fs::remove_dir_all(&self.root) {
             if e.kind() != std::io::ErrorKind::NotFound {
@@ -1308,6 +1373,78 @@ fn base36(mut n: usize) -> String {
     }
     out.reverse();
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// Deletes a network link by name (a missing one is fine).
+pub fn delete_link(name: &str) {
+    let _ = Command::new("ip")
+        .args(["link", "del", name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Names of the host's links (`ip -o link`).
+pub fn host_links() -> Vec<String> {
+    let out = Command::new("ip")
+        .args(["-o", "link"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    out.lines()
+        .filter_map(|l| l.split(':').nth(1))
+        .map(|n| n.trim().split('@').next().unwrap_or("").to_string())
+        .collect()
+}
+
+fn routed_v4() -> Vec<(u32, u32)> {
+    let text = fs::read_to_string("/proc/net/route").unwrap_or_default();
+    let mut out = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 8 {
+            continue;
+        }
+        if let (Ok(d), Ok(m)) = (u32::from_str_radix(f[1], 16), u32::from_str_radix(f[7], 16)) {
+            if m != 0 {
+                out.push((
+                    u32::from_be_bytes(d.to_ne_bytes()),
+                    u32::from_be_bytes(m.to_ne_bytes()),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A /24 (`10.X.Y.0/24` in 10.192.0.0/11) that no host route covers and
+/// no other daemon or test in this process got, starting at an offset
+/// derived from the pid so concurrent test binaries rarely even try the
+/// same one.
+pub fn unique_subnet() -> String {
+    static TAKEN: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+    let mut taken = TAKEN.lock().unwrap_or_else(|p| p.into_inner());
+    let routes = routed_v4();
+    let span = 8192u32;
+    let start = (std::process::id().wrapping_mul(97)) % span;
+    for i in 0..span {
+        let k = (start + i) % span;
+        let net = (10u32 << 24) | (192u32 << 16) | (k << 8);
+        if taken.contains(&net) {
+            continue;
+        }
+        let overlaps = routes.iter().any(|(d, m)| {
+            let m = *m & 0xffff_ff00;
+            (net & m) == (*d & m)
+        });
+        if overlaps {
+            continue;
+        }
+        taken.insert(net);
+        let o = net.to_be_bytes();
+        return format!("{}.{}.{}.0/24", o[0], o[1], o[2]);
+    }
+    panic!("no free test subnet in 10.192.0.0/11");
 }
 
 /// A unique container/volume name for this test process.

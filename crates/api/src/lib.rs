@@ -11,6 +11,7 @@ pub mod exec;
 pub mod image;
 pub mod mount;
 pub mod network;
+pub mod port;
 pub mod strslice;
 pub mod system;
 pub mod volume;

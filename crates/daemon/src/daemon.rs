@@ -68,6 +68,9 @@ pub struct Daemon {
     pub exe: PathBuf,
     pub images: wharf_image::ImageStore,
     pub volumes: wharf_volume::VolumeStore,
+    pub networks: Arc<wharf_network::NetworkStore>,
+    /// The embedded DNS server of user-defined networks.
+    pub dns: wharf_network::dns::DnsServer,
     pub events: Events,
     pub table: Mutex<Table>,
     pub execs: ExecTable,

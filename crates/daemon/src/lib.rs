@@ -33,6 +33,12 @@ pub struct DaemonOptions {
     pub exec_root: PathBuf,
     /// Default OCI runtime: `libcontainer` or `runc`.
     pub runtime: String,
+    /// Linux bridge of the default `bridge` network (`--bridge`, dockerd's
+    /// flag); `wharf0` when empty.
+    pub bridge: String,
+    /// The default bridge's address and subnet (`--bip 172.17.0.1/16`);
+    /// the first free default pool when empty.
+    pub bip: String,
 }
 
 impl Default for DaemonOptions {
@@ -42,6 +48,8 @@ impl Default for DaemonOptions {
             data_root: "/var/lib/wharf".into(),
             exec_root: "/run/wharf".into(),
             runtime: "libcontainer".into(),
+            bridge: String::new(),
+            bip: String::new(),
         }
     }
 }
@@ -64,6 +72,7 @@ macro_rules! kinded {
 kinded!(
     wharf_image::error::ImageError,
     wharf_volume::VolumeError,
+    wharf_network::NetworkError,
     wharf_volume::spec::SpecError,
     wharf_volume::copy::CopyError,
     wharf_runtime::spec::SpecError,
@@ -95,6 +104,27 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         wharf_image::ImageStore::open(&opts.data_root.join("image")).context("open image store")?;
     let volumes = wharf_volume::VolumeStore::open(&opts.data_root.join("volumes"))
         .context("open volume store")?;
+    let networks = wharf_network::NetworkStore::open(
+        &opts.data_root.join("network"),
+        &wharf_network::DefaultBridge {
+            name: opts.bridge.clone(),
+            bip: opts.bip.clone(),
+        },
+        Some(Arc::new(
+            wharf_network::firewall::NftFirewall::new(
+                &wharf_network::firewall::NftFirewall::table_name_for(&opts.exec_root),
+            )
+            .context("firewall")?,
+        )),
+    )
+    .context("open network store")?;
+    let networks = Arc::new(networks);
+    let host_resolv =
+        std::fs::read_to_string(wharf_network::dns::host_resolv_conf_path()).unwrap_or_default();
+    let dns = wharf_network::dns::DnsServer::new(
+        networks.clone(),
+        wharf_network::dns::host_upstreams(&host_resolv),
+    );
     let exe = std::env::current_exe().context("find own executable")?;
     let d = Arc::new(daemon::Daemon {
         data_root: opts.data_root.clone(),
@@ -103,6 +133,8 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         exe,
         images,
         volumes,
+        networks,
+        dns,
         events: Default::default(),
         table: Default::default(),
         execs: Default::default(),
@@ -120,7 +152,8 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
         }
     };
-    server::serve(d, listener, shutdown).await;
+    server::serve(d.clone(), listener, shutdown).await;
+    d.networks.shutdown();
     // Containers keep running under their monitors; only the socket goes.
     let _ = std::fs::remove_file(&sock);
     tracing::info!("wharf daemon stopped; containers keep running");

@@ -9,5 +9,24 @@
 //! gets back. Namespace entry goes through `wharf_sys::netns`; no `unsafe`
 //! here.
 
+/// Published ports: allocation, and the maps inspect and `ps` show.
+pub mod ports;
+
 pub mod dns;
+pub mod driver;
+pub mod error;
 pub mod firewall;
+pub mod ipam;
+pub mod name;
+pub mod netlink;
+pub mod record;
+pub mod store;
+
+pub use driver::NetworkDriver;
+pub use error::NetworkError;
+pub use name::NetworkName;
+pub use record::{Endpoint, EndpointConfig, Network};
+pub use store::{ContainerRef, DefaultBridge, NetworkStore};
+
+#[cfg(test)]
+mod store_tests;

@@ -88,6 +88,13 @@ pub fn create(
     };
     check_runtime(&runtime)?;
 
+    wharf_network::ports::validate(
+        config.exposed_ports.as_ref(),
+        host_config.port_bindings.as_ref(),
+    )
+    .map_err(|e| Error::invalid(e.to_string()))?;
+    let networks =
+        crate::container::network::resolve(d, &host_config, body.networking_config.as_ref())?;
     let name = reserve_name(d, name, &id)?;
     // Mounts first: resolving them creates named and anonymous volumes and
     // takes references, which a later failure must give back.
@@ -114,6 +121,7 @@ pub fn create(
         mounts,
         runtime,
         exec_ids: Vec::new(),
+        networks,
     };
     let paths = d.paths(&id);
     let written = (|| {
@@ -132,6 +140,7 @@ pub fn create(
         return Err(e.into());
     }
     let attrs = crate::container::event_attrs(&rec);
+    crate::container::network::register(d, &rec);
     d.insert(rec);
     d.events.emit("container", "create", &id, attrs);
     Ok(ContainerCreateResponse {
@@ -207,11 +216,7 @@ fn validate_host_config(h: &wharf_api::container::HostConfig) -> Result<()> {
             "Range of CPUs is from 0.01 to {ncpu}.00, as there are only {ncpu} CPUs available"
         )));
     }
-    validate_restart_policy(&h.restart_policy, h.auto_remove)?;
-    match h.network_mode.as_str() {
-        "" | "default" | "bridge" | "host" | "none" => Ok(()),
-        other => Err(Error::not_found(format!("network {other} not found"))),
-    }
+    validate_restart_policy(&h.restart_policy, h.auto_remove)
 }
 
 /// Docker's checks of a restart policy (at create and update).

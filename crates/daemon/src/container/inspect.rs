@@ -1,12 +1,9 @@
 //! `GET /containers/{id}/json` and `GET /containers/json`.
 
-use std::collections::BTreeMap;
-
 use wharf_api::container::{
-    ContainerInspect, ContainerState, ContainerSummary, GraphDriver, Port, SummaryHostConfig,
+    ContainerInspect, ContainerState, ContainerSummary, GraphDriver, SummaryHostConfig,
     SummaryNetworkSettings,
 };
-use wharf_api::network::{EndpointSettings, NetworkSettings};
 
 use super::record::Container;
 use super::state::Status;
@@ -82,7 +79,7 @@ pub fn inspect(d: &Daemon, rec: &Container) -> ContainerInspect {
             .map(|m| m.to_mount_point(&d.volumes_root()))
             .collect(),
         config: rec.config.clone(),
-        network_settings: network_settings(rec),
+        network_settings: super::network::settings(d, rec),
         ..Default::default()
     }
 }
@@ -91,20 +88,6 @@ fn network_mode(rec: &Container) -> String {
     match rec.host_config.network_mode.as_str() {
         "" | "default" => "bridge".into(),
         m => m.into(),
-    }
-}
-
-fn network_settings(rec: &Container) -> NetworkSettings {
-    let mut networks = BTreeMap::new();
-    networks.insert(network_mode(rec), EndpointSettings::default());
-    NetworkSettings {
-        sandbox_key: if rec.state.pid > 0 {
-            format!("/proc/{}/ns/net", rec.state.pid)
-        } else {
-            String::new()
-        },
-        networks,
-        ..Default::default()
     }
 }
 
@@ -144,19 +127,11 @@ pub fn summary(d: &Daemon, rec: &Container) -> ContainerSummary {
         command.push(' ');
         command.push_str(a);
     }
-    let mut ports = Vec::new();
-    for p in rec.config.exposed_ports.iter().flat_map(|m| m.keys()) {
-        let (num, proto) = p.split_once('/').unwrap_or((p, "tcp"));
-        if let Ok(n) = num.parse() {
-            ports.push(Port {
-                private_port: n,
-                kind: proto.into(),
-                ..Default::default()
-            });
-        }
-    }
-    let mut networks = BTreeMap::new();
-    networks.insert(network_mode(rec), EndpointSettings::default());
+    let ports = wharf_network::ports::summary_ports(
+        rec.config.exposed_ports.as_ref(),
+        &super::network::published(rec),
+    );
+    let networks = super::network::networks_map(d, rec);
     ContainerSummary {
         id: rec.id.clone(),
         names: vec![format!("/{}", rec.name)],
@@ -238,6 +213,12 @@ pub fn list(
             && any(&ancestors, &|v| rec.image_id == v || rec.image_ref == v)
             && any(filters.get("exited"), &|v| {
                 rec.state.status == Status::Exited && v.parse() == Ok(rec.state.exit_code)
+            })
+            && any(filters.get("network"), &|v| {
+                rec.networks
+                    .iter()
+                    .any(|(id, a)| a.name == v || id.starts_with(v))
+                    || rec.host_config.network_mode == v
             })
             && any(filters.get("volume"), &|v| {
                 rec.mounts

@@ -11,6 +11,7 @@ pub mod logs;
 pub mod monitor;
 pub mod mounts;
 pub mod netns;
+pub mod network;
 pub mod pause;
 pub mod prune;
 pub mod reconcile;

@@ -25,6 +25,8 @@ pub struct Launch {
     pub rootfs: PathBuf,
     pub user: User,
     pub mounts: Vec<RtMount>,
+    /// Variables of legacy `--link`s (`ALIAS_NAME`, `ALIAS_PORT_…`, `ALIAS_ENV_…`).
+    pub link_env: Vec<String>,
 }
 
 /// An attach that arrived before the container started (`docker run`
@@ -78,7 +80,7 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
         rootfs: launch.rootfs.clone(),
         readonly_rootfs: hc.readonly_rootfs,
         args,
-        env: container_env(rec, &launch.user),
+        env: container_env(rec, &launch.user, &launch.link_env),
         cwd: Some(rec.config.working_dir.clone()).filter(|w| !w.is_empty()),
         user: rt_user(&launch.user),
         hostname: rec.config.hostname.clone(),
@@ -90,9 +92,10 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
         memory_bytes: Some(hc.memory).filter(|m| *m > 0),
         nano_cpus: Some(hc.nano_cpus).filter(|c| *c > 0),
         pids_limit: hc.pids_limit.filter(|p| *p > 0),
-        netns: match hc.network_mode.as_str() {
-            "host" => NetNs::Host,
-            _ => NetNs::Path(paths.netns()),
+        netns: if super::network::NetworkMode::of(hc).is_host() {
+            NetNs::Host
+        } else {
+            NetNs::Path(paths.netns())
         },
         cgroup_path: format!("/wharf/{}", rec.id),
         init,
@@ -119,7 +122,7 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
 
 /// Docker's process environment: PATH when the image sets none, HOSTNAME,
 /// TERM for a tty, HOME from passwd, then the container's own variables.
-fn container_env(rec: &Container, user: &User) -> Vec<String> {
+fn container_env(rec: &Container, user: &User, link_env: &[String]) -> Vec<String> {
     let own = rec.config.env.clone().unwrap_or_default();
     let has = |k: &str| own.iter().any(|e| e.split('=').next() == Some(k));
     let mut env = Vec::new();
@@ -133,6 +136,7 @@ fn container_env(rec: &Container, user: &User) -> Vec<String> {
     if !has("HOME") {
         env.push(format!("HOME={}", user.home));
     }
+    env.extend(link_env.iter().cloned());
     env.retain(|e| !has(e.split('=').next().unwrap_or("")));
     env.extend(own);
     env

@@ -24,6 +24,7 @@ pub fn load_all(d: &Daemon) {
                         tracing::warn!(volume = %m.name, container_id = %rec.id, error = %e, "volume of a container is missing");
                     }
                 }
+                crate::container::network::register(d, &rec);
                 d.insert(rec);
             }
             Err(err) => {
@@ -44,6 +45,8 @@ pub async fn reconcile(d: &Arc<Daemon>) {
         }
         if was_active && monitor::alive(&paths).await {
             tracing::info!(container_id = %rec.id, "reattached to running container");
+            crate::container::network::restore(d, &rec, &paths);
+            crate::container::network::sync_dns(d, &rec.id).await;
             if rec.state.status == Status::Restarting {
                 let _ = d.update(&rec.id, |r| r.state.status = Status::Running);
             }

@@ -2,6 +2,7 @@
 //! and its paths. Saved with temp+fsync+rename so a killed daemon never
 //! loses a container.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -79,6 +80,27 @@ pub struct Container {
     pub runtime: String,
     #[serde(default)]
     pub exec_ids: Vec<String>,
+    /// Networks the container is attached to, by network id (empty for
+    /// `--network host|none`).
+    #[serde(default)]
+    pub networks: BTreeMap<String, NetAttachment>,
+}
+
+/// One network a container is attached to: what it asked for, and the live
+/// endpoint while it runs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NetAttachment {
+    /// The network's name (networks cannot be renamed).
+    pub name: String,
+    pub config: wharf_network::EndpointConfig,
+    /// Set while the container runs.
+    pub endpoint: Option<wharf_network::Endpoint>,
+    /// Order of attachment (eth0 is the first).
+    #[serde(default)]
+    pub order: u64,
+    /// Ports published on this endpoint (while it runs).
+    #[serde(default)]
+    pub ports: Option<wharf_network::firewall::EndpointPorts>,
 }
 
 /// Where one container's files live.

@@ -68,6 +68,11 @@ pub async fn remove_locked(
             let mut failures = Vec::new();
             rootfs::unmount_rootfs(&paths);
             super::cgroups::remove(&rec.id);
+            d.dns.detach(&rec.id);
+            for e in super::network::disconnect_all(&d, &rec, Some(&paths.netns())) {
+                failures.push(e);
+            }
+            super::network::unregister(&d, &rec);
             super::netns::remove(&paths.netns());
             monitor::remove_run_dir(&paths);
             mounts::release(&d, &rec.id, &rec.mounts);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::monitor::{self, Launch};
 use super::record::{Container, Paths};
 use super::state::Status;
-use super::{etc, mounts, netns, rootfs, user};
+use super::{etc, mounts, netns, network, rootfs, user};
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
 use crate::util;
@@ -32,6 +32,7 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
         let paths = paths.clone();
         tokio::task::spawn_blocking(move || prepare(&d, &rec, &paths)).await??
     };
+    network::sync_dns(d, id).await;
     let started = async {
         monitor::spawn(d, &rec, &paths, &launch).await?;
         // The tty gets the client's size before the process runs, so a
@@ -106,12 +107,23 @@ fn prepare(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Launch> {
         )?;
         let mount_entries = mounts::activate(d, rec, &rootfs)?;
         let result = (|| {
-            if rec.host_config.network_mode != "host" {
+            let mode = network::NetworkMode::of(&rec.host_config);
+            let mut endpoints = Vec::new();
+            if !mode.is_host() {
                 netns::create(&paths.netns())?;
+                endpoints = network::connect_all(d, rec, paths)?;
             }
-            let etc_mounts = etc::write(paths, rec)?;
+            let etc_mounts = match etc::write(d, paths, rec, &endpoints) {
+                Ok(m) => m,
+                Err(e) => {
+                    network::disconnect_all(d, rec, Some(&paths.netns()));
+                    return Err(e);
+                }
+            };
             ensure_workdir(&rootfs, &rec.config.working_dir, &user);
+            let link_env = etc::link_env(d, rec);
             Ok::<_, Error>(Launch {
+                link_env,
                 rootfs: rootfs.clone(),
                 user,
                 mounts: etc_mounts.into_iter().chain(mount_entries).collect(),
@@ -144,6 +156,10 @@ fn ensure_workdir(rootfs: &std::path::Path, wd: &str, user: &user::User) {
 /// Undoes start's set-up once the container has stopped.
 pub fn cleanup_after_exit(d: &Daemon, rec: &Container, paths: &Paths) {
     super::cgroups::remove(&rec.id);
+    d.dns.detach(&rec.id);
+    for e in network::disconnect_all(d, rec, Some(&paths.netns())) {
+        tracing::warn!(container_id = %rec.id, error = %e, "network teardown");
+    }
     netns::remove(&paths.netns());
     mounts::deactivate(d, rec);
     rootfs::unmount_rootfs(paths);

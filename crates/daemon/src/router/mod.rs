@@ -5,6 +5,7 @@
 mod containers;
 mod exec;
 mod images;
+mod networks;
 mod swarm;
 mod system;
 
@@ -98,6 +99,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/configs/{id}"),
     ("DELETE", "/configs/{id}"),
     ("POST", "/configs/{id}/update"),
+    ("GET", "/networks"),
+    ("POST", "/networks/create"),
+    ("GET", "/networks/{id}"),
+    ("DELETE", "/networks/{id}"),
+    ("POST", "/networks/{id}/connect"),
+    ("POST", "/networks/{id}/disconnect"),
+    ("POST", "/networks/prune"),
 ];
 
 /// Splits `/v1.44/containers/x/json` into (Some("1.44"), "/containers/x/json").
@@ -157,6 +165,7 @@ pub async fn route(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
         Some("images") => images::route(&d, req, &method, path, &q).await,
         Some("volumes") => volumes::route(&d, req, &method, &segs, &q).await,
         Some(first) if swarm::PREFIXES.contains(&first) => swarm::route(&method, &segs),
+        Some("networks") => networks::route(&d, req, &method, &segs, &q).await,
         _ => None,
     };
     match result {

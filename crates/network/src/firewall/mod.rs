@@ -5,10 +5,16 @@
 
 use std::net::IpAddr;
 
+pub mod iptables;
+pub mod nftables;
+
+pub use nftables::{set_hairpin, NftFirewall};
+
 use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
 
 /// A bridge network as the firewall sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkRules {
     /// The network's id (rules are keyed by it, so they can be removed).
     pub id: String,
@@ -23,15 +29,18 @@ pub struct NetworkRules {
     pub masquerade: bool,
 }
 
-/// A transport protocol of a published port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A transport protocol of a published port (`"tcp"`, `"udp"` on disk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Proto {
     Tcp,
     Udp,
 }
 
 /// One published port: `host_ip:host_port` → `container_ip:container_port`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serializable, so an endpoint record can keep the ports it was given
+/// (ephemeral host ports must survive a daemon restart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortMapping {
     /// `None` means every host address (`0.0.0.0` / `::`).
     pub host_ip: Option<IpAddr>,
@@ -41,7 +50,7 @@ pub struct PortMapping {
 }
 
 /// A container endpoint's published ports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointPorts {
     /// The network the endpoint is on (its rules go with that network).
     pub network_id: String,
@@ -56,6 +65,14 @@ pub struct EndpointPorts {
 pub struct FirewallError {
     pub op: String,
     pub message: String,
+}
+
+impl FirewallError {
+    /// The API error class: a firewall failure is the host's, not the
+    /// request's.
+    pub fn kind(&self) -> wharf_api::error::ErrorKind {
+        wharf_api::error::ErrorKind::Other
+    }
 }
 
 /// What the network layer needs from a packet filter. Every call is

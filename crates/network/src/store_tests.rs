@@ -1,0 +1,273 @@
+//! The store over recording fakes: no links are made.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use wharf_api::network::{Ipam, IpamConfig, NetworkCreateRequest};
+
+use crate::dns::NameTable;
+use crate::driver::NetworkDriver;
+use crate::error::Result;
+use crate::firewall::{EndpointPorts, FirewallDriver, FirewallError, NetworkRules};
+use crate::record::{Endpoint, EndpointConfig, Network};
+use crate::store::{ContainerRef, DefaultBridge, NetworkStore};
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Recorder {
+    fn push(&self, s: String) {
+        self.0.lock().unwrap().push(s);
+    }
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+struct FakeDriver(Arc<Recorder>, &'static str);
+
+impl NetworkDriver for FakeDriver {
+    fn name(&self) -> &str {
+        self.1
+    }
+    fn connectable(&self) -> bool {
+        self.1 == "bridge"
+    }
+    fn setup_network(&self, net: &Network) -> Result<()> {
+        self.0.push(format!("setup {}", net.name));
+        Ok(())
+    }
+    fn teardown_network(&self, net: &Network) -> Result<()> {
+        self.0.push(format!("teardown {}", net.name));
+        Ok(())
+    }
+    fn connect(&self, net: &Network, ep: &Endpoint, _: &Path, _: bool) -> Result<()> {
+        self.0
+            .push(format!("connect {} {} {:?}", net.name, ep.ifname, ep.ipv4));
+        Ok(())
+    }
+    fn disconnect(&self, net: &Network, ep: &Endpoint, _: Option<&Path>) -> Result<()> {
+        self.0
+            .push(format!("disconnect {} {}", net.name, ep.ifname));
+        Ok(())
+    }
+}
+
+struct FakeFw(Arc<Recorder>);
+
+impl FirewallDriver for FakeFw {
+    fn init(&self) -> Result<(), FirewallError> {
+        self.0.push("fw init".into());
+        Ok(())
+    }
+    fn add_network(&self, net: &NetworkRules) -> Result<(), FirewallError> {
+        self.0.push(format!("fw add {}", net.bridge));
+        Ok(())
+    }
+    fn remove_network(&self, net: &NetworkRules) -> Result<(), FirewallError> {
+        self.0.push(format!("fw remove {}", net.bridge));
+        Ok(())
+    }
+    fn add_ports(&self, _: &EndpointPorts) -> Result<(), FirewallError> {
+        Ok(())
+    }
+    fn remove_ports(&self, _: &EndpointPorts) -> Result<(), FirewallError> {
+        Ok(())
+    }
+    fn shutdown(&self) -> Result<(), FirewallError> {
+        self.0.push("fw shutdown".into());
+        Ok(())
+    }
+}
+
+fn store(dir: &Path, rec: &Arc<Recorder>) -> NetworkStore {
+    let mut drivers: BTreeMap<String, Arc<dyn NetworkDriver>> = BTreeMap::new();
+    for n in ["bridge", "host", "null"] {
+        drivers.insert(n.into(), Arc::new(FakeDriver(rec.clone(), n)));
+    }
+    NetworkStore::open_with(
+        dir,
+        &DefaultBridge {
+            name: "wtest0".into(),
+            bip: "10.250.0.1/24".into(),
+        },
+        Some(Arc::new(FakeFw(rec.clone()))),
+        drivers,
+    )
+    .unwrap()
+}
+
+fn tmpdir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("wharf-net-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn req(name: &str, subnet: &str, gateway: &str) -> NetworkCreateRequest {
+    NetworkCreateRequest {
+        name: name.into(),
+        ipam: Some(Ipam {
+            config: Some(if subnet.is_empty() {
+                vec![]
+            } else {
+                vec![IpamConfig {
+                    subnet: subnet.into(),
+                    gateway: gateway.into(),
+                    ..Default::default()
+                }]
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn predefined_networks_survive_reopen() {
+    let dir = tmpdir("pre");
+    let rec = Arc::new(Recorder::default());
+    let s = store(&dir, &rec);
+    let names: Vec<String> = s.list().into_iter().map(|n| n.name).collect();
+    assert_eq!(names, ["bridge", "host", "none"]);
+    let b = s.get("bridge").unwrap();
+    assert_eq!(b.bridge, "wtest0");
+    assert_eq!(b.pools[0].subnet.to_string(), "10.250.0.0/24");
+    assert_eq!(b.pools[0].gateway.to_string(), "10.250.0.1");
+    let log = rec.take();
+    assert_eq!(log, ["fw init", "setup bridge", "fw add wtest0"]);
+    let id = b.id.clone();
+    drop(s);
+    let s = store(&dir, &rec);
+    assert_eq!(s.get("bridge").unwrap().id, id);
+    assert!(s.remove("bridge").is_err());
+    assert!(s.remove("host").is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn create_validates_and_changes_nothing_on_error() {
+    let dir = tmpdir("create");
+    let rec = Arc::new(Recorder::default());
+    let s = store(&dir, &rec);
+    rec.take();
+    let n = s.create(&req("front", "10.251.0.0/24", "")).unwrap();
+    assert_eq!(n.bridge, format!("br-{}", &n.id[..12]));
+    assert_eq!(
+        rec.take(),
+        ["setup front".to_string(), format!("fw add {}", n.bridge)]
+    );
+    // duplicate name, overlap, gateway outside, bad name, bad subnet
+    for (r, want) in [
+        (req("front", "10.252.0.0/24", ""), "already exists"),
+        (req("back", "10.251.0.128/25", ""), "overlaps"),
+        (req("back", "10.250.0.0/16", ""), "overlaps"),
+        (req("back", "10.253.0.0/24", "10.254.0.1"), "not in subnet"),
+        (req("-bad", "", ""), "invalid network name"),
+        (req("back", "10.253.0.0/33", ""), "invalid subnet"),
+    ] {
+        let e = s.create(&r).unwrap_err().to_string();
+        assert!(e.contains(want), "{e} should contain {want}");
+    }
+    assert!(rec.take().is_empty(), "nothing made for bad input");
+    assert_eq!(s.list().len(), 4);
+    // prefix and name lookups
+    assert_eq!(s.get(&n.id[..6]).unwrap().name, "front");
+    // in use
+    s.add_ref(&n.id, "c1");
+    assert!(s
+        .remove("front")
+        .unwrap_err()
+        .to_string()
+        .contains("active endpoints"));
+    s.remove_ref(&n.id, "c1");
+    s.remove("front").unwrap();
+    assert_eq!(
+        rec.take(),
+        [format!("fw remove {}", n.bridge), "teardown front".into()]
+    );
+    assert!(s.get("front").is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn connect_allocates_and_names_resolve_on_user_networks_only() {
+    let dir = tmpdir("connect");
+    let rec = Arc::new(Recorder::default());
+    let s = store(&dir, &rec);
+    let user = s.create(&req("app", "10.251.1.0/24", "")).unwrap();
+    let bridge = s.get("bridge").unwrap();
+    let ns = Path::new("/nonexistent");
+    let a = ContainerRef {
+        id: "aaaaaaaaaaaaaaaa",
+        name: "alpha",
+        netns: ns,
+    };
+    let b = ContainerRef {
+        id: "bbbbbbbbbbbbbbbb",
+        name: "beta",
+        netns: ns,
+    };
+    let ea = s
+        .connect(&bridge, &a, &EndpointConfig::default(), &[])
+        .unwrap();
+    assert_eq!(ea.ipv4.unwrap().to_string(), "10.250.0.2");
+    assert_eq!(ea.mac, "02:42:0a:fa:00:02");
+    assert_eq!(ea.ifname, "eth0");
+    let eb = s
+        .connect(&bridge, &b, &EndpointConfig::default(), &[])
+        .unwrap();
+    assert_eq!(eb.ipv4.unwrap().to_string(), "10.250.0.3");
+    // no names on the default bridge
+    assert_eq!(s.lookup(a.id, "beta"), None);
+    let cfg = EndpointConfig {
+        aliases: vec!["db".into()],
+        ipv4: Some("10.251.1.50".parse().unwrap()),
+        ..Default::default()
+    };
+    let ua = s.connect(&user, &a, &cfg, &[]).unwrap();
+    assert_eq!(ua.ifname, "eth1");
+    assert_eq!(ua.ipv4.unwrap().to_string(), "10.251.1.50");
+    // static IP taken / outside
+    let e = s.connect(&user, &b, &cfg, &[]).unwrap_err().to_string();
+    assert!(e.contains("already in use"), "{e}");
+    let out = EndpointConfig {
+        ipv4: Some("10.9.0.5".parse().unwrap()),
+        ..Default::default()
+    };
+    assert!(s.connect(&user, &b, &out, &[]).is_err());
+    // aliases refused on the default bridge
+    let al = EndpointConfig {
+        aliases: vec!["x".into()],
+        ..Default::default()
+    };
+    assert!(s.check_connect(&bridge, &al).is_err());
+    let ub = s
+        .connect(&user, &b, &EndpointConfig::default(), &[])
+        .unwrap();
+    assert_eq!(s.lookup(b.id, "alpha"), Some(vec![ua.ipv4.unwrap()]));
+    assert_eq!(s.lookup(b.id, "DB"), Some(vec![ua.ipv4.unwrap()]));
+    assert_eq!(s.lookup(b.id, "aaaaaaaaaaaa"), Some(vec![ua.ipv4.unwrap()]));
+    assert_eq!(
+        s.reverse(b.id, ua.ipv4.unwrap()).as_deref(),
+        Some("alpha.app")
+    );
+    assert_eq!(s.lookup(b.id, "nothing"), None);
+    let r = s.resource(&user);
+    assert_eq!(r.containers.len(), 2);
+    assert_eq!(r.containers[a.id].ipv4_address, "10.251.1.50/24");
+    s.disconnect(a.id, &ua, None).unwrap();
+    assert_eq!(s.lookup(b.id, "alpha"), None);
+    s.disconnect(b.id, &ub, None).unwrap();
+    s.disconnect(a.id, &ea, None).unwrap();
+    // the address is free again
+    let again = s
+        .connect(&bridge, &a, &EndpointConfig::default(), &[])
+        .unwrap();
+    assert_eq!(again.ipv4.unwrap().to_string(), "10.250.0.2");
+    // host and none cannot be connected
+    assert!(s
+        .connect(&s.get("host").unwrap(), &b, &EndpointConfig::default(), &[])
+        .is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,822 @@
+//! Networks as a user sees them, through `wharf` and the `docker` CLI: the
+//! default bridge (by IP, never by name), `host`, `none`, user-defined
+//! bridges (create/inspect/rm, live connect/disconnect), bad input, and no
+//! link left behind. Every daemon has its own bridge and subnet (see
+//! `tests/common`), and every network a test makes gets a subnet from
+//! `unique_subnet()`; traffic stays inside those bridges.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Host-side veth of an endpoint (`veth` + 7 hex of its id, wharf's rule).
+fn host_veth(endpoint_id: &str) -> String {
+    format!("veth{}", &endpoint_id[..7])
+}
+
+fn endpoint_id(d: &Daemon, container: &str, network: &str) -> String {
+    d.inspect(container)["NetworkSettings"]["Networks"][network]["EndpointID"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[track_caller]
+fn assert_link_gone(name: &str) {
+    let ok = wait_until(Duration::from_secs(5), || {
+        !host_links().iter().any(|l| l == name)
+    });
+    assert!(ok, "link {name} left behind: {:?}", host_links());
+}
+
+/// Links of a container, from inside it.
+fn links_inside(d: &Daemon, cli: Cli, name: &str) -> Vec<String> {
+    let out = d.cli(cli, &["exec", name, "ip", "-o", "link"]);
+    out.success();
+    out.lines()
+        .iter()
+        .filter_map(|l| l.split(':').nth(1))
+        .map(|n| n.trim().split('@').next().unwrap_or("").to_string())
+        .collect()
+}
+
+fn ping_and_http_by_ip(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let web = unique("web");
+    let client = unique("cli");
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        &web,
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 80 -h /www",
+    ])
+    .success();
+    d.wharf(&["run", "-d", "--name", &client, "busybox", "sleep", "300"])
+        .success();
+    let ip = d.inspect(&web)["NetworkSettings"]["IPAddress"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let prefix = d
+        .bip()
+        .rsplit_once('.')
+        .map(|(p, _)| p)
+        .unwrap_or_default()
+        .to_string();
+    assert!(ip.starts_with(&prefix), "{ip} not in {}", d.bip());
+    let gw = d.inspect(&web)["NetworkSettings"]["Gateway"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(gw, d.bip().split('/').next().unwrap());
+    d.wharf(&["exec", &client, "ping", "-c", "1", "-W", "2", &ip])
+        .success();
+    let mut body = String::new();
+    let ok = wait_until(Duration::from_secs(5), || {
+        // busybox-static's wget crashes here; nc speaks HTTP as well.
+        let req = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 {ip} 80");
+        let o = d.wharf(&["exec", &client, "sh", "-c", &req]);
+        body = o.stdout.clone();
+        o.code == 0 && body.contains("200 OK")
+    });
+    assert!(ok, "http by IP failed: {body}");
+    assert!(body.trim_end().ends_with("hello-from-web"), "{body}");
+    // Names do not resolve on the default bridge.
+    let by_name = d.wharf(&["exec", &client, "ping", "-c", "1", "-W", "1", &web]);
+    assert_ne!(
+        by_name.code, 0,
+        "name resolved on the default bridge: {by_name}"
+    );
+    // /etc/hosts: the container's own address and hostname.
+    let hosts = d.wharf(&["exec", &web, "cat", "/etc/hosts"]);
+    let hostname = d.inspect(&web)["Config"]["Hostname"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        hosts.stdout.contains(&format!("{ip}\t{hostname}")),
+        "{hosts}"
+    );
+    let veths = [
+        host_veth(&endpoint_id(&d, &web, "bridge")),
+        host_veth(&endpoint_id(&d, &client, "bridge")),
+    ];
+    for v in &veths {
+        assert!(host_links().contains(v), "{v} missing while running");
+    }
+    d.wharf(&["rm", "-f", &web, &client]).success();
+    for v in &veths {
+        assert_link_gone(v);
+    }
+}
+
+runtime_tests!(ping_and_http_by_ip);
+
+fn default_bridge_inspect(cli: Cli) {
+    let d = Daemon::start();
+    let c = unique("insp");
+    d.cli(cli, &["run", "-d", "--name", &c, "busybox", "sleep", "300"])
+        .success();
+    let v = d.inspect(&c);
+    let ns = &v["NetworkSettings"];
+    let br = &ns["Networks"]["bridge"];
+    assert_eq!(br["IPAddress"], ns["IPAddress"]);
+    assert_eq!(br["Gateway"], ns["Gateway"]);
+    assert_eq!(br["MacAddress"], ns["MacAddress"]);
+    assert_eq!(ns["IPPrefixLen"], 24);
+    assert!(is_full_id(br["NetworkID"].as_str().unwrap_or("")), "{br}");
+    assert!(is_full_id(br["EndpointID"].as_str().unwrap_or("")), "{br}");
+    let mac = br["MacAddress"].as_str().unwrap_or("");
+    assert!(mac.starts_with("02:42:"), "{mac}");
+    // the network shows the container
+    let net = d.cli(cli, &["network", "inspect", "bridge"]);
+    net.success();
+    let n: Value = serde_json::from_str(net.out()).unwrap();
+    assert_eq!(n[0]["Name"], "bridge");
+    assert_eq!(n[0]["Driver"], "bridge");
+    assert_eq!(
+        n[0]["Options"]["com.docker.network.bridge.name"],
+        d.bridge()
+    );
+    let id = v["Id"].as_str().unwrap();
+    assert_eq!(n[0]["Containers"][id]["Name"], c.as_str());
+    let ip = format!("{}/24", ns["IPAddress"].as_str().unwrap());
+    assert_eq!(n[0]["Containers"][id]["IPv4Address"], ip.as_str());
+    let veth = host_veth(br["EndpointID"].as_str().unwrap());
+    // stop takes the interface away; inspect keeps the network, without address
+    d.cli(cli, &["stop", "-t", "1", &c]).success();
+    assert_link_gone(&veth);
+    let v = d.inspect(&c);
+    assert_eq!(v["NetworkSettings"]["Networks"]["bridge"]["IPAddress"], "");
+    d.cli(cli, &["start", &c]).success();
+    let v = d.inspect(&c);
+    assert_ne!(v["NetworkSettings"]["IPAddress"], "");
+    d.cli(cli, &["rm", "-f", &c]).success();
+}
+
+fn host_network_sees_host_interfaces(cli: Cli) {
+    let d = Daemon::start();
+    // The daemon's own bridge is one of the host's links.
+    let out = d.cli(
+        cli,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "busybox",
+            "ip",
+            "-o",
+            "link",
+        ],
+    );
+    out.success();
+    assert!(out.stdout.contains(d.bridge()), "{out}");
+    let v = d.cli(cli, &["network", "ls", "--format", "{{.Name}} {{.Driver}}"]);
+    v.success();
+    assert_eq!(v.lines(), ["bridge bridge", "host host", "none null"]);
+}
+
+fn none_network_only_lo(cli: Cli) {
+    let d = Daemon::start();
+    let out = d.cli(
+        cli,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "busybox",
+            "ip",
+            "-o",
+            "link",
+        ],
+    );
+    out.success();
+    let names: Vec<&str> = out
+        .lines()
+        .iter()
+        .filter_map(|l| l.split(':').nth(1))
+        .map(str::trim)
+        .collect();
+    assert_eq!(names, ["lo"], "{out}");
+    // A none container cannot be connected.
+    let c = unique("none");
+    d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &c,
+            "--network",
+            "none",
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    )
+    .success();
+    let r = d.cli(cli, &["network", "connect", "bridge", &c]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("none"), "{r}");
+    let h = unique("host");
+    d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &h,
+            "--network",
+            "host",
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    )
+    .success();
+    let r = d.cli(cli, &["network", "connect", "bridge", &h]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("host network"), "{r}");
+    d.cli(cli, &["rm", "-f", &c, &h]).success();
+}
+
+fn user_network_lifecycle(cli: Cli) {
+    let d = Daemon::start();
+    let name = unique("net");
+    let subnet = unique_subnet();
+    let gw = subnet.replace(".0/24", ".254");
+    let range = subnet.replace(".0/24", ".128/25");
+    let out = d.cli(
+        cli,
+        &[
+            "network",
+            "create",
+            "--subnet",
+            &subnet,
+            "--gateway",
+            &gw,
+            "--ip-range",
+            &range,
+            "--label",
+            "team=blue",
+            &name,
+        ],
+    );
+    out.success();
+    let id = out.out().to_string();
+    assert!(is_full_id(&id), "{out}");
+    let ins = d.cli(cli, &["network", "inspect", &name]);
+    ins.success();
+    let n: Value = serde_json::from_str(ins.out()).unwrap();
+    let n = &n[0];
+    assert_eq!(n["Id"], id.as_str());
+    assert_eq!(n["Driver"], "bridge");
+    assert_eq!(n["Scope"], "local");
+    assert_eq!(n["Internal"], false);
+    assert_eq!(n["Labels"]["team"], "blue");
+    assert_eq!(n["IPAM"]["Config"][0]["Subnet"], subnet.as_str());
+    assert_eq!(n["IPAM"]["Config"][0]["Gateway"], gw.as_str());
+    assert_eq!(n["IPAM"]["Config"][0]["IPRange"], range.as_str());
+    let bridge = format!("br-{}", &id[..12]);
+    assert!(host_links().contains(&bridge), "bridge {bridge} missing");
+    // ls with filters
+    let ls = d.cli(cli, &["network", "ls", "-q", "--filter", "label=team=blue"]);
+    ls.success();
+    assert_eq!(ls.lines(), [&id[..12]]);
+    let ls = d.cli(
+        cli,
+        &[
+            "network",
+            "ls",
+            "--filter",
+            "type=custom",
+            "--format",
+            "{{.Name}}",
+        ],
+    );
+    assert_eq!(ls.lines(), [name.as_str()]);
+    // a container gets an address from the range
+    let c = unique("c");
+    d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &c,
+            "--network",
+            &name,
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    )
+    .success();
+    let ip = d.inspect(&c)["NetworkSettings"]["Networks"][&name]["IPAddress"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(ip, range.replace("/25", ""), "first address of the range");
+    let route = d.cli(cli, &["exec", &c, "ip", "route"]);
+    assert!(
+        route.stdout.contains(&format!("default via {gw}")),
+        "{route}"
+    );
+    // in use: refused, nothing changes
+    let rm = d.cli(cli, &["network", "rm", &name]);
+    assert_ne!(rm.code, 0);
+    assert!(rm.stderr.contains("active endpoints"), "{rm}");
+    assert!(host_links().contains(&bridge));
+    d.cli(cli, &["rm", "-f", &c]).success();
+    d.cli(cli, &["network", "rm", &name]).success();
+    assert_link_gone(&bridge);
+    let gone = d.cli(cli, &["network", "inspect", &name]);
+    assert_ne!(gone.code, 0);
+}
+
+fn connect_disconnect_live(cli: Cli) {
+    let d = Daemon::start();
+    let name = unique("live");
+    let subnet = unique_subnet();
+    d.cli(cli, &["network", "create", "--subnet", &subnet, &name])
+        .success();
+    let c = unique("run");
+    d.cli(cli, &["run", "-d", "--name", &c, "busybox", "sleep", "300"])
+        .success();
+    assert!(!links_inside(&d, cli, &c).contains(&"eth1".to_string()));
+    let static_ip = subnet.replace(".0/24", ".77");
+    let t = Instant::now();
+    d.cli(
+        cli,
+        &[
+            "network", "connect", "--alias", "db", "--ip", &static_ip, &name, &c,
+        ],
+    )
+    .success();
+    let seen = wait_until(Duration::from_secs(1), || {
+        links_inside(&d, cli, &c).contains(&"eth1".to_string())
+    });
+    assert!(seen, "eth1 not seen within 1s ({:?})", t.elapsed());
+    let addr = d.cli(cli, &["exec", &c, "ip", "-o", "addr", "show", "eth1"]);
+    assert!(addr.stdout.contains(&format!("{static_ip}/24")), "{addr}");
+    let v = d.inspect(&c);
+    let ep = &v["NetworkSettings"]["Networks"][&name];
+    assert_eq!(ep["IPAddress"], static_ip.as_str());
+    assert_eq!(ep["Aliases"][0], "db");
+    let veth = host_veth(ep["EndpointID"].as_str().unwrap());
+    // connected twice: refused
+    let again = d.cli(cli, &["network", "connect", &name, &c]);
+    assert_ne!(again.code, 0, "{again}");
+    d.cli(cli, &["network", "disconnect", &name, &c]).success();
+    let vanished = wait_until(Duration::from_secs(1), || {
+        !links_inside(&d, cli, &c).contains(&"eth1".to_string())
+    });
+    assert!(vanished, "eth1 still there after disconnect");
+    assert_link_gone(&veth);
+    assert!(d.inspect(&c)["NetworkSettings"]["Networks"][&name].is_null());
+    // a stopped container connected gets the interface when it starts
+    d.cli(cli, &["stop", "-t", "1", &c]).success();
+    d.cli(cli, &["network", "connect", &name, &c]).success();
+    d.cli(cli, &["start", &c]).success();
+    assert!(links_inside(&d, cli, &c).contains(&"eth1".to_string()));
+    d.cli(cli, &["rm", "-f", &c]).success();
+    d.cli(cli, &["network", "rm", &name]).success();
+}
+
+fn bad_input_changes_nothing(cli: Cli) {
+    let d = Daemon::start();
+    let name = unique("ok");
+    let subnet = unique_subnet();
+    d.cli(cli, &["network", "create", "--subnet", &subnet, &name])
+        .success();
+    let before = d
+        .cli(cli, &["network", "ls", "-q", "--no-trunc"])
+        .stdout
+        .clone();
+    let bridges_before = d.network_bridges();
+    let other = unique_subnet();
+    let half = subnet.replace(".0/24", ".128/25");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "network".into(),
+                "create".into(),
+                "--subnet".into(),
+                half,
+                unique("x"),
+            ],
+            "overlaps",
+        ),
+        (
+            vec![
+                "network".into(),
+                "create".into(),
+                "--subnet".into(),
+                other.clone(),
+                "--gateway".into(),
+                "10.1.2.3".into(),
+                unique("x"),
+            ],
+            "gateway 10.1.2.3",
+        ),
+        (
+            vec![
+                "network".into(),
+                "create".into(),
+                "--subnet".into(),
+                other.clone(),
+                name.clone(),
+            ],
+            "already exists",
+        ),
+        (
+            vec![
+                "network".into(),
+                "create".into(),
+                "--subnet".into(),
+                "10.0.0.0/99".into(),
+                unique("x"),
+            ],
+            "invalid subnet",
+        ),
+        (
+            vec!["network".into(), "create".into(), "bad/name".into()],
+            "invalid network name",
+        ),
+        (
+            vec!["network".into(), "rm".into(), "bridge".into()],
+            "pre-defined",
+        ),
+        (
+            vec!["network".into(), "rm".into(), unique("missing")],
+            "not found",
+        ),
+    ];
+    for (args, want) in &cases {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = d.cli(cli, &a);
+        assert_ne!(out.code, 0, "{out}");
+        assert!(out.stderr.contains(want), "{want:?} not in {out}");
+    }
+    // static IP outside the subnet: no container is left
+    let c = unique("badip");
+    let out = d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &c,
+            "--network",
+            &name,
+            "--ip",
+            "10.254.254.9",
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    );
+    assert_ne!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("10.254.254.9"), "{out}");
+    let ps = d.cli(cli, &["ps", "-a", "-q", "--filter", &format!("name={c}")]);
+    assert!(ps.out().is_empty(), "{ps}");
+    // unknown network at run
+    let out = d.cli(
+        cli,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            &unique("nonet"),
+            "busybox",
+            "true",
+        ],
+    );
+    assert_ne!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("not found"), "{out}");
+    assert_eq!(
+        d.cli(cli, &["network", "ls", "-q", "--no-trunc"]).stdout,
+        before
+    );
+    // (other tests make links at the same time: compare this daemon's)
+    assert_eq!(d.network_bridges(), bridges_before);
+    d.cli(cli, &["network", "rm", &name]).success();
+}
+
+fn prune_removes_unused(cli: Cli) {
+    let d = Daemon::start();
+    let used = unique("used");
+    let unused = unique("unused");
+    d.cli(
+        cli,
+        &["network", "create", "--subnet", &unique_subnet(), &used],
+    )
+    .success();
+    d.cli(
+        cli,
+        &["network", "create", "--subnet", &unique_subnet(), &unused],
+    )
+    .success();
+    let c = unique("p");
+    d.cli(
+        cli,
+        &[
+            "create",
+            "--name",
+            &c,
+            "--network",
+            &used,
+            "busybox",
+            "true",
+        ],
+    )
+    .success();
+    let out = d.cli(cli, &["network", "prune", "-f"]);
+    out.success();
+    assert!(out.stdout.contains(&unused), "{out}");
+    assert!(!out.stdout.contains(&used), "{out}");
+    let ls = d.cli(cli, &["network", "ls", "--format", "{{.Name}}"]);
+    assert_eq!(ls.lines(), ["bridge", "host", "none", used.as_str()]);
+    d.cli(cli, &["rm", &c]).success();
+    d.cli(cli, &["network", "rm", &used]).success();
+}
+
+fn names_resolve_on_user_networks(cli: Cli) {
+    let d = Daemon::start();
+    let net = unique("dnsnet");
+    d.cli(
+        cli,
+        &["network", "create", "--subnet", &unique_subnet(), &net],
+    )
+    .success();
+    let web = unique("web");
+    d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &web,
+            "--network",
+            &net,
+            "--network-alias",
+            "api",
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    )
+    .success();
+    let ip = d.inspect(&web)["NetworkSettings"]["Networks"][&net]["IPAddress"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let dns_names = d.inspect(&web)["NetworkSettings"]["Networks"][&net]["DNSNames"].clone();
+    assert!(dns_names.to_string().contains(&web), "{dns_names}");
+    // by name, by alias, by short id, from another container on the network
+    let short = d.inspect(&web)["Id"].as_str().unwrap()[..12].to_string();
+    for name in [web.as_str(), "api", short.as_str()] {
+        let out = d.cli(
+            cli,
+            &[
+                "run",
+                "--rm",
+                "--network",
+                &net,
+                "busybox",
+                "nslookup",
+                name,
+            ],
+        );
+        out.success();
+        assert!(out.stdout.contains(&ip), "{name}: {out}");
+    }
+    let rc = d.cli(
+        cli,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            &net,
+            "busybox",
+            "cat",
+            "/etc/resolv.conf",
+        ],
+    );
+    assert!(rc.stdout.contains("nameserver 127.0.0.11"), "{rc}");
+    // a container on the default bridge does not see it, until connected
+    let other = unique("other");
+    d.cli(
+        cli,
+        &["run", "-d", "--name", &other, "busybox", "sleep", "300"],
+    )
+    .success();
+    let miss = d.cli(cli, &["exec", &other, "ping", "-c", "1", "-W", "1", "api"]);
+    assert_ne!(miss.code, 0, "{miss}");
+    d.cli(cli, &["network", "connect", &net, &other]).success();
+    let ok = wait_until(Duration::from_secs(1), || {
+        d.cli(cli, &["exec", &other, "ping", "-c", "1", "-W", "1", "api"])
+            .code
+            == 0
+    });
+    assert!(ok, "alias not reachable by name within a second of connect");
+    d.cli(cli, &["network", "disconnect", &net, &other])
+        .success();
+    let gone = d.cli(cli, &["exec", &other, "ping", "-c", "1", "-W", "1", "api"]);
+    assert_ne!(gone.code, 0, "{gone}");
+    d.cli(cli, &["rm", "-f", &web, &other]).success();
+    d.cli(cli, &["network", "rm", &net]).success();
+}
+
+fn published_port_from_loopback(cli: Cli) {
+    let d = Daemon::start();
+    let web = unique("pub");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &web,
+            "-p",
+            &format!("127.0.0.1:{port}:80"),
+            "busybox",
+            "sh",
+            "-c",
+            "mkdir -p /www && echo published > /www/index.html && exec httpd -f -p 80 -h /www",
+        ],
+    )
+    .success();
+    let mut body = String::new();
+    let ok = wait_until(Duration::from_secs(5), || {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
+        body.clear();
+        let _ = s.read_to_string(&mut body);
+        body.contains("published")
+    });
+    assert!(ok, "published port not reachable: {body}");
+    let p = d.cli(cli, &["port", &web]);
+    assert!(
+        p.stdout.contains(&format!("80/tcp -> 127.0.0.1:{port}")),
+        "{p}"
+    );
+    d.cli(cli, &["rm", "-f", &web]).success();
+}
+
+fn internal_network_has_no_route_out(cli: Cli) {
+    let d = Daemon::start();
+    let net = unique("int");
+    d.cli(
+        cli,
+        &[
+            "network",
+            "create",
+            "--internal",
+            "--subnet",
+            &unique_subnet(),
+            &net,
+        ],
+    )
+    .success();
+    let v = d.cli(cli, &["network", "inspect", "-f", "{{.Internal}}", &net]);
+    assert_eq!(v.out(), "true");
+    let out = d.cli(
+        cli,
+        &["run", "--rm", "--network", &net, "busybox", "ip", "route"],
+    );
+    out.success();
+    assert!(!out.stdout.contains("default"), "{out}");
+    assert!(out.stdout.contains("dev eth0"), "{out}");
+    d.cli(cli, &["network", "rm", &net]).success();
+}
+
+fn legacy_link_on_default_bridge(cli: Cli) {
+    let d = Daemon::start();
+    let target = unique("target");
+    d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &target,
+            "-e",
+            "SECRET=s3",
+            "--expose",
+            "5432",
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    )
+    .success();
+    let ip = d.inspect(&target)["NetworkSettings"]["IPAddress"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let me = unique("me");
+    let out = d.cli(
+        cli,
+        &[
+            "run",
+            "--rm",
+            "--name",
+            &me,
+            "--link",
+            &format!("{target}:db"),
+            "--add-host",
+            "gw:host-gateway",
+            "busybox",
+            "sh",
+            "-c",
+            "cat /etc/hosts; env; ping -c1 -W2 db >/dev/null && echo reached",
+        ],
+    );
+    out.success();
+    assert!(out.stdout.contains(&format!("{ip}\tdb {target}")), "{out}");
+    let gw = d.bip().split('/').next().unwrap().to_string();
+    assert!(out.stdout.contains(&format!("{gw}\tgw")), "{out}");
+    assert!(out.stdout.contains("reached"), "{out}");
+    for want in [
+        format!("DB_NAME=/{me}/db"),
+        "DB_ENV_SECRET=s3".to_string(),
+        format!("DB_PORT=tcp://{ip}:5432"),
+        format!("DB_PORT_5432_TCP_ADDR={ip}"),
+    ] {
+        assert!(out.stdout.contains(&want), "{want} missing: {out}");
+    }
+    d.cli(cli, &["rm", "-f", &target]).success();
+}
+
+cli_tests!(
+    internal_network_has_no_route_out,
+    legacy_link_on_default_bridge,
+    names_resolve_on_user_networks,
+    published_port_from_loopback,
+    default_bridge_inspect,
+    host_network_sees_host_interfaces,
+    none_network_only_lo,
+    user_network_lifecycle,
+    connect_disconnect_live,
+    bad_input_changes_nothing,
+    prune_removes_unused,
+);
+
+/// A running container keeps its address across a daemon restart, and its
+/// interface goes away when it is stopped afterwards.
+#[test]
+fn restart_restores_endpoints() {
+    let mut d = Daemon::start();
+    let c = unique("keep");
+    d.wharf(&["run", "-d", "--name", &c, "busybox", "sleep", "300"])
+        .success();
+    let before = d.inspect(&c)["NetworkSettings"]["IPAddress"].clone();
+    let veth = host_veth(&endpoint_id(&d, &c, "bridge"));
+    d.kill9();
+    d.restart();
+    assert_eq!(d.inspect(&c)["NetworkSettings"]["IPAddress"], before);
+    // the address stays taken: a new container gets another one
+    let other = unique("new");
+    d.wharf(&["run", "-d", "--name", &other, "busybox", "sleep", "300"])
+        .success();
+    assert_ne!(d.inspect(&other)["NetworkSettings"]["IPAddress"], before);
+    d.wharf(&["stop", "-t", "1", &c]).success();
+    assert_link_gone(&veth);
+    d.wharf(&["rm", "-f", &c, &other]).success();
+}
+
+/// The harness's clean-up removes the daemon's bridges, even after a crash.
+#[test]
+fn bridges_removed_with_the_daemon() {
+    let (bridge, net_bridge) = {
+        let mut d = Daemon::start();
+        let name = unique("gone");
+        let out = d.wharf(&["network", "create", "--subnet", &unique_subnet(), &name]);
+        out.success();
+        let nb = format!("br-{}", &out.out()[..12]);
+        assert!(host_links().contains(&nb));
+        assert!(host_links().contains(&d.bridge().to_string()));
+        d.kill9();
+        (d.bridge().to_string(), nb)
+    };
+    assert_link_gone(&bridge);
+    assert_link_gone(&net_bridge);
+}
