@@ -251,3 +251,68 @@ fn concurrent_operations_keep_the_record_whole() {
     );
     d.wharf(&["exec", "final-name", "true"]).success();
 }
+
+/// The pid of container `id`'s monitor process.
+fn monitor_pid(id: &str) -> Option<i32> {
+    std::fs::read_dir("/proc").ok()?.find_map(|e| {
+        let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let cmd = String::from_utf8_lossy(&cmd);
+        (cmd.contains("__monitor") && cmd.contains(id)).then_some(pid)
+    })
+}
+
+/// A monitor killed: the daemon notices, kills the container's processes
+/// through its cgroup, records 137 with a reason, and `rm` leaves nothing;
+/// the same when the monitor dies while the daemon is down.
+fn killed_monitor_ends_its_container(rt: Runtime) {
+    let mut d = Daemon::start_with(rt);
+    for (name, daemon_down) in [("mon-live", false), ("mon-down", true)] {
+        let id = d
+            .wharf(&["run", "-d", "--name", name, "busybox", "sleep", "1000"])
+            .success()
+            .out()
+            .to_string();
+        let pid = d.inspect(name)["State"]["Pid"].as_i64().unwrap();
+        assert!(Path::new(&format!("/proc/{pid}")).exists());
+        let mpid = monitor_pid(&id).expect("a monitor process");
+        if daemon_down {
+            d.kill9();
+        }
+        nix_kill(mpid);
+        if daemon_down {
+            d.restart();
+        }
+        d.wait_status(name, "exited", Duration::from_secs(15));
+        let st = d.inspect(name)["State"].clone();
+        assert_eq!(st["ExitCode"], 137, "{st}");
+        assert!(
+            st["Error"].as_str().unwrap().contains("monitor died"),
+            "{st}"
+        );
+        assert!(
+            wait_until(Duration::from_secs(5), || !Path::new(&format!(
+                "/proc/{pid}"
+            ))
+            .exists()),
+            "the container's process {pid} outlived its monitor"
+        );
+        d.wharf(&["rm", name]).success();
+        assert!(common::cgroup_dirs_for(&id).is_empty(), "cgroups left");
+    }
+}
+
+fn nix_kill(pid: i32) {
+    let o = common::run_cmd(
+        {
+            let mut c = std::process::Command::new("kill");
+            c.args(["-9", &pid.to_string()]);
+            c
+        },
+        None,
+        Duration::from_secs(5),
+    );
+    o.success();
+}
+
+runtime_tests!(killed_monitor_ends_its_container);

@@ -115,3 +115,56 @@ pub fn controller_dir(id: &str, controller: &str) -> Option<PathBuf> {
 pub fn is_unified() -> bool {
     std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
 }
+
+/// Pids in `wharf/<id>` of every hierarchy.
+fn pids(id: &str) -> std::collections::BTreeSet<i32> {
+    hierarchies()
+        .iter()
+        .filter_map(|h| std::fs::read_to_string(h.join("wharf").join(id).join("cgroup.procs")).ok())
+        .flat_map(|s| {
+            s.lines()
+                .filter_map(|l| l.trim().parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect()
+}
+
+/// SIGKILLs every process of container `id` through its cgroups and waits
+/// until they are gone; returns how many were killed. On v2 `cgroup.kill`
+/// does it atomically; on v1 the freezer stops the processes first, so none
+/// can fork a child the kill would miss.
+pub fn kill_all(id: &str) -> std::io::Result<usize> {
+    let found = pids(id);
+    if found.is_empty() {
+        return Ok(0);
+    }
+    let unified_kill = PathBuf::from("/sys/fs/cgroup/wharf")
+        .join(id)
+        .join("cgroup.kill");
+    if is_unified() && unified_kill.exists() {
+        std::fs::write(&unified_kill, "1")?;
+    } else {
+        let frozen = freeze(id, true).is_ok();
+        for pid in pids(id) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        if frozen {
+            // A frozen task dies only once thawed.
+            freeze(id, false)?;
+        }
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !pids(id).is_empty() {
+        if std::time::Instant::now() > deadline {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("processes of container {id} survived SIGKILL"),
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    Ok(found.len())
+}

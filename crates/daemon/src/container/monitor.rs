@@ -188,22 +188,23 @@ pub async fn resize(paths: &Paths, height: u16, width: u16) -> Result<()> {
 }
 
 /// Waits for the exit; falls back to the monitor's exit record when the
-/// connection breaks (monitor gone). Returns the exit code, the time and
-/// whether the OOM killer struck.
-pub async fn wait(paths: &Paths) -> (i64, String, bool) {
+/// connection breaks. Returns the exit code, the time and whether the OOM
+/// killer struck, or `None` when the monitor vanished without recording an
+/// exit (killed): the container's processes may then still be running.
+pub async fn wait(paths: &Paths) -> Option<(i64, String, bool)> {
     let exited = client(paths).wait().await.ok().map(i64::from);
     // The monitor writes exit.json before answering; give it a moment when
     // the answer was lost.
     for _ in 0..50 {
         if let Some(r) = wharf_runtime::config::read_exit_record(&paths.state_dir()) {
-            return (r.exit_code as i64, r.finished_at, r.oom_killed);
+            return Some((r.exit_code as i64, r.finished_at, r.oom_killed));
         }
         if exited.is_some() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    (exited.unwrap_or(255), crate::util::now_rfc3339(), false)
+    exited.map(|code| (code, crate::util::now_rfc3339(), false))
 }
 
 /// True when the monitor answers on its socket.

@@ -54,13 +54,28 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             continue;
         }
         if was_active {
-            let (code, finished, oom_killed) =
-                match wharf_runtime::config::read_exit_record(&paths.state_dir()) {
-                    Some(r) => (r.exit_code as i64, r.finished_at, r.oom_killed),
-                    // The monitor died without a record (host reboot): Docker
-                    // reports such containers as exited with 255.
-                    None => (255, crate::util::now_rfc3339(), false),
-                };
+            let (code, finished, oom_killed) = match wharf_runtime::config::read_exit_record(
+                &paths.state_dir(),
+            ) {
+                Some(r) => (r.exit_code as i64, r.finished_at, r.oom_killed),
+                None => {
+                    // The monitor died without a record. After a host
+                    // reboot nothing is left and Docker reports 255; if
+                    // the monitor was killed, its container may still
+                    // run: kill it through its cgroups (137).
+                    let id = rec.id.clone();
+                    match tokio::task::spawn_blocking(move || super::cgroups::kill_all(&id)).await {
+                        Ok(Ok(n)) if n > 0 => {
+                            let msg = format!(
+                                "the container's monitor died; {n} remaining processes were killed"
+                            );
+                            let _ = d.update(&rec.id, |r| r.state.error = msg);
+                            (137, crate::util::now_rfc3339(), false)
+                        }
+                        _ => (255, crate::util::now_rfc3339(), false),
+                    }
+                }
+            };
             tracing::info!(container_id = %rec.id, exit_code = code, "container exited while the daemon was down");
             start::record_exit(d, &rec, code, finished, oom_killed, false).await;
             if rec.host_config.auto_remove {

@@ -172,9 +172,32 @@ pub fn spawn_exit_watcher(d: Arc<Daemon>, id: String) {
     tokio::spawn(async move {
         let paths = d.paths(&id);
         let started = Instant::now();
-        let (code, finished, oom_killed) = monitor::wait(&paths).await;
+        let (code, finished, oom_killed) = match monitor::wait(&paths).await {
+            Some(exit) => exit,
+            None => {
+                // The monitor died (killed) and left no exit: nothing holds
+                // the container's stdio or will report its end, so end it
+                // through its cgroup, as containerd does when a shim dies.
+                monitor_lost(&d, &id).await;
+                (137, crate::util::now_rfc3339(), false)
+            }
+        };
         on_exit(&d, &id, code, finished, oom_killed, started.elapsed()).await;
     });
+}
+
+/// Kills every process left in the cgroups of a container whose monitor
+/// vanished, and notes why in `State.Error`.
+async fn monitor_lost(d: &Arc<Daemon>, id: &str) {
+    let id2 = id.to_string();
+    let killed = tokio::task::spawn_blocking(move || super::cgroups::kill_all(&id2)).await;
+    let message = match killed {
+        Ok(Ok(n)) => format!("the container's monitor died; {n} remaining processes were killed"),
+        Ok(Err(e)) => format!("the container's monitor died; killing its processes failed: {e}"),
+        Err(e) => format!("the container's monitor died; killing its processes failed: {e}"),
+    };
+    tracing::warn!(container_id = %id, "{message}");
+    let _ = d.update(id, |r| r.state.error = message.clone());
 }
 
 /// Records an exit. It takes no op lock: stop and remove hold that lock
