@@ -316,3 +316,98 @@ fn nix_kill(pid: i32) {
 }
 
 runtime_tests!(killed_monitor_ends_its_container);
+
+/// The daemon killed during a burst of starts: after a restart every
+/// container is either running (with its process) or not, never `Created`
+/// with a live process, and `rm -f` of all of them leaves no process behind.
+#[test]
+fn kill9_during_a_burst_of_starts() {
+    let mut d = Daemon::start();
+    let host = d.host();
+    let children: Vec<std::process::Child> = (0..12)
+        .map(|i| {
+            std::process::Command::new(common::WHARF)
+                .args([
+                    "-H",
+                    &host,
+                    "run",
+                    "-d",
+                    "--name",
+                    &format!("fi{i}"),
+                    "busybox",
+                    "sleep",
+                    "600",
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(400));
+    d.kill9();
+    for mut c in children {
+        let _ = c.wait();
+    }
+    d.restart();
+    let list = d.wharf(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]);
+    for line in list.success().lines() {
+        let (name, state) = line.split_once(' ').unwrap();
+        let i = d.inspect(name);
+        let pid = i["State"]["Pid"].as_i64().unwrap_or(0);
+        match state {
+            "running" => assert!(
+                pid > 0 && Path::new(&format!("/proc/{pid}")).exists(),
+                "{name}: {i}"
+            ),
+            _ => assert_eq!(pid, 0, "{name} is {state} with a pid: {i}"),
+        }
+    }
+    // Every `sleep 600` of this daemon's containers (found by the cgroup
+    // named after a container id with a directory under our data root)
+    // belongs to a running one.
+    let running = d.wharf(&["ps", "-q"]).success().lines().len();
+    let ours = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|p| {
+                std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"sleep\0600\0")
+            })
+            .filter(|p| {
+                let cg = std::fs::read_to_string(format!("/proc/{p}/cgroup")).unwrap_or_default();
+                cg.split("/wharf/").skip(1).any(|rest| {
+                    let id: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+                    id.len() == 64 && d.data_root().join("containers").join(&id).exists()
+                })
+            })
+            .count()
+    };
+    assert_eq!(
+        ours(),
+        running,
+        "container processes the engine does not count as running"
+    );
+    assert!(
+        running > 0,
+        "no container survived the crash: the test saw nothing"
+    );
+    let all: Vec<String> = d
+        .wharf(&["ps", "-aq"])
+        .success()
+        .lines()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if !all.is_empty() {
+        let mut args = vec!["rm", "-f"];
+        args.extend(all.iter().map(String::as_str));
+        d.wharf(&args).success();
+    }
+    assert!(
+        wait_until(Duration::from_secs(10), || ours() == 0
+            && d.processes().len() <= 1),
+        "processes left after rm -f of every container: {:?}",
+        d.processes()
+    );
+}

@@ -143,6 +143,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     container::reconcile::load_all(&d);
     let listener = server::bind(&sock)?;
     container::reconcile::reconcile(&d).await;
+    container::reconcile::reap_orphans(&d).await;
     tracing::info!(socket = %sock.display(), data_root = %opts.data_root.display(), "wharf daemon listening");
     let shutdown = async {
         let mut term =

@@ -43,6 +43,19 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             let _ = crate::container::remove::remove(d, &rec.id, true, false).await;
             continue;
         }
+        if !was_active && monitor::alive(&paths).await {
+            // The daemon died between spawning the monitor and recording
+            // the start: the container never counted as started, so it is
+            // ended and stays `Created` (Docker's view of a failed start).
+            tracing::warn!(container_id = %rec.id, "a start was interrupted by a daemon crash: killing its processes");
+            end_unrecorded(&rec.id, &paths).await;
+            let (d2, rec2) = (d.clone(), rec.clone());
+            let _ = tokio::task::spawn_blocking(move || {
+                start::cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id))
+            })
+            .await;
+            continue;
+        }
         if was_active && monitor::alive(&paths).await {
             tracing::info!(container_id = %rec.id, "reattached to running container");
             crate::container::network::restore(d, &rec, &paths);
@@ -54,28 +67,29 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             continue;
         }
         if was_active {
-            let (code, finished, oom_killed) = match wharf_runtime::config::read_exit_record(
-                &paths.state_dir(),
-            ) {
-                Some(r) => (r.exit_code as i64, r.finished_at, r.oom_killed),
-                None => {
-                    // The monitor died without a record. After a host
-                    // reboot nothing is left and Docker reports 255; if
-                    // the monitor was killed, its container may still
-                    // run: kill it through its cgroups (137).
-                    let id = rec.id.clone();
-                    match tokio::task::spawn_blocking(move || super::cgroups::kill_all(&id)).await {
-                        Ok(Ok(n)) if n > 0 => {
-                            let msg = format!(
+            let (code, finished, oom_killed) =
+                match wharf_runtime::config::read_exit_record(&paths.state_dir()) {
+                    Some(r) => (r.exit_code as i64, r.finished_at, r.oom_killed),
+                    None => {
+                        // The monitor died without a record. After a host
+                        // reboot nothing is left and Docker reports 255; if
+                        // the monitor was killed, its container may still
+                        // run: kill it through its cgroups (137).
+                        let id = rec.id.clone();
+                        match tokio::task::spawn_blocking(move || super::cgroups::kill_all(&id))
+                            .await
+                        {
+                            Ok(Ok(n)) if n > 0 => {
+                                let msg = format!(
                                 "the container's monitor died; {n} remaining processes were killed"
                             );
-                            let _ = d.update(&rec.id, |r| r.state.error = msg);
-                            (137, crate::util::now_rfc3339(), false)
+                                let _ = d.update(&rec.id, |r| r.state.error = msg);
+                                (137, crate::util::now_rfc3339(), false)
+                            }
+                            _ => (255, crate::util::now_rfc3339(), false),
                         }
-                        _ => (255, crate::util::now_rfc3339(), false),
                     }
-                }
-            };
+                };
             tracing::info!(container_id = %rec.id, exit_code = code, "container exited while the daemon was down");
             start::record_exit(d, &rec, code, finished, oom_killed, false).await;
             if rec.host_config.auto_remove {
@@ -103,5 +117,48 @@ pub async fn reconcile(d: &Arc<Daemon>) {
                 }
             });
         }
+    }
+}
+
+/// Kills the processes and the monitor of a container run the engine has
+/// no record of running.
+async fn end_unrecorded(id: &str, paths: &super::record::Paths) {
+    let id2 = id.to_string();
+    let pid_file = paths.run.join("monitor.pid");
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Err(e) = super::cgroups::kill_all(&id2) {
+            tracing::warn!(container_id = %id2, error = %e, "cannot kill the processes of an unrecorded run");
+        }
+        let monitor = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|p| p.trim().parse::<i32>().ok());
+        if let Some(pid) = monitor.filter(|p| *p > 1) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    })
+    .await;
+}
+
+/// Monitors and run directories under the exec root with no record at all
+/// (their record was removed while they ran): killed and cleaned up, with a
+/// log line naming each.
+pub async fn reap_orphans(d: &Arc<Daemon>) {
+    let Ok(entries) = std::fs::read_dir(d.exec_root.join("containers")) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let id = e.file_name().to_string_lossy().into_owned();
+        if d.get(&id).is_ok() || id.len() != 64 {
+            continue;
+        }
+        tracing::warn!(container_id = %id, "no record for this container run: killing and removing it");
+        let paths = d.paths(&id);
+        end_unrecorded(&id, &paths).await;
+        super::netns::remove(&paths.netns());
+        super::cgroups::remove(&id);
+        let _ = std::fs::remove_dir_all(&paths.run);
     }
 }
