@@ -372,7 +372,7 @@ fn kill9_during_a_burst_of_starts() {
             .unwrap()
             .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
             .filter(|p| {
-                std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"sleep\0600\0")
+                std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"sleep\x00600\x00")
             })
             .filter(|p| {
                 let cg = std::fs::read_to_string(format!("/proc/{p}/cgroup")).unwrap_or_default();
