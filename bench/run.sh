@@ -16,7 +16,7 @@ FLEET=${FLEET:-50}
 DD_MB=${DD_MB:-1024}
 DOCKER_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(run fleet dd)
+[ ${#sections[@]} -gt 0 ] || sections=(run net fleet dd)
 want() { local s; for s in "${sections[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
@@ -118,6 +118,56 @@ if want run; then
     dm=-
     [ $have_docker = 1 ] && dm="$(ms "$(printf '%s\n' "${dt[@]}" | median)") ms"
     row "(a) run --rm busybox true, median of $RUNS" "$(ms "$wm") ms" "$dm"
+fi
+
+# --- issue 7: the network's share of a start, DNS, published ports -----------
+if want net; then
+    # start with the default bridge (a) vs no network
+    wn=(); dn=()
+    for _ in $(seq 1 "$RUNS"); do
+        t0=$(now); w run --rm --network none busybox true; t1=$(now); wn+=($((t1 - t0)))
+        if [ $have_docker = 1 ]; then
+            t0=$(now); dk run --rm --network none busybox true; t1=$(now); dn+=($((t1 - t0)))
+        fi
+    done
+    row "run --rm true --network none, median" "$(ms "$(printf '%s\n' "${wn[@]}" | median)") ms" \
+        "$([ $have_docker = 1 ] && echo "$(ms "$(printf '%s\n' "${dn[@]}" | median)") ms" || echo -)"
+    # 200 lookups of a container name from inside another (busybox nslookup,
+    # a process each; the same loop against 127.0.0.1's nothing gives the
+    # process-start floor, subtracted)
+    dnsrun() {  # $1 cli → ms per lookup beyond process start
+        local cli=$1 net=wbnet$$ t0 t1 t2 t3
+        $cli network create "$net" >/dev/null
+        $cli run -d --name wbweb$$ --network "$net" --label wharf-bench=1 busybox sleep 600 >/dev/null
+        $cli run -d --name wbcli$$ --network "$net" --label wharf-bench=1 busybox sleep 600 >/dev/null
+        t0=$(now)
+        $cli exec wbcli$$ sh -c "i=0; while [ \$i -lt 200 ]; do nslookup wbweb$$ >/dev/null 2>&1; i=\$((i+1)); done"
+        t1=$(now)
+        $cli exec wbcli$$ sh -c 'i=0; while [ $i -lt 200 ]; do /bin/busybox true; i=$((i+1)); done'
+        t2=$(now)
+        $cli rm -f wbweb$$ wbcli$$ >/dev/null
+        $cli network rm "$net" >/dev/null
+        awk -v a=$((t1 - t0)) -v b=$((t2 - t1)) 'BEGIN { printf "%.3f ms", (a - b) / 200 / 1e6 }'
+    }
+    row "DNS: 200 lookups, per lookup beyond exec" "$(dnsrun w)" "$([ $have_docker = 1 ] && dnsrun dk || echo -)"
+    # HTTP through a published port vs the container's address (wrk)
+    if command -v wrk >/dev/null; then
+        httprun() {  # $1 cli → "direct req/s | published req/s"
+            local cli=$1 ip port d p
+            $cli run -d --name wbhttp$$ --label wharf-bench=1 -p 127.0.0.1::80 busybox sh -c \
+                'mkdir -p /w && echo ok > /w/i && httpd -f -p 80 -h /w' >/dev/null
+            sleep 0.5
+            ip=$($cli inspect -f '{{.NetworkSettings.IPAddress}}' wbhttp$$)
+            port=$($cli port wbhttp$$ 80/tcp | head -1 | sed 's/.*://')
+            d=$(wrk -t2 -c8 -d3s "http://$ip:80/i" 2>/dev/null | awk '/Requests\/sec/ { print $2 }')
+            p=$(wrk -t2 -c8 -d3s "http://127.0.0.1:$port/i" 2>/dev/null | awk '/Requests\/sec/ { print $2 }')
+            $cli rm -f wbhttp$$ >/dev/null
+            awk -v d="$d" -v p="$p" 'BEGIN { printf "%.0f / %.0f (%.2fx)", d, p, (d > 0 ? p / d : 0) }'
+        }
+        row "HTTP req/s: container IP / published port" "$(httprun w)" "$([ $have_docker = 1 ] && httprun dk || echo -)"
+    else
+        row "HTTP via published port" "wrk not installed" "-"
+    fi
 fi
 
 # --- (b) fleet of detached sleeps, (c) memory ---------------------------------
