@@ -890,7 +890,122 @@ fn stats_one_shot_and_streamed(rt: Runtime) {
     );
 }
 
+/// Healthchecks: `--health-cmd` (and the image's HEALTHCHECK) run at
+/// their interval; State.Health, `ps` and `health=` filters follow; events
+/// report each change; `--no-healthcheck` turns the image's off.
+fn healthchecks(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let args = |name: &'static str, cmd: &'static str| {
+        vec![
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--health-cmd",
+            cmd,
+            "--health-interval",
+            "200ms",
+            "--health-retries",
+            "2",
+            "--health-timeout",
+            "2s",
+            "busybox",
+            "sleep",
+            "1000",
+        ]
+    };
+    d.docker(&args("good", "test -d /etc")).success();
+    d.docker(&args("bad", "echo failing-probe; exit 1"))
+        .success();
+    let health = |n: &str| {
+        d.inspect(n)["State"]["Health"]["Status"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(
+        wait_until(T, || health("good") == "healthy"),
+        "{}",
+        d.inspect("good")["State"]
+    );
+    assert!(
+        wait_until(T, || health("bad") == "unhealthy"),
+        "{}",
+        d.inspect("bad")["State"]
+    );
+    let st = d.inspect("bad")["State"].clone();
+    let log = st["Health"]["Log"].as_array().unwrap();
+    assert!(!log.is_empty() && log.len() <= 5, "{st}");
+    assert_eq!(log.last().unwrap()["ExitCode"], 1);
+    assert!(
+        log.last().unwrap()["Output"]
+            .as_str()
+            .unwrap()
+            .contains("failing-probe"),
+        "{st}"
+    );
+    assert!(st["Health"]["FailingStreak"].as_i64().unwrap() >= 2);
+    let o = d.docker(&["ps", "--format", "{{.Names}} {{.Status}}"]);
+    let out = o.success().stdout.clone();
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("good Up") && l.ends_with("(healthy)")),
+        "{o}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("bad Up") && l.ends_with("(unhealthy)")),
+        "{o}"
+    );
+    let o = d.docker(&["ps", "--filter", "health=healthy", "--format", "{{.Names}}"]);
+    assert_eq!(o.success().out(), "good");
+    // Healthcheck execs are not the user's.
+    assert!(
+        d.inspect("good")["ExecIDs"].is_null(),
+        "{}",
+        d.inspect("good")["ExecIDs"]
+    );
+    let o = d.docker(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        "container=good",
+    ]);
+    assert!(o.success().stdout.contains("health_status: healthy"), "{o}");
+    // A stopped container has no running probe, and a restart starts over.
+    d.wharf(&["stop", "-t", "0", "good"]).success();
+    d.wharf(&["start", "good"]).success();
+    let h = d.inspect("good")["State"]["Health"]["Status"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(h == "starting" || h == "healthy", "{h}");
+    // --no-healthcheck / a bad duration
+    let o = d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "nohc",
+        "--no-healthcheck",
+        "busybox",
+        "sleep",
+        "10",
+    ]);
+    o.success();
+    assert_eq!(
+        d.inspect("nohc")["Config"]["Healthcheck"]["Test"][0],
+        "NONE"
+    );
+    assert!(d.inspect("nohc")["State"]["Health"].is_null());
+    let o = d.wharf(&["run", "-d", "--health-interval", "soon", "busybox", "true"]);
+    assert_eq!(o.code, 125, "{o}");
+}
+
 runtime_tests!(
+    healthchecks,
     stats_one_shot_and_streamed,
     update_resources,
     diff_and_export,

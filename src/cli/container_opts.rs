@@ -102,6 +102,27 @@ pub struct ContainerOpts {
     /// Timeout (in seconds) to stop a container
     #[arg(long = "stop-timeout", allow_hyphen_values = true)]
     pub stop_timeout: Option<i64>,
+    /// Command to run to check health
+    #[arg(long = "health-cmd")]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 0s)
+    #[arg(long = "health-interval")]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
+    #[arg(long = "health-timeout")]
+    pub health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(long = "health-retries")]
+    pub health_retries: Option<i64>,
+    /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)
+    #[arg(long = "health-start-period")]
+    pub health_start_period: Option<String>,
+    /// Time between running the check during the start period (ms|s|m|h) (default 0s)
+    #[arg(long = "health-start-interval")]
+    pub health_start_interval: Option<String>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long = "no-healthcheck")]
+    pub no_healthcheck: bool,
     /// Automatically remove the container and its associated anonymous volumes when it exits
     #[arg(long)]
     pub rm: bool,
@@ -463,6 +484,7 @@ impl ContainerOpts {
             labels: Some(labels),
             stop_signal,
             stop_timeout: self.stop_timeout,
+            healthcheck: self.healthcheck().map_err(u)?,
             ..Default::default()
         };
         let host_config = HostConfig {
@@ -735,6 +757,47 @@ pub fn io_msg(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         _ => e.to_string(),
+    }
+}
+
+impl ContainerOpts {
+    /// `--health-*` and `--no-healthcheck` as Docker's `HealthConfig`.
+    fn healthcheck(&self) -> Result<Option<wharf_api::container::HealthConfig>, String> {
+        let dur = |flag: &str, v: &Option<String>| -> Result<i64, String> {
+            match v.as_deref() {
+                None => Ok(0),
+                Some(s) => {
+                    let d = wharf_api::duration::parse_go_duration(s).ok_or_else(|| {
+                        format!("invalid argument \"{s}\" for \"--{flag}\" flag: time: invalid duration \"{s}\"")
+                    })?;
+                    Ok(d.as_nanos() as i64)
+                }
+            }
+        };
+        let hc = wharf_api::container::HealthConfig {
+            test: self
+                .health_cmd
+                .as_ref()
+                .map(|c| vec!["CMD-SHELL".to_string(), c.clone()]),
+            interval: dur("health-interval", &self.health_interval)?,
+            timeout: dur("health-timeout", &self.health_timeout)?,
+            start_period: dur("health-start-period", &self.health_start_period)?,
+            start_interval: dur("health-start-interval", &self.health_start_interval)?,
+            retries: self.health_retries.unwrap_or(0),
+        };
+        if hc.retries < 0 {
+            return Err("--health-retries cannot be negative".into());
+        }
+        if self.no_healthcheck {
+            if hc != Default::default() {
+                return Err("--no-healthcheck conflicts with --health-* options".into());
+            }
+            return Ok(Some(wharf_api::container::HealthConfig {
+                test: Some(vec!["NONE".into()]),
+                ..Default::default()
+            }));
+        }
+        Ok((hc != Default::default()).then_some(hc))
     }
 }
 

@@ -36,6 +36,9 @@ impl ExecTable {
             f(r);
         }
     }
+    pub fn remove(&self, id: &str) {
+        self.lock().remove(id);
+    }
     pub fn forget_container(&self, container_id: &str) {
         self.lock().retain(|_, r| r.container_id != container_id);
     }

@@ -51,6 +51,13 @@ pub fn create(
     if config.stop_signal.is_none() {
         config.stop_signal = ic.stop_signal.clone();
     }
+    let image_health = image
+        .config
+        .config
+        .healthcheck
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok());
+    config.healthcheck = super::health::merge(config.healthcheck.take(), image_health);
     let mut labels: BTreeMap<String, String> = ic.labels.clone().unwrap_or_default();
     labels.extend(config.labels.take().unwrap_or_default());
     config.labels = Some(labels);

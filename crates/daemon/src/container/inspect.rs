@@ -38,6 +38,7 @@ pub fn inspect(d: &Daemon, rec: &Container) -> ContainerInspect {
             error: s.error.clone(),
             started_at: s.started_at.clone(),
             finished_at: s.finished_at.clone(),
+            health: s.health.clone(),
         },
         image: rec.image_id.clone(),
         resolv_conf_path: paths.resolv().to_string_lossy().into(),
@@ -95,7 +96,15 @@ fn network_mode(rec: &Container) -> String {
 pub fn status_text(rec: &Container) -> String {
     let s = &rec.state;
     match s.status {
-        Status::Running => format!("Up {}", human_since(&s.started_at)),
+        Status::Running => {
+            let health = match s.health.as_ref().map(|h| h.status.as_str()) {
+                Some("starting") => " (health: starting)",
+                Some("healthy") => " (healthy)",
+                Some("unhealthy") => " (unhealthy)",
+                _ => "",
+            };
+            format!("Up {}{health}", human_since(&s.started_at))
+        }
         Status::Paused => format!("Up {} (Paused)", human_since(&s.started_at)),
         Status::Restarting => format!(
             "Restarting ({}) {} ago",
@@ -210,6 +219,10 @@ pub fn list(
                 rec.name.contains(v)
             })
             && any(status_filter, &|v| v == rec.state.status.as_str())
+            && any(filters.get("health"), &|v| {
+                let h = rec.state.health.as_ref().map(|h| h.status.as_str());
+                h.unwrap_or("none") == v
+            })
             && any(&ancestors, &|v| rec.image_id == v || rec.image_ref == v)
             && any(filters.get("exited"), &|v| {
                 rec.state.status == Status::Exited && v.parse() == Ok(rec.state.exit_code)

@@ -6,6 +6,7 @@ pub mod changes;
 pub mod create;
 pub mod etc;
 pub mod export;
+pub mod health;
 pub mod inspect;
 pub mod logs;
 pub mod monitor;

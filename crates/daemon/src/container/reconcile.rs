@@ -64,6 +64,7 @@ pub async fn reconcile(d: &Arc<Daemon>) {
                 let _ = d.update(&rec.id, |r| r.state.status = Status::Running);
             }
             start::spawn_exit_watcher(d.clone(), rec.id.clone());
+            super::health::spawn(d.clone(), rec.id.clone());
             continue;
         }
         if was_active {

@@ -72,7 +72,10 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
             return Err(e);
         }
     };
-    d.update(id, |r| r.state.set_running(pid, util::now_rfc3339()))?;
+    d.update(id, |r| {
+        r.state.set_running(pid, util::now_rfc3339());
+        r.state.health = None;
+    })?;
     d.events.emit(
         "container",
         "start",
@@ -80,6 +83,7 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
         crate::container::event_attrs(&rec),
     );
     spawn_exit_watcher(d.clone(), id.to_string());
+    super::health::spawn(d.clone(), id.to_string());
     Ok(())
 }
 

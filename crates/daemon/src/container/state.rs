@@ -49,6 +49,9 @@ pub struct State {
     /// Set by an explicit stop/kill so that restart policies (and
     /// `unless-stopped` across daemon restarts) leave the container alone.
     pub manually_stopped: bool,
+    /// Healthcheck status while the container runs (with a healthcheck).
+    #[serde(default)]
+    pub health: Option<wharf_api::container::Health>,
 }
 
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -64,6 +67,7 @@ impl Default for State {
             finished_at: ZERO_TIME.into(),
             oom_killed: false,
             manually_stopped: false,
+            health: None,
         }
     }
 }
