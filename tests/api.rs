@@ -576,3 +576,30 @@ fn exec_start_streams_without_hijack_and_keeps_tty_output() {
         }
     }
 }
+
+/// `POST /volumes/prune` follows the request's API version as Docker does:
+/// before 1.42 it removes unused named volumes too.
+#[test]
+fn volume_prune_keys_on_the_api_version() {
+    let d = Daemon::start_bare();
+    for name in ["keepme", "oldclient"] {
+        let (st, v) = d.api("POST", "/volumes/create", Some(&json!({"Name": name})));
+        assert_eq!(st, 201, "{v}");
+    }
+    let (st, v) = d.api("POST", "/v1.44/volumes/prune", None);
+    assert_eq!(st, 200, "{v}");
+    assert!(
+        v["VolumesDeleted"].as_array().is_none_or(|a| a.is_empty()),
+        "{v}"
+    );
+    let (st, v) = d.api("POST", "/v1.41/volumes/prune", None);
+    assert_eq!(st, 200, "{v}");
+    let mut gone: Vec<&str> = v["VolumesDeleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x.as_str())
+        .collect();
+    gone.sort();
+    assert_eq!(gone, ["keepme", "oldclient"]);
+}

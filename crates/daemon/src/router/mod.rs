@@ -163,7 +163,10 @@ pub async fn route(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
         Some("containers") => containers::route(&d, req, &method, &segs, &q).await,
         Some("exec") => exec::route(&d, req, &method, &segs, &q).await,
         Some("images") => images::route(&d, req, &method, path, &q).await,
-        Some("volumes") => volumes::route(&d, req, &method, &segs, &q).await,
+        Some("volumes") => {
+            let v = version.and_then(parse_version);
+            volumes::route(&d, req, &method, &segs, &q, v).await
+        }
         Some(first) if swarm::PREFIXES.contains(&first) => swarm::route(&method, &segs),
         Some("networks") => networks::route(&d, req, &method, &segs, &q).await,
         _ => None,

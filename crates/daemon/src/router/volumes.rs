@@ -18,11 +18,12 @@ pub async fn route(
     method: &Method,
     segs: &[&str],
     q: &Query,
+    api_version: Option<(u32, u32)>,
 ) -> Handled {
     Some(match (method.as_str(), segs) {
         ("GET", ["volumes"]) => list(d, q),
         ("POST", ["volumes", "create"]) => create(d, req).await,
-        ("POST", ["volumes", "prune"]) => prune(d, q).await,
+        ("POST", ["volumes", "prune"]) => prune(d, q, api_version).await,
         ("GET", ["volumes", name]) => inspect(d, name),
         ("DELETE", ["volumes", name]) => remove(d, name, q).await,
         ("GET", ["volumes", name, "export"]) => export(d, name),
@@ -71,13 +72,17 @@ async fn remove(d: &Arc<Daemon>, name: &str, q: &Query) -> Result<Reply> {
     Ok(http::no_content())
 }
 
-async fn prune(d: &Arc<Daemon>, q: &Query) -> Result<Reply> {
+/// `POST /volumes/prune`. Clients older than API 1.42 expect named volumes
+/// to go too (Docker keys this on the request's version); from 1.42 on only
+/// anonymous ones unless `all=true`.
+async fn prune(d: &Arc<Daemon>, q: &Query, api_version: Option<(u32, u32)>) -> Result<Reply> {
     let filters = q.filters()?;
     filters.only(&["all", "label"])?;
     let all = filters
         .get("all")
         .first()
-        .is_some_and(|v| v == "true" || v == "1");
+        .is_some_and(|v| v == "true" || v == "1")
+        || api_version.is_some_and(|v| v < (1, 42));
     let d2 = d.clone();
     let (removed, bytes) =
         tokio::task::spawn_blocking(move || d2.volumes.prune(all).map_err(crate::kinded)).await??;
