@@ -1,12 +1,9 @@
 //! `wharf container prune [-f] [--filter until=…|label=…]`
 
-use std::io::{BufRead, Write};
-
 use serde::Deserialize;
 
 use crate::cli::format::human_size;
-use crate::cli::ps::filters_json;
-use crate::cli::{q, Ctx};
+use crate::cli::{prune, Ctx};
 
 #[derive(Debug, clap::Args)]
 pub struct PruneArgs {
@@ -26,32 +23,15 @@ struct PruneResponse {
 }
 
 pub async fn run(ctx: &Ctx, a: PruneArgs) -> anyhow::Result<i32> {
-    if !a.force {
-        print!("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ");
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line)?;
-        if !matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-            return Ok(0);
-        }
+    if !a.force && !prune::confirm("This will remove all stopped containers.")? {
+        return Ok(0);
     }
-    let path = if a.filter.is_empty() {
-        "/containers/prune".to_string()
-    } else {
-        format!(
-            "/containers/prune?filters={}",
-            q(&filters_json(&a.filter, "--filter")?)
-        )
-    };
+    let path = prune::path("/containers/prune", &a.filter)?;
     let r: PruneResponse = ctx.client.post_json::<(), _>(&path, None).await?;
-    let deleted = r.containers_deleted.unwrap_or_default();
-    if !deleted.is_empty() {
-        println!("Deleted Containers:");
-        for c in &deleted {
-            println!("{c}");
-        }
-        println!();
-    }
+    prune::print_deleted(
+        "Deleted Containers",
+        &r.containers_deleted.unwrap_or_default(),
+    );
     println!(
         "Total reclaimed space: {}",
         human_size(r.space_reclaimed as i64)

@@ -1,8 +1,6 @@
 //! `wharf save [-o FILE] IMAGE...`: the archive `docker save` writes.
 
-use tokio::io::AsyncWriteExt;
-
-use super::{q, tty, Ctx};
+use super::{download, q, Ctx};
 
 #[derive(Debug, clap::Args)]
 pub struct SaveArgs {
@@ -14,30 +12,12 @@ pub struct SaveArgs {
 }
 
 pub async fn run(ctx: &Ctx, a: SaveArgs) -> anyhow::Result<i32> {
-    let to_stdout = matches!(a.output.as_deref(), None | Some("-"));
-    if to_stdout && tty::stdout_is_terminal() {
-        anyhow::bail!("cowardly refusing to save to a terminal. Use the -o flag or redirect");
-    }
+    download::check_destination(a.output.as_deref())?;
     let names: Vec<String> = a.images.iter().map(|n| format!("names={}", q(n))).collect();
-    let mut resp = ctx
+    let resp = ctx
         .client
         .get(&format!("/images/get?{}", names.join("&")))
         .await?;
-    let mut out: Box<dyn tokio::io::AsyncWrite + Unpin + Send> = if to_stdout {
-        Box::new(tokio::io::stdout())
-    } else {
-        let p = a.output.clone().unwrap_or_default();
-        Box::new(tokio::fs::File::create(&p).await.map_err(|e| {
-            anyhow::anyhow!(
-                "failed to save image: open {p}: {}",
-                super::container_opts::io_msg(&e)
-            )
-        })?)
-    };
-    while let Some(chunk) = resp.chunk().await {
-        out.write_all(&chunk?).await?;
-    }
-    out.flush().await?;
-    out.shutdown().await?;
+    download::write(resp, a.output.as_deref(), "save image").await?;
     Ok(0)
 }

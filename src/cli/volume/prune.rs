@@ -1,12 +1,9 @@
 //! `wharf volume prune [-a] [-f] [--filter k=v]`
 
-use std::io::{BufRead, Write};
-
 use wharf_api::volume::VolumePruneResponse;
 
 use crate::cli::format::human_size;
-use crate::cli::ps::filters_json;
-use crate::cli::{q, Ctx};
+use crate::cli::{prune, Ctx};
 
 #[derive(Debug, clap::Args)]
 pub struct PruneArgs {
@@ -22,40 +19,25 @@ pub struct PruneArgs {
 }
 
 pub async fn run(ctx: &Ctx, a: PruneArgs) -> anyhow::Result<i32> {
-    if !a.force {
-        let what = if a.all {
-            "all local volumes"
-        } else {
-            "anonymous local volumes"
-        };
-        print!("WARNING! This will remove {what} not used by at least one container.\nAre you sure you want to continue? [y/N] ");
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line)?;
-        if !matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-            return Ok(0);
-        }
+    let what = if a.all {
+        "all local volumes"
+    } else {
+        "anonymous local volumes"
+    };
+    if !a.force
+        && !prune::confirm(&format!(
+            "This will remove {what} not used by at least one container."
+        ))?
+    {
+        return Ok(0);
     }
     let mut filters = a.filter.clone();
     if a.all {
         filters.push("all=true".into());
     }
-    let path = if filters.is_empty() {
-        "/volumes/prune".to_string()
-    } else {
-        format!(
-            "/volumes/prune?filters={}",
-            q(&filters_json(&filters, "--filter")?)
-        )
-    };
+    let path = prune::path("/volumes/prune", &filters)?;
     let r: VolumePruneResponse = ctx.client.post_json::<(), _>(&path, None).await?;
-    if !r.volumes_deleted.is_empty() {
-        println!("Deleted Volumes:");
-        for v in &r.volumes_deleted {
-            println!("{v}");
-        }
-        println!();
-    }
+    prune::print_deleted("Deleted Volumes", &r.volumes_deleted);
     println!(
         "Total reclaimed space: {}",
         human_size(r.space_reclaimed as i64)
