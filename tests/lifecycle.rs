@@ -965,6 +965,8 @@ fn healthchecks(rt: Runtime) {
         "{}",
         d.inspect("good")["ExecIDs"]
     );
+    // `--until 0s` is "now" in whole seconds: let the second of the change pass.
+    std::thread::sleep(Duration::from_millis(1100));
     let o = d.docker(&[
         "events",
         "--since",
