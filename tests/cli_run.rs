@@ -166,6 +166,68 @@ fn detach_with_ctrl_p_ctrl_q(rt: Runtime) {
     d.wait_status("det", "exited", T);
 }
 
+/// `--detach-keys` through the docker CLI, which leaves the detection to
+/// the daemon (`detachKeys` on attach, `DetachKeys` on exec): the custom
+/// sequence detaches, Ctrl-P Ctrl-Q is then an ordinary input.
+fn custom_detach_keys_through_docker(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let o = d.docker_pty(
+        &[
+            "run",
+            "-it",
+            "--detach-keys",
+            "ctrl-x,y",
+            "--name",
+            "dk",
+            "busybox",
+            "sh",
+        ],
+        &[
+            ("#", "echo one\n"),
+            ("one", "\x10\x11echo still-here\n"),
+            ("still-here", "\x18y"),
+        ],
+        T,
+    );
+    o.success();
+    assert_eq!(d.status("dk").as_deref(), Some("running"), "{o}");
+    let o = d.docker_pty(
+        &["attach", "--detach-keys", "ctrl-a,b", "dk"],
+        &[("", "\n"), ("#", "echo two\n"), ("two", "\x01b")],
+        T,
+    );
+    // the docker CLI itself reports a detach from `attach` as "read escape
+    // sequence" (exit 1); what matters is that the container goes on
+    assert!(
+        o.code == 0 || o.stdout.contains("read escape sequence"),
+        "{o}"
+    );
+    assert_eq!(d.status("dk").as_deref(), Some("running"), "{o}");
+    let o = d.docker_pty(
+        &["exec", "-it", "--detach-keys", "ctrl-e,e", "dk", "sh"],
+        &[("#", "echo three\n"), ("three", "\x05e")],
+        T,
+    );
+    assert!(
+        o.code == 0 || o.stdout.contains("read escape sequence"),
+        "{o}"
+    );
+    assert_eq!(d.status("dk").as_deref(), Some("running"), "{o}");
+    let (st, v) = d.api(
+        "POST",
+        "/containers/dk/attach?stdin=1&stream=1&detachKeys=ctrl-pq",
+        None,
+    );
+    assert_eq!(st, 400, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid detach keys"),
+        "{v}"
+    );
+}
+
 fn no_tty_without_t(rt: Runtime) {
     let d = Daemon::start_with(rt);
     let o = d.wharf(&["run", "--rm", "busybox", "sh", "-c", "tty || true"]);
@@ -400,6 +462,7 @@ runtime_tests!(
     tty_with_it,
     interactive_shell_over_pty,
     detach_with_ctrl_p_ctrl_q,
+    custom_detach_keys_through_docker,
     no_tty_without_t,
     sigterm_is_proxied_to_the_container,
     env_workdir_user_entrypoint,

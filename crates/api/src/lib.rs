@@ -5,6 +5,7 @@
 //! accepted wherever docker's own clients send it (hence the `Option`s).
 
 pub mod container;
+pub mod detach;
 pub mod duration;
 pub mod error;
 pub mod exec;

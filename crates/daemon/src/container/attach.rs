@@ -14,8 +14,17 @@ use crate::http::{self, Reply};
 /// Work to finish before the client sees the stream end.
 pub type AfterOutput = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
-/// Docker's default detach sequence, Ctrl-P Ctrl-Q.
-const DETACH: [u8; 2] = [0x10, 0x11];
+use wharf_api::detach::DetachScanner;
+
+/// The detach sequence a client asked for (`detachKeys`), or Docker's
+/// default Ctrl-P Ctrl-Q; a malformed one is the client's error.
+pub fn detach_keys(spec: Option<&str>) -> Result<Vec<u8>> {
+    match spec.filter(|s| !s.is_empty()) {
+        None => Ok(wharf_api::detach::DEFAULT_DETACH.to_vec()),
+        Some(s) => wharf_api::detach::detach_keys(s)
+            .map_err(|e| Error::invalid(format!("Invalid detach keys ({s}) provided: {e}"))),
+    }
+}
 
 /// Takes the upgrade handle of a request that asked to be hijacked
 /// (`Connection: Upgrade`, `Upgrade: tcp`), before its body is read.
@@ -33,10 +42,12 @@ pub fn upgrade_handle(req: &mut Request<Incoming>) -> Result<OnUpgrade> {
 /// `after_output` runs once the output has ended and before the client
 /// sees the end of the stream, so what it records (an exec's exit code) is
 /// visible to a client that inspects right after.
+/// `detach_keys`: the sequence that ends the session and leaves the
+/// container running (only watched with a tty and stdin), or `None`.
 pub fn hijack<F>(
     on_upgrade: OnUpgrade,
     tty: bool,
-    detach_keys: bool,
+    detach_keys: Option<Vec<u8>>,
     open: F,
     after_output: Option<AfterOutput>,
 ) -> Reply
@@ -67,7 +78,8 @@ where
                 return;
             }
         };
-        bridge(client, monitor, tty && detach_keys, after_output).await;
+        let keys = detach_keys.filter(|k| tty && !k.is_empty());
+        bridge(client, monitor, keys, after_output).await;
     });
     let content_type = if tty {
         "application/vnd.docker.raw-stream"
@@ -88,7 +100,7 @@ where
 async fn bridge<C>(
     client: C,
     monitor: UnixStream,
-    watch_detach: bool,
+    detach_keys: Option<Vec<u8>>,
     after_output: Option<AfterOutput>,
 ) where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -97,31 +109,21 @@ async fn bridge<C>(
     let (mut mr, mut mw) = monitor.into_split();
     let to_container = async move {
         let mut buf = vec![0u8; 32 * 1024];
-        let mut prev_ctrl_p = false;
+        let mut scanner = detach_keys.map(DetachScanner::new);
         loop {
             let n = match cr.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            let chunk = &buf[..n];
-            if watch_detach {
-                let mut detach_at = None;
-                for (i, b) in chunk.iter().enumerate() {
-                    if prev_ctrl_p && *b == DETACH[1] {
-                        detach_at = Some(i);
-                        break;
-                    }
-                    prev_ctrl_p = *b == DETACH[0];
-                }
-                if let Some(i) = detach_at {
-                    // Forward what came before the sequence, minus the Ctrl-P.
-                    let keep = i.saturating_sub(1);
-                    let _ = mw.write_all(&chunk[..keep]).await;
-                    return true;
-                }
-            }
-            if mw.write_all(chunk).await.is_err() {
+            let (forward, detached) = match scanner.as_mut() {
+                Some(s) => s.feed(&buf[..n]),
+                None => (buf[..n].to_vec(), false),
+            };
+            if mw.write_all(&forward).await.is_err() {
                 break;
+            }
+            if detached {
+                return true;
             }
         }
         let _ = mw.shutdown().await;

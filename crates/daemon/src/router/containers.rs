@@ -329,6 +329,7 @@ fn attach_route(
     q: &Query,
 ) -> Result<Reply> {
     let rec = d.get(key)?;
+    let keys = attach::detach_keys(q.get("detachKeys"))?;
     let on_upgrade = attach::upgrade_handle(&mut req)?;
     let stdin = q.bool("stdin", false)?;
     let stdout = q.bool("stdout", false)?;
@@ -337,7 +338,13 @@ fn attach_route(
     let d2 = d.clone();
     let id = rec.id.clone();
     let open = async move { monitor::attach_or_wait(&d2, &id, stdin, stdout, stderr).await };
-    Ok(attach::hijack(on_upgrade, tty, stdin, open, None))
+    Ok(attach::hijack(
+        on_upgrade,
+        tty,
+        stdin.then_some(keys),
+        open,
+        None,
+    ))
 }
 
 fn logs_route(d: &Arc<Daemon>, key: &str, q: &Query) -> Result<Reply> {

@@ -79,6 +79,7 @@ async fn start(d: &Arc<Daemon>, mut req: Request<Incoming>, id: &str) -> Result<
     // Taken before the body is read; a detached start needs no upgrade.
     let on_upgrade = attach::upgrade_handle(&mut req).ok();
     let start: ExecStartConfig = http::json_body(req.into_body()).await?;
+    let keys = attach::detach_keys(Some(exec.config.detach_keys.as_str()))?;
     let container = d.get(&exec.container_id)?;
     if !container.state.status.is_active() {
         return Err(Error::conflict(format!(
@@ -148,7 +149,7 @@ async fn start(d: &Arc<Daemon>, mut req: Request<Incoming>, id: &str) -> Result<
     Ok(attach::hijack(
         on_upgrade,
         tty,
-        exec_stdin,
+        exec_stdin.then_some(keys),
         open,
         Some(after),
     ))
