@@ -628,6 +628,15 @@ fn names_resolve_on_user_networks(cli: Cli) {
             == 0
     });
     assert!(ok, "alias not reachable by name within a second of connect");
+    // a renamed container answers to its new name
+    let renamed = unique("renamed");
+    d.cli(cli, &["rename", &web, &renamed]).success();
+    let ok = d.cli(
+        cli,
+        &["exec", &other, "ping", "-c", "1", "-W", "1", &renamed],
+    );
+    assert_eq!(ok.code, 0, "{ok}");
+    let web = renamed;
     d.cli(cli, &["network", "disconnect", &net, &other])
         .success();
     let gone = d.cli(cli, &["exec", &other, "ping", "-c", "1", "-W", "1", "api"]);
