@@ -628,6 +628,15 @@ fn names_resolve_on_user_networks(cli: Cli) {
             == 0
     });
     assert!(ok, "alias not reachable by name within a second of connect");
+    // a renamed container answers to its new name
+    let renamed = unique("renamed");
+    d.cli(cli, &["rename", &web, &renamed]).success();
+    let ok = d.cli(
+        cli,
+        &["exec", &other, "ping", "-c", "1", "-W", "1", &renamed],
+    );
+    assert_eq!(ok.code, 0, "{ok}");
+    let web = renamed;
     d.cli(cli, &["network", "disconnect", &net, &other])
         .success();
     let gone = d.cli(cli, &["exec", &other, "ping", "-c", "1", "-W", "1", "api"]);
@@ -766,7 +775,65 @@ fn legacy_link_on_default_bridge(cli: Cli) {
     d.cli(cli, &["rm", "-f", &target]).success();
 }
 
+fn dual_stack_network(cli: Cli) {
+    let d = Daemon::start();
+    let net = unique("v6");
+    let v4 = unique_subnet();
+    // a ULA /64 derived from the (unique) v4 subnet
+    let o: Vec<u32> = v4
+        .trim_end_matches(".0/24")
+        .split('.')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let v6 = format!("fd77:{:x}:{:x}::/64", o[1], o[2]);
+    d.cli(
+        cli,
+        &[
+            "network", "create", "--ipv6", "--subnet", &v4, "--subnet", &v6, &net,
+        ],
+    )
+    .success();
+    let c = unique("ds");
+    d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &c,
+            "--network",
+            &net,
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    )
+    .success();
+    let ep = d.inspect(&c)["NetworkSettings"]["Networks"][&net].clone();
+    let ip6 = ep["GlobalIPv6Address"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(ip6.starts_with(&v6[..v6.len() - 4]), "{ep}");
+    assert_eq!(ep["GlobalIPv6PrefixLen"], 64);
+    let addr = d.cli(cli, &["exec", &c, "ip", "-o", "addr", "show", "eth0"]);
+    assert!(addr.stdout.contains(&format!("{ip6}/64")), "{addr}");
+    assert!(
+        addr.stdout.contains(ep["IPAddress"].as_str().unwrap()),
+        "{addr}"
+    );
+    // an IPv6 subnet without --ipv6 is refused
+    let bad = d.cli(
+        cli,
+        &["network", "create", "--subnet", "fd78::/64", &unique("x")],
+    );
+    assert_ne!(bad.code, 0, "{bad}");
+    d.cli(cli, &["rm", "-f", &c]).success();
+    d.cli(cli, &["network", "rm", &net]).success();
+}
+
 cli_tests!(
+    dual_stack_network,
     internal_network_has_no_route_out,
     legacy_link_on_default_bridge,
     names_resolve_on_user_networks,

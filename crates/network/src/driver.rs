@@ -103,20 +103,23 @@ impl NetworkDriver for BridgeDriver {
             .map_err(|m| nl_err(net, "create veth", m))?;
         let mac =
             crate::record::parse_mac(&ep.mac).unwrap_or_else(|| crate::record::mac_for(ep.ipv4));
-        let addr = match (ep.ipv4, ep.ipv6) {
-            (Some(ip), _) => (ip, ep.ipv4_prefix),
-            (None, Some(ip)) => (ip, ep.ipv6_prefix),
-            (None, None) => {
-                let _ = netlink::delete_link(&ep.host_veth);
-                return Err(nl_err(net, "connect", "endpoint has no address".into()));
-            }
-        };
+        let mut addrs = Vec::new();
+        if let Some(ip) = ep.ipv4 {
+            addrs.push((ip, ep.ipv4_prefix));
+        }
+        if let Some(ip) = ep.ipv6 {
+            addrs.push((ip, ep.ipv6_prefix));
+        }
+        if addrs.is_empty() {
+            let _ = netlink::delete_link(&ep.host_veth);
+            return Err(nl_err(net, "connect", "endpoint has no address".into()));
+        }
         let gw = if default_route && !net.internal {
             ep.gateway
         } else {
             None
         };
-        if let Err(m) = netlink::configure_in_netns(netns, &peer, &ep.ifname, mac, addr, gw) {
+        if let Err(m) = netlink::configure_in_netns(netns, &peer, &ep.ifname, mac, &addrs, gw) {
             let _ = netlink::delete_link(&ep.host_veth);
             let _ = netlink::delete_in_netns(netns, &peer);
             let _ = netlink::delete_in_netns(netns, &ep.ifname);

@@ -195,9 +195,10 @@ pub fn configure_in_netns(
     tmp: &str,
     ifname: &str,
     mac: [u8; 6],
-    addr: (IpAddr, u8),
+    addrs: &[(IpAddr, u8)],
     gateway: Option<IpAddr>,
 ) -> NlResult<()> {
+    let addrs = addrs.to_vec();
     let (tmp, ifname) = (tmp.to_string(), ifname.to_string());
     in_netns(netns, move |h| async move {
         let idx = must_index(&h, &tmp).await?;
@@ -211,7 +212,9 @@ pub fn configure_in_netns(
             .execute()
             .await
             .map_err(|e| format!("rename {tmp} to {ifname}: {e}"))?;
-        add_addr(&h, idx, addr.0, addr.1).await?;
+        for (ip, prefix) in addrs {
+            add_addr(&h, idx, ip, prefix).await?;
+        }
         h.link()
             .set(LinkUnspec::new_with_index(idx).up().build())
             .execute()

@@ -107,6 +107,15 @@ pub struct Endpoint {
     pub dns_names: Vec<String>,
 }
 
+/// Replaces a container's old name by its new one in an endpoint's names.
+pub fn rename_dns(ep: &mut Endpoint, old: &str, new: &str) {
+    for n in ep.dns_names.iter_mut() {
+        if n == old {
+            *n = new.to_string();
+        }
+    }
+}
+
 /// 2·n random hex digits.
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];

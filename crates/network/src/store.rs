@@ -778,6 +778,16 @@ impl NetworkStore {
         self.driver(&net.driver)?.disconnect(&net, ep, netns)
     }
 
+    /// A renamed container answers to its new name in the embedded DNS.
+    pub fn rename_container(&self, container_id: &str, old: &str, new: &str) {
+        if let Some((name, eps)) = self.lock().endpoints.get_mut(container_id) {
+            *name = new.to_string();
+            for e in eps.iter_mut() {
+                crate::record::rename_dns(e, old, new);
+            }
+        }
+    }
+
     /// Live endpoints of a container.
     pub fn endpoints_of(&self, container_id: &str) -> Vec<Endpoint> {
         self.lock()

@@ -650,3 +650,48 @@ pub async fn sync_dns(d: &Daemon, id: &str) {
         tracing::warn!(container_id = %id, error = %e, "embedded dns not served");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes() {
+        assert_eq!(NetworkMode::parse(""), NetworkMode::Bridge);
+        assert_eq!(NetworkMode::parse("default"), NetworkMode::Bridge);
+        assert_eq!(NetworkMode::parse("bridge"), NetworkMode::Bridge);
+        assert!(NetworkMode::parse("host").is_host());
+        assert_eq!(NetworkMode::parse("none"), NetworkMode::None);
+        assert_eq!(
+            NetworkMode::parse("container:web"),
+            NetworkMode::Container("web".into())
+        );
+        assert_eq!(
+            NetworkMode::parse("back"),
+            NetworkMode::Named("back".into())
+        );
+    }
+
+    #[test]
+    fn endpoint_configs() {
+        let es: EndpointSettings = serde_json::from_value(serde_json::json!({
+            "Aliases": ["db"],
+            "IPAMConfig": {"IPv4Address": "10.1.0.5", "IPv6Address": "fd00::5"},
+            "MacAddress": "02:42:0a:01:00:05"
+        }))
+        .unwrap();
+        let c = endpoint_config(Some(&es)).unwrap();
+        assert_eq!(c.aliases, ["db"]);
+        assert_eq!(c.ipv4, Some("10.1.0.5".parse().unwrap()));
+        assert_eq!(c.ipv6, Some("fd00::5".parse().unwrap()));
+        assert_eq!(c.mac.as_deref(), Some("02:42:0a:01:00:05"));
+        let bad: EndpointSettings =
+            serde_json::from_value(serde_json::json!({"IPAMConfig": {"IPv4Address": "fd00::5"}}))
+                .unwrap();
+        assert!(endpoint_config(Some(&bad)).is_err());
+        let bad_alias: EndpointSettings =
+            serde_json::from_value(serde_json::json!({"Aliases": ["a b"]})).unwrap();
+        assert!(endpoint_config(Some(&bad_alias)).is_err());
+        assert_eq!(endpoint_config(None).unwrap(), EndpointConfig::default());
+    }
+}

@@ -76,6 +76,18 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
         r.state.set_running(pid, util::now_rfc3339());
         r.state.health = None;
     })?;
+    // Docker announces each network the container joins as it starts.
+    if let Ok(r) = d.get(id) {
+        for (net_id, a) in &r.networks {
+            if a.endpoint.is_some() {
+                let mut attrs = std::collections::BTreeMap::new();
+                attrs.insert("container".to_string(), id.to_string());
+                attrs.insert("name".to_string(), a.name.clone());
+                attrs.insert("type".to_string(), "bridge".to_string());
+                d.events.emit("network", "connect", net_id, attrs);
+            }
+        }
+    }
     d.events.emit(
         "container",
         "start",

@@ -231,7 +231,13 @@ fn rename(d: &Daemon, key: &str, q: &Query) -> Result<Reply> {
         t.names.insert(new.clone(), id.clone());
         (id, old)
     };
-    d.update(&id, |r| r.name = new.clone())?;
+    d.update(&id, |r| {
+        r.name = new.clone();
+        for ep in r.networks.values_mut().filter_map(|a| a.endpoint.as_mut()) {
+            wharf_network::record::rename_dns(ep, &old, &new);
+        }
+    })?;
+    d.networks.rename_container(&id, &old, &new);
     let rec = d.get(&id)?;
     let mut attrs = crate::container::event_attrs(&rec);
     attrs.insert("oldName".into(), format!("/{old}"));
