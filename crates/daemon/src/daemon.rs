@@ -184,7 +184,7 @@ impl Daemon {
         let running = self.count(Status::Running);
         let paused = self.count(Status::Paused);
         let images = self.images.list().len();
-        serde_json::json!({
+        let mut info = serde_json::json!({
             "ID": "wharf",
             "Containers": total,
             "ContainersRunning": running,
@@ -198,7 +198,7 @@ impl Daemon {
             "CgroupDriver": "cgroupfs",
             "CgroupVersion": if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() { "2" } else { "1" },
             "KernelVersion": crate::router::kernel_version(),
-            "OperatingSystem": "wharf",
+            "OperatingSystem": os_pretty_name(),
             "OSType": "linux",
             "Architecture": std::env::consts::ARCH,
             "NCPU": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -209,10 +209,92 @@ impl Daemon {
             "DefaultRuntime": self.default_runtime,
             "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file"]},
             "Swarm": {"LocalNodeState": "inactive"},
-            "SecurityOptions": ["name=seccomp,profile=builtin"],
-            "Warnings": [],
-        })
+            "SecurityOptions": security_options(),
+        });
+        let host = serde_json::json!({
+            "Debug": tracing::enabled!(tracing::Level::DEBUG),
+            "ExperimentalBuild": false,
+            "LiveRestoreEnabled": true,
+            "MemoryLimit": true,
+            "SwapLimit": swap_limit(),
+            "CpuCfsPeriod": true,
+            "CpuCfsQuota": true,
+            "CPUShares": true,
+            "CPUSet": true,
+            "PidsLimit": true,
+            "OomKillDisable": false,
+            "KernelMemory": false,
+            "KernelMemoryTCP": false,
+            "IPv4Forwarding": proc_flag("/proc/sys/net/ipv4/ip_forward"),
+            "BridgeNfIptables": proc_flag("/proc/sys/net/bridge/bridge-nf-call-iptables"),
+            "BridgeNfIp6tables": proc_flag("/proc/sys/net/bridge/bridge-nf-call-ip6tables"),
+            "NEventsListener": 0,
+            "NFd": std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0),
+            "NGoroutines": 0,
+            "SystemTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+            "InitBinary": "docker-init",
+            "Isolation": "",
+            "IndexServerAddress": "https://index.docker.io/v1/",
+            "RegistryConfig": {"IndexConfigs": {}, "InsecureRegistryCIDRs": ["127.0.0.0/8"], "Mirrors": []},
+            "Labels": [],
+            "HttpProxy": std::env::var("HTTP_PROXY").unwrap_or_default(),
+            "HttpsProxy": std::env::var("HTTPS_PROXY").unwrap_or_default(),
+            "NoProxy": std::env::var("NO_PROXY").unwrap_or_default(),
+            "CDISpecDirs": [],
+            "Warnings": warnings(),
+        });
+        if let (Some(a), serde_json::Value::Object(b)) = (info.as_object_mut(), host) {
+            a.extend(b);
+        }
+        info
     }
+}
+
+/// The host's `PRETTY_NAME` from os-release, as Docker reports it.
+fn os_pretty_name() -> String {
+    let text = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .map(|v| v.trim_matches('"').to_string())
+        .unwrap_or_else(|| "Linux".into())
+}
+
+fn proc_flag(path: &str) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|v| v.trim() == "1")
+}
+
+/// Whether memory+swap limits can be set on this host.
+fn swap_limit() -> bool {
+    if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        return std::path::Path::new("/sys/fs/cgroup/wharf/memory.swap.max").exists()
+            || std::path::Path::new("/sys/fs/cgroup/init.scope/memory.swap.max").exists();
+    }
+    std::path::Path::new("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists()
+}
+
+fn security_options() -> Vec<&'static str> {
+    let mut v = vec!["name=seccomp,profile=builtin"];
+    if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        v.push("name=cgroupns");
+    }
+    v
+}
+
+/// Docker's warnings about what this host cannot do.
+fn warnings() -> Vec<&'static str> {
+    let mut w = Vec::new();
+    if !swap_limit() {
+        w.push("WARNING: No swap limit support");
+    }
+    if std::path::Path::new("/proc/sys/net/bridge").exists() {
+        if !proc_flag("/proc/sys/net/bridge/bridge-nf-call-iptables") {
+            w.push("WARNING: bridge-nf-call-iptables is disabled");
+        }
+        if !proc_flag("/proc/sys/net/bridge/bridge-nf-call-ip6tables") {
+            w.push("WARNING: bridge-nf-call-ip6tables is disabled");
+        }
+    }
+    w
 }
 
 fn mem_total() -> u64 {
