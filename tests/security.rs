@@ -735,6 +735,31 @@ fn devices(rt: Runtime) {
     }
 }
 
+/// Options that were stored but not applied before: in force now.
+fn shm_size_and_cpu_shares(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    for c in clis() {
+        let o = run_sh(
+            &d,
+            c,
+            &["--shm-size", "16m"],
+            "df -k /dev/shm | tail -n 1 | awk '{print $2}'",
+        );
+        assert_eq!(o.success().out(), "16384");
+        let o = run_sh(
+            &d,
+            c,
+            &["--cpu-shares", "512"],
+            "cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu.weight",
+        );
+        // v1 shows the shares; v2 their weight (1 + (512-2)*9999/262142).
+        assert!(matches!(o.success().out(), "512" | "20"), "{o}");
+        let o = run_sh(&d, c, &["--cgroup-parent", "/mine"], "true");
+        o.code_is(125);
+        assert!(o.stderr.contains("not supported"), "{o}");
+    }
+}
+
 fn unknown_and_unavailable_options_are_refused(rt: Runtime) {
     let d = Daemon::start_with(rt);
     let apparmor = std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
@@ -850,5 +875,6 @@ runtime_tests!(
     groups,
     devices,
     unknown_and_unavailable_options_are_refused,
+    shm_size_and_cpu_shares,
     oom_killed,
 );

@@ -391,6 +391,21 @@ pub fn check_and_default(h: &mut HostConfig, hostname_given: bool) -> Result<()>
             ))
         }
     }
+    if h.shm_size < 0 {
+        return Err(Error::invalid("SHM size can not be less than 0"));
+    }
+    if h.cpu_shares < 0 {
+        return Err(Error::invalid(format!(
+            "invalid CPU shares {}: must be positive",
+            h.cpu_shares
+        )));
+    }
+    if !h.cgroup_parent.is_empty() {
+        return Err(Error::invalid(format!(
+            "--cgroup-parent {} is not supported by wharf: containers live in the wharf/<id> cgroup",
+            h.cgroup_parent
+        )));
+    }
     if h.memory > 0 && h.memory_swap == 0 {
         h.memory_swap = 2 * h.memory;
     }
@@ -434,6 +449,9 @@ pub fn apply(h: &HostConfig, rs: &mut RunSpec) -> Result<()> {
         .map(device)
         .collect::<Result<_>>()?;
     rs.memory_swap = (h.memory > 0 && h.memory_swap != 0).then_some(h.memory_swap);
+    rs.shm_size = (h.shm_size > 0).then_some(h.shm_size);
+    // Docker's range on cgroup v1.
+    rs.cpu_shares = (h.cpu_shares > 0).then(|| h.cpu_shares.clamp(2, 262_144) as u64);
     Ok(())
 }
 
@@ -520,6 +538,8 @@ mod tests {
         let h = ok(&|h| h.memory = 32 << 20).unwrap();
         assert_eq!(h.memory_swap, 64 << 20);
         assert!(ok(&|h| h.oom_score_adj = 1001).is_err());
+        assert!(ok(&|h| h.shm_size = -1).is_err());
+        assert!(ok(&|h| h.cgroup_parent = "/mine".into()).is_err());
         assert!(ok(&|h| h.oom_score_adj = 500).is_ok());
         if !has_sys_resource() {
             let e = ok(&|h| h.oom_score_adj = -100).unwrap_err();
