@@ -203,6 +203,12 @@ pub struct RunSpec {
     /// Memory plus swap, in bytes; -1 for unlimited swap.
     #[serde(default)]
     pub memory_swap: Option<i64>,
+    /// Size of `/dev/shm` in bytes (`--shm-size`); Docker's 64 MiB when unset.
+    #[serde(default)]
+    pub shm_size: Option<i64>,
+    /// Relative CPU weight (`--cpu-shares`).
+    #[serde(default)]
+    pub cpu_shares: Option<u64>,
 }
 
 /// Docker's default capability set.
@@ -512,6 +518,12 @@ fn resources(rs: &RunSpec) -> Result<Value, SpecError> {
             r["cpu"] = json!({ "period": period, "quota": n * period / 1_000_000_000 });
         }
     }
+    if let Some(shares) = rs.cpu_shares.filter(|s| *s > 0) {
+        if r.get("cpu").is_none() {
+            r["cpu"] = json!({});
+        }
+        r["cpu"]["shares"] = json!(shares);
+    }
     if let Some(p) = rs.pids_limit {
         if p > 0 {
             r["pids"] = json!({ "limit": p });
@@ -536,7 +548,19 @@ pub fn generate_spec_with(rs: &RunSpec, cgroup_v1_dirs: &[String]) -> Result<Spe
     let mut args = rs.args.clone();
     let mut mounts = default_mounts(rs.privileged);
     match rs.ipc {
-        IpcNs::Private => {}
+        IpcNs::Private => {
+            if let Some(size) = rs.shm_size.filter(|s| *s > 0) {
+                let size = format!("size={size}");
+                for m in mounts.iter_mut().filter(|m| m["destination"] == "/dev/shm") {
+                    *m = mount(
+                        "/dev/shm",
+                        "tmpfs",
+                        "shm",
+                        &["nosuid", "noexec", "nodev", "mode=1777", &size],
+                    );
+                }
+            }
+        }
         IpcNs::NoShm => mounts.retain(|m| m["destination"] != "/dev/shm"),
         IpcNs::Host => {
             for m in mounts.iter_mut().filter(|m| m["destination"] == "/dev/shm") {
@@ -904,6 +928,83 @@ mod tests {
             generate_spec_with(&rs, &[]),
             Err(SpecError::NoCommand { .. })
         ));
+    }
+
+    #[test]
+    fn isolation_options() {
+        let mut rs = base();
+        rs.no_new_privileges = true;
+        rs.rlimits = vec![Rlimit {
+            kind: "RLIMIT_NOFILE".into(),
+            soft: 64,
+            hard: 128,
+        }];
+        rs.oom_score_adj = Some(500);
+        rs.pid_host = true;
+        rs.ipc = IpcNs::Host;
+        rs.uts_host = true;
+        rs.sysctls = [("net.ipv4.ip_forward".to_string(), "1".to_string())].into();
+        rs.devices = vec![Device {
+            path: "/dev/xl".into(),
+            kind: "c".into(),
+            major: 10,
+            minor: 237,
+            file_mode: 0o600,
+            uid: 0,
+            gid: 0,
+            access: "r".into(),
+        }];
+        rs.memory_bytes = Some(32 << 20);
+        rs.memory_swap = Some(64 << 20);
+        rs.cpu_shares = Some(512);
+        rs.seccomp = Seccomp::Unconfined;
+        let v = serde_json::to_value(generate_spec_with(&rs, &[]).unwrap()).unwrap();
+        let p = &v["process"];
+        assert_eq!(p["noNewPrivileges"], true);
+        assert_eq!(p["rlimits"][0]["soft"], 64);
+        assert_eq!(p["oomScoreAdj"], 500);
+        assert!(v.get("hostname").is_none());
+        let l = &v["linux"];
+        let ns: Vec<&str> = l["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(ns, ["mount", "cgroup", "network"]);
+        assert_eq!(l["sysctl"]["net.ipv4.ip_forward"], "1");
+        assert_eq!(l["devices"][0]["major"], 10);
+        let rules = l["resources"]["devices"].as_array().unwrap();
+        assert_eq!(rules.last().unwrap()["access"], "r");
+        assert_eq!(l["resources"]["memory"]["swap"], 64 << 20);
+        assert_eq!(l["resources"]["cpu"]["shares"], 512);
+        assert!(l.get("seccomp").is_none());
+        let shm = v["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["destination"] == "/dev/shm")
+            .unwrap();
+        assert_eq!(shm["type"], "bind");
+        // A custom profile is converted; private IPC gets its shm size.
+        let mut rs = base();
+        rs.seccomp = Seccomp::Profile(r#"{"defaultAction":"SCMP_ACT_LOG"}"#.into());
+        rs.shm_size = Some(16 << 20);
+        let v = serde_json::to_value(generate_spec_with(&rs, &[]).unwrap()).unwrap();
+        assert_eq!(v["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_LOG");
+        assert!(v.get("process").unwrap().get("noNewPrivileges").is_none());
+        let shm = v["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["destination"] == "/dev/shm")
+            .unwrap();
+        assert!(shm["options"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(format!("size={}", 16 << 20))));
+        rs.oom_score_adj = Some(-1001);
+        assert!(generate_spec_with(&rs, &[]).is_err());
     }
 
     #[test]

@@ -140,6 +140,69 @@ fn rlimit(u: &Ulimit) -> Result<Rlimit> {
     })
 }
 
+/// The daemon holds `CAP_SYS_RESOURCE` (bit 24 of `CapEff`): without it no
+/// process it starts may raise a hard limit or lower its OOM score.
+fn has_sys_resource() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|h| u64::from_str_radix(h.trim(), 16).ok())
+        })
+        .is_some_and(|eff| eff & (1 << 24) != 0)
+}
+
+/// The daemon's own hard limit of `name`, which a container may not exceed
+/// without `CAP_SYS_RESOURCE`.
+fn own_hard_limit(name: &str) -> Option<u64> {
+    use nix::sys::resource::{getrlimit, Resource};
+    let r = match name {
+        "as" => Resource::RLIMIT_AS,
+        "core" => Resource::RLIMIT_CORE,
+        "cpu" => Resource::RLIMIT_CPU,
+        "data" => Resource::RLIMIT_DATA,
+        "fsize" => Resource::RLIMIT_FSIZE,
+        "locks" => Resource::RLIMIT_LOCKS,
+        "memlock" => Resource::RLIMIT_MEMLOCK,
+        "msgqueue" => Resource::RLIMIT_MSGQUEUE,
+        "nice" => Resource::RLIMIT_NICE,
+        "nofile" => Resource::RLIMIT_NOFILE,
+        "nproc" => Resource::RLIMIT_NPROC,
+        "rss" => Resource::RLIMIT_RSS,
+        "rtprio" => Resource::RLIMIT_RTPRIO,
+        "rttime" => Resource::RLIMIT_RTTIME,
+        "sigpending" => Resource::RLIMIT_SIGPENDING,
+        "stack" => Resource::RLIMIT_STACK,
+        _ => return None,
+    };
+    getrlimit(r).ok().map(|(_, hard)| hard)
+}
+
+/// A limit the runtime could not set is refused now, with the reason.
+fn check_rlimit_applicable(u: &Ulimit, r: &Rlimit) -> Result<()> {
+    if u.name == "nofile" {
+        let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok());
+        if let Some(max) = nr_open.filter(|max| r.hard > *max) {
+            return Err(Error::invalid(format!(
+                "--ulimit nofile={}:{}: the kernel allows at most {max} open files (fs.nr_open)",
+                u.soft, u.hard
+            )));
+        }
+    }
+    if let Some(own) = own_hard_limit(&u.name) {
+        if r.hard > own && !has_sys_resource() {
+            return Err(Error::invalid(format!(
+                "--ulimit {}={}:{} cannot be applied: the hard limit is above the daemon's own ({own}) and raising it needs CAP_SYS_RESOURCE, which the daemon does not have",
+                u.name, u.soft, u.hard
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// IPC sysctls: namespaced, and shared with the host under `--ipc host`.
 fn is_ipc_sysctl(k: &str) -> bool {
     matches!(
@@ -302,7 +365,17 @@ pub fn check_and_default(h: &mut HostConfig, hostname_given: bool) -> Result<()>
         )));
     }
     for u in h.ulimits.iter().flatten() {
-        rlimit(u)?;
+        check_rlimit_applicable(u, &rlimit(u)?)?;
+    }
+    let own_adj = std::fs::read_to_string("/proc/self/oom_score_adj")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    if h.oom_score_adj < own_adj && !has_sys_resource() {
+        return Err(Error::invalid(format!(
+            "--oom-score-adj {} cannot be applied: lowering the OOM score below the daemon's ({own_adj}) needs CAP_SYS_RESOURCE, which the daemon does not have",
+            h.oom_score_adj
+        )));
     }
     check_sysctls(h)?;
     for d in h.devices.iter().flatten() {
@@ -317,6 +390,21 @@ pub fn check_and_default(h: &mut HostConfig, hostname_given: bool) -> Result<()>
                 "custom MaskedPaths and ReadonlyPaths are not supported by wharf: only both empty (--security-opt systempaths=unconfined) is",
             ))
         }
+    }
+    if h.shm_size < 0 {
+        return Err(Error::invalid("SHM size can not be less than 0"));
+    }
+    if h.cpu_shares < 0 {
+        return Err(Error::invalid(format!(
+            "invalid CPU shares {}: must be positive",
+            h.cpu_shares
+        )));
+    }
+    if !h.cgroup_parent.is_empty() {
+        return Err(Error::invalid(format!(
+            "--cgroup-parent {} is not supported by wharf: containers live in the wharf/<id> cgroup",
+            h.cgroup_parent
+        )));
     }
     if h.memory > 0 && h.memory_swap == 0 {
         h.memory_swap = 2 * h.memory;
@@ -361,6 +449,9 @@ pub fn apply(h: &HostConfig, rs: &mut RunSpec) -> Result<()> {
         .map(device)
         .collect::<Result<_>>()?;
     rs.memory_swap = (h.memory > 0 && h.memory_swap != 0).then_some(h.memory_swap);
+    rs.shm_size = (h.shm_size > 0).then_some(h.shm_size);
+    // Docker's range on cgroup v1.
+    rs.cpu_shares = (h.cpu_shares > 0).then(|| h.cpu_shares.clamp(2, 262_144) as u64);
     Ok(())
 }
 
@@ -447,6 +538,13 @@ mod tests {
         let h = ok(&|h| h.memory = 32 << 20).unwrap();
         assert_eq!(h.memory_swap, 64 << 20);
         assert!(ok(&|h| h.oom_score_adj = 1001).is_err());
+        assert!(ok(&|h| h.shm_size = -1).is_err());
+        assert!(ok(&|h| h.cgroup_parent = "/mine".into()).is_err());
+        assert!(ok(&|h| h.oom_score_adj = 500).is_ok());
+        if !has_sys_resource() {
+            let e = ok(&|h| h.oom_score_adj = -100).unwrap_err();
+            assert!(e.message.contains("CAP_SYS_RESOURCE"), "{}", e.message);
+        }
         assert!(ok(&|h| h.pid_mode = "container:x".into()).is_err());
         assert!(ok(&|h| h.pid_mode = "bogus".into()).is_err());
         assert!(ok(&|h| h.ipc_mode = "bogus".into()).is_err());
@@ -481,6 +579,7 @@ mod tests {
         assert!(ul("nofile", 64, 128).is_ok());
         assert!(ul("nofile", 128, 64).is_err());
         assert!(ul("bogus", 1, 1).is_err());
+        assert!(ul("nofile", 1, 1 << 40).is_err());
         let dev = |p: &str, perms: &str| {
             ok(&|h| {
                 h.devices = Some(vec![DeviceMapping {

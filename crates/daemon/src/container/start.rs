@@ -26,11 +26,28 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
     let rec = d.get(id)?;
     rec.state.check_start(&rec.name)?;
     let paths = d.paths(id);
-    let launch = {
+    let prepared = {
         let d = d.clone();
         let rec = rec.clone();
         let paths = paths.clone();
-        tokio::task::spawn_blocking(move || prepare(&d, &rec, &paths)).await??
+        match tokio::task::spawn_blocking(move || prepare(&d, &rec, &paths)).await {
+            Ok(r) => r,
+            Err(e) => Err(e.into()),
+        }
+    };
+    let launch = match prepared {
+        Ok(l) => l,
+        Err(e) => {
+            // An attach waiting for this start (`docker run`) must end too,
+            // and a `--rm` container goes, as when the runtime fails.
+            monitor::fail_pending_attaches(d, id);
+            let msg = e.message.clone();
+            let _ = d.update(id, |r| r.state.error = msg);
+            if rec.host_config.auto_remove {
+                let _ = crate::container::remove::remove_locked(d, id, id, true, true).await;
+            }
+            return Err(e);
+        }
     };
     network::sync_dns(d, id).await;
     let started = async {
