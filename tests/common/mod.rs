@@ -1048,6 +1048,20 @@ impl Daemon {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        // ... and its iptables FORWARD chain (`WHARF-<FNV-1a of the table
+        // name>`, kept beside Docker's rules; a killed daemon leaves it)
+        let chain = format!("WHARF-{:08X}", fnv32(&self.nft_table()));
+        for args in [
+            vec!["-D", "FORWARD", "-j", chain.as_str()],
+            vec!["-F", chain.as_str()],
+            vec!["-X", chain.as_str()],
+        ] {
+            let _ = Command::new("iptables")
+                .args(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         // 6. the directory
         if let Err(e) = fs::remove_dir_all(&self.root) {
             if e.kind() != std::io::ErrorKind::NotFound {
@@ -1469,4 +1483,14 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> String {
 /// Whether `s` is a 64-hex id.
 pub fn is_full_id(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// FNV-1a, as the firewall names a daemon's iptables chain.
+fn fnv32(s: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in s.bytes() {
+        h ^= b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
 }
