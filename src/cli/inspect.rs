@@ -6,7 +6,7 @@ use bytes::Bytes;
 use wharf_client::{Client, ClientError};
 
 use super::template::Format;
-use super::{is_connect_error, seg, Ctx, UsageError};
+use super::{is_connect_error, print_obj_error, seg, Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
@@ -119,6 +119,51 @@ pub async fn run(ctx: &Ctx, a: InspectArgs) -> anyhow::Result<i32> {
             for d in &docs {
                 let v: serde_json::Value = serde_json::from_slice(d)?;
                 println!("{}", t.render(&v)?);
+            }
+        }
+        None => print_json_array(&docs)?,
+    }
+    Ok(code)
+}
+
+/// Inspects each of `names` at `{base}/{name}` and prints the documents as
+/// one JSON array, or each through `format`; exit code 1 if any was missing
+/// (after printing the others), as docker does.
+pub async fn inspect_objects(
+    ctx: &Ctx,
+    base: &str,
+    names: &[String],
+    format: Option<&str>,
+) -> anyhow::Result<i32> {
+    let tmpl = match format {
+        Some(f) if !f.is_empty() && f != "json" => Some(Format::parse(f)?),
+        _ => None,
+    };
+    let mut docs = Vec::new();
+    let mut code = 0;
+    for n in names {
+        let res: anyhow::Result<bytes::Bytes> = async {
+            Ok(ctx
+                .client
+                .get(&format!("{base}/{}", seg(n)))
+                .await?
+                .bytes()
+                .await?)
+        }
+        .await;
+        match res {
+            Ok(d) => docs.push(d),
+            Err(e) if is_connect_error(&e) => return Err(e),
+            Err(e) => {
+                print_obj_error(&e);
+                code = 1;
+            }
+        }
+    }
+    match tmpl {
+        Some(t) => {
+            for d in &docs {
+                println!("{}", t.render(&serde_json::from_slice(d)?)?);
             }
         }
         None => print_json_array(&docs)?,
