@@ -632,25 +632,7 @@ fn ulimit(v: &str) -> Result<wharf_api::container::Ulimit, String> {
     let (name, values) = v
         .split_once('=')
         .ok_or_else(|| format!("invalid ulimit argument: {v}"))?;
-    const NAMES: &[&str] = &[
-        "as",
-        "core",
-        "cpu",
-        "data",
-        "fsize",
-        "locks",
-        "memlock",
-        "msgqueue",
-        "nice",
-        "nofile",
-        "nproc",
-        "rss",
-        "rtprio",
-        "rttime",
-        "sigpending",
-        "stack",
-    ];
-    if !NAMES.contains(&name) {
+    if !wharf_api::container::ULIMIT_NAMES.contains(&name) {
         return Err(format!("invalid ulimit type: {name}"));
     }
     let (soft, hard) = values.split_once(':').unwrap_or((values, values));

@@ -154,6 +154,27 @@ pub struct HostConfig {
     pub readonly_paths: Option<Vec<String>>,
 }
 
+/// The resource names a ulimit may name (go-units' list), for the CLI's
+/// `--ulimit` and the daemon's check of `HostConfig.Ulimits`.
+pub const ULIMIT_NAMES: &[&str] = &[
+    "as",
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
+];
+
 /// One `HostConfig.Ulimits` entry (`--ulimit nofile=64:128`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]

@@ -92,28 +92,8 @@ pub fn parse_security_opts(opts: &[String]) -> Result<SecurityOpts> {
     Ok(out)
 }
 
-/// Resource names `--ulimit` knows (go-units).
-const ULIMITS: &[&str] = &[
-    "as",
-    "core",
-    "cpu",
-    "data",
-    "fsize",
-    "locks",
-    "memlock",
-    "msgqueue",
-    "nice",
-    "nofile",
-    "nproc",
-    "rss",
-    "rtprio",
-    "rttime",
-    "sigpending",
-    "stack",
-];
-
 fn rlimit(u: &Ulimit) -> Result<Rlimit> {
-    if !ULIMITS.contains(&u.name.as_str()) {
+    if !wharf_api::container::ULIMIT_NAMES.contains(&u.name.as_str()) {
         return Err(Error::invalid(format!("invalid ulimit type: {}", u.name)));
     }
     let value = |v: i64| -> Result<u64> {
