@@ -30,6 +30,13 @@ trap 'rm -f "$log"' EXIT
 status=0
 cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 
+# Last, alone: a real Docker engine beside wharf's firewall. It changes the
+# host's FORWARD policy while it runs, so nothing else may run then.
+if [ $# -eq 0 ]; then
+    echo "== firewall beside a Docker engine"
+    WHARF_TEST_DOCKERD=1 cargo test -p wharf-network --test firewall coexists 2>&1 | tee -a "$log" || status=$?
+fi
+
 echo
 echo "== summary"
 grep -E '^(test result:|     Running|error: test failed)' "$log" | sed 's/^     //' || true

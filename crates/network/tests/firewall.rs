@@ -681,24 +681,34 @@ impl Dockerd {
                 .unwrap();
             d.child = Some(child);
         }
-        // Docker sets the policy while it starts.
+        // Docker sets `FORWARD` to `DROP` while it starts, but only when it
+        // had to turn on IP forwarding itself; on a host where another
+        // engine (a test daemon of ours, say) already did, it leaves the
+        // policy alone. Wait for its chains, then set the policy as Docker
+        // does on a fresh host: that is the case to survive.
         for _ in 0..600 {
-            if forward_policy() == "DROP" {
+            if output(&["iptables", "-S"]).contains("-N DOCKER-USER") {
                 break;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        assert_eq!(
-            forward_policy(),
-            "DROP",
-            "dockerd did not set FORWARD to DROP"
+        assert!(
+            output(&["iptables", "-S"]).contains("-N DOCKER-USER"),
+            "dockerd did not install its chains"
         );
+        if forward_policy() != "DROP" {
+            sh(&["iptables", "-P", "FORWARD", "DROP"]);
+        }
+        assert_eq!(forward_policy(), "DROP");
         d
     }
 }
 
 impl Drop for Dockerd {
     fn drop(&mut self) {
+        if !self.policy_before.is_empty() && forward_policy() != self.policy_before {
+            sh_quiet(&["iptables", "-P", "FORWARD", &self.policy_before]);
+        }
         let Some(mut child) = self.child.take() else {
             return;
         };
