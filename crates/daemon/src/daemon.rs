@@ -125,6 +125,23 @@ impl Daemon {
         Ok(out)
     }
 
+    /// Like [`update`](Self::update) without the save: the change reaches
+    /// disk with the next saved update of the record. For facts that a
+    /// restart can do without because the next step saves them anyway
+    /// (a start's endpoints, saved with its `running` state; a crash
+    /// between the two leaves a `Created` record whose namespace, and so
+    /// whose veths, are reaped at start-up).
+    pub fn update_deferred<T>(&self, id: &str, f: impl FnOnce(&mut Container) -> T) -> Result<T> {
+        let mut t = self.table();
+        let e = t
+            .by_id
+            .get_mut(id)
+            .ok_or_else(|| Error::no_such_container(id))?;
+        let out = f(&mut e.rec);
+        e.changed.send_modify(|g| *g += 1);
+        Ok(out)
+    }
+
     pub fn op_lock(&self, id: &str) -> Result<Arc<tokio::sync::Mutex<()>>> {
         let t = self.table();
         t.by_id

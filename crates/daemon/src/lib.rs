@@ -12,6 +12,7 @@ pub mod events;
 pub mod exec;
 pub mod http;
 pub mod image_view;
+pub mod phases;
 pub mod private_roots;
 pub mod router;
 pub mod server;

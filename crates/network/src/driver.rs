@@ -96,11 +96,6 @@ impl NetworkDriver for BridgeDriver {
         netns: &Path,
         default_route: bool,
     ) -> Result<()> {
-        // A bridge removed behind our back (or by a reboot) comes back.
-        self.setup_network(net)?;
-        let peer = format!("wp{}", &ep.endpoint_id[..10]);
-        netlink::create_veth(&ep.host_veth, &peer, &net.bridge, netns)
-            .map_err(|m| nl_err(net, "create veth", m))?;
         let mac =
             crate::record::parse_mac(&ep.mac).unwrap_or_else(|| crate::record::mac_for(ep.ipv4));
         let mut addrs = Vec::new();
@@ -111,21 +106,29 @@ impl NetworkDriver for BridgeDriver {
             addrs.push((ip, ep.ipv6_prefix));
         }
         if addrs.is_empty() {
-            let _ = netlink::delete_link(&ep.host_veth);
             return Err(nl_err(net, "connect", "endpoint has no address".into()));
         }
-        let gw = if default_route && !net.internal {
+        let gateway = if default_route && !net.internal {
             ep.gateway
         } else {
             None
         };
-        if let Err(m) = netlink::configure_in_netns(netns, &peer, &ep.ifname, mac, &addrs, gw) {
-            let _ = netlink::delete_link(&ep.host_veth);
-            let _ = netlink::delete_in_netns(netns, &peer);
-            let _ = netlink::delete_in_netns(netns, &ep.ifname);
-            return Err(nl_err(net, "configure interface", m));
-        }
-        Ok(())
+        let bridge_addrs: Vec<_> = net
+            .pools
+            .iter()
+            .map(|p| (p.gateway, p.subnet.prefix_len()))
+            .collect();
+        netlink::connect_veth(&netlink::VethSpec {
+            netns,
+            bridge: &net.bridge,
+            bridge_addrs: &bridge_addrs,
+            host_name: &ep.host_veth,
+            ifname: &ep.ifname,
+            mac,
+            addrs: &addrs,
+            gateway,
+        })
+        .map_err(|m| nl_err(net, "connect", m))
     }
 
     fn disconnect(&self, net: &Network, ep: &Endpoint, netns: Option<&Path>) -> Result<()> {

@@ -10,7 +10,10 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use futures_util::TryStreamExt;
-use rtnetlink::{Handle, LinkBridge, LinkUnspec, LinkVeth, RouteMessageBuilder};
+use rtnetlink::packet_route::link::{InfoData, InfoVeth};
+use rtnetlink::{
+    Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder,
+};
 
 type NlResult<T> = std::result::Result<T, String>;
 
@@ -98,30 +101,140 @@ async fn add_addr(h: &Handle, index: u32, ip: IpAddr, prefix: u8) -> NlResult<()
 pub fn ensure_bridge(name: &str, addrs: &[(IpAddr, u8)]) -> NlResult<bool> {
     let name = name.to_string();
     let addrs = addrs.to_vec();
-    host(move |h| async move {
-        let mut created = false;
-        let idx = match index_of(&h, &name).await? {
-            Some(i) => i,
-            None => {
-                h.link()
-                    .add(LinkBridge::new(&name).build())
-                    .execute()
-                    .await
-                    .map_err(|e| format!("create bridge {name}: {e}"))?;
-                created = true;
-                must_index(&h, &name).await?
-            }
-        };
-        for (ip, prefix) in addrs {
-            add_addr(&h, idx, ip, prefix).await?;
+    host(move |h| async move { ensure_bridge_on(&h, &name, &addrs).await })
+}
+
+async fn ensure_bridge_on(h: &Handle, name: &str, addrs: &[(IpAddr, u8)]) -> NlResult<bool> {
+    let mut created = false;
+    let idx = match index_of(h, name).await? {
+        Some(i) => i,
+        None => {
+            h.link()
+                .add(LinkBridge::new(name).build())
+                .execute()
+                .await
+                .map_err(|e| format!("create bridge {name}: {e}"))?;
+            created = true;
+            must_index(h, name).await?
         }
-        h.link()
-            .set(LinkUnspec::new_with_index(idx).up().build())
-            .execute()
-            .await
-            .map_err(|e| format!("set {name} up: {e}"))?;
-        Ok(created)
-    })
+    };
+    for &(ip, prefix) in addrs {
+        add_addr(h, idx, ip, prefix).await?;
+    }
+    h.link()
+        .set(LinkUnspec::new_with_index(idx).up().build())
+        .execute()
+        .await
+        .map_err(|e| format!("set {name} up: {e}"))?;
+    Ok(created)
+}
+
+/// One endpoint's veth pair.
+#[derive(Debug)]
+pub struct VethSpec<'a> {
+    /// The container's namespace, pinned at this path.
+    pub netns: &'a Path,
+    pub bridge: &'a str,
+    /// The bridge's addresses, should it have to be made again.
+    pub bridge_addrs: &'a [(IpAddr, u8)],
+    pub host_name: &'a str,
+    /// The interface's name inside the container (`eth0`).
+    pub ifname: &'a str,
+    pub mac: [u8; 6],
+    pub addrs: &'a [(IpAddr, u8)],
+    pub gateway: Option<IpAddr>,
+}
+
+/// Makes an endpoint's veth in one round on one thread: the host side
+/// enslaved to the bridge and up, the peer created directly inside the
+/// container's namespace under its final name and MAC (a veth cannot be
+/// brought up before its pair is complete, so the peer goes up inside). Creating the
+/// peer there, rather than moving it in afterwards, matters: a move
+/// re-registers the device and waits for an RCU grace period (about 15 ms
+/// of every start here). The thread then enters the namespace for the
+/// peer's addresses and default route. On failure the pair is gone.
+pub fn connect_veth(spec: &VethSpec<'_>) -> NlResult<()> {
+    let ns = std::fs::File::open(spec.netns)
+        .map_err(|e| format!("open {}: {e}", spec.netns.display()))?;
+    let fd = ns.as_raw_fd();
+    let host_half = || -> NlResult<(tokio::runtime::Runtime, Handle)> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .map_err(|e| format!("netlink runtime: {e}"))?;
+        let h = rt.block_on(async {
+            let (conn, h, _) =
+                rtnetlink::new_connection().map_err(|e| format!("netlink socket: {e}"))?;
+            tokio::spawn(conn);
+            // A bridge removed behind our back (or by a reboot) comes back.
+            let br = match index_of(&h, spec.bridge).await? {
+                Some(i) => i,
+                None => {
+                    ensure_bridge_on(&h, spec.bridge, spec.bridge_addrs).await?;
+                    must_index(&h, spec.bridge).await?
+                }
+            };
+            let peer = LinkMessageBuilder::<LinkUnspec>::new()
+                .name(spec.ifname.to_string())
+                .address(spec.mac.to_vec())
+                .setns_by_fd(fd)
+                .build();
+            let veth = LinkVeth::new(spec.host_name, spec.ifname)
+                .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
+                .controller(br)
+                .up()
+                .build();
+            h.link()
+                .add(veth)
+                .execute()
+                .await
+                .map_err(|e| format!("create veth {}: {e}", spec.host_name))?;
+            Ok::<_, String>(h)
+        })?;
+        Ok((rt, h))
+    };
+    let inside_half = |made: NlResult<(tokio::runtime::Runtime, Handle)>| -> NlResult<()> {
+        let (rt, host_h) = made?;
+        let res = rt.block_on(async {
+            let (conn, h, _) =
+                rtnetlink::new_connection().map_err(|e| format!("netlink socket: {e}"))?;
+            tokio::spawn(conn);
+            let idx = must_index(&h, spec.ifname).await?;
+            for &(ip, prefix) in spec.addrs {
+                add_addr(&h, idx, ip, prefix).await?;
+            }
+            h.link()
+                .set(LinkUnspec::new_with_index(idx).up().build())
+                .execute()
+                .await
+                .map_err(|e| format!("set {} up: {e}", spec.ifname))?;
+            if let Some(IpAddr::V4(gw)) = spec.gateway {
+                let route = RouteMessageBuilder::<std::net::Ipv4Addr>::new()
+                    .gateway(gw)
+                    .output_interface(idx)
+                    .build();
+                match h.route().add(route).execute().await {
+                    Ok(()) => {}
+                    Err(e) if errno(&e) == Some(EEXIST) => {}
+                    Err(e) => return Err(format!("default route via {gw}: {e}")),
+                }
+            }
+            Ok(())
+        });
+        if res.is_err() {
+            // The host side takes its peer with it.
+            let _ = rt.block_on(async {
+                if let Ok(Some(i)) = index_of(&host_h, spec.host_name).await {
+                    let _ = host_h.link().del(i).execute().await;
+                }
+            });
+        }
+        res
+    };
+    let out = wharf_sys::netns::run_host_then_in(spec.netns, host_half, inside_half)
+        .map_err(|e| e.to_string())?;
+    drop(ns);
+    out
 }
 
 /// Deletes link `name` in the host's namespace; a missing link is fine.
@@ -146,93 +259,6 @@ pub fn link_exists(name: &str) -> bool {
         .ok()
         .flatten()
         .is_some()
-}
-
-/// A veth pair: `host_name` enslaved to `bridge` and up, `peer_name` moved
-/// into the namespace pinned at `netns` (still down, still named
-/// `peer_name`). On failure the pair is gone.
-pub fn create_veth(host_name: &str, peer_name: &str, bridge: &str, netns: &Path) -> NlResult<()> {
-    let ns = std::fs::File::open(netns).map_err(|e| format!("open {}: {e}", netns.display()))?;
-    let (host_name, peer_name, bridge) = (
-        host_name.to_string(),
-        peer_name.to_string(),
-        bridge.to_string(),
-    );
-    let fd = ns.as_raw_fd();
-    let hn = host_name.clone();
-    let res = host(move |h| async move {
-        let br = must_index(&h, &bridge).await?;
-        h.link()
-            .add(LinkVeth::new(&host_name, &peer_name).build())
-            .execute()
-            .await
-            .map_err(|e| format!("create veth {host_name}: {e}"))?;
-        let peer = must_index(&h, &peer_name).await?;
-        h.link()
-            .set(LinkUnspec::new_with_index(peer).setns_by_fd(fd).build())
-            .execute()
-            .await
-            .map_err(|e| format!("move {peer_name} into the container: {e}"))?;
-        let idx = must_index(&h, &host_name).await?;
-        h.link()
-            .set(LinkUnspec::new_with_index(idx).controller(br).up().build())
-            .execute()
-            .await
-            .map_err(|e| format!("attach {host_name} to {bridge}: {e}"))?;
-        Ok(())
-    });
-    drop(ns);
-    if res.is_err() {
-        let _ = delete_link(&hn);
-    }
-    res
-}
-
-/// Inside the container: renames `tmp` to `ifname`, sets its MAC, address
-/// and (when `gateway` is given) the default route, and brings it up.
-pub fn configure_in_netns(
-    netns: &Path,
-    tmp: &str,
-    ifname: &str,
-    mac: [u8; 6],
-    addrs: &[(IpAddr, u8)],
-    gateway: Option<IpAddr>,
-) -> NlResult<()> {
-    let addrs = addrs.to_vec();
-    let (tmp, ifname) = (tmp.to_string(), ifname.to_string());
-    in_netns(netns, move |h| async move {
-        let idx = must_index(&h, &tmp).await?;
-        h.link()
-            .set(
-                LinkUnspec::new_with_index(idx)
-                    .name(ifname.clone())
-                    .address(mac.to_vec())
-                    .build(),
-            )
-            .execute()
-            .await
-            .map_err(|e| format!("rename {tmp} to {ifname}: {e}"))?;
-        for (ip, prefix) in addrs {
-            add_addr(&h, idx, ip, prefix).await?;
-        }
-        h.link()
-            .set(LinkUnspec::new_with_index(idx).up().build())
-            .execute()
-            .await
-            .map_err(|e| format!("set {ifname} up: {e}"))?;
-        if let Some(IpAddr::V4(gw)) = gateway {
-            let route = RouteMessageBuilder::<std::net::Ipv4Addr>::new()
-                .gateway(gw)
-                .output_interface(idx)
-                .build();
-            match h.route().add(route).execute().await {
-                Ok(()) => {}
-                Err(e) if errno(&e) == Some(EEXIST) => {}
-                Err(e) => return Err(format!("default route via {gw}: {e}")),
-            }
-        }
-        Ok(())
-    })
 }
 
 /// Deletes `ifname` inside the container's namespace (its veth peer on the

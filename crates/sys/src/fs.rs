@@ -22,6 +22,19 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
 /// [`write_atomic`] with the file created with `mode` (the umask aside),
 /// so a private file is never readable by others, not even for a moment.
 pub fn write_atomic_mode(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
+    write_replacing(path, data, mode, true)
+}
+
+/// Replaces `path` with `data` through a rename, so readers never see a
+/// torn file, but without fsync: for derived files that are made again
+/// from the record on every use (a container's `hosts`, `hostname` and
+/// `resolv.conf`, rewritten at each start), where durability buys nothing
+/// and two fsyncs per file cost milliseconds of every start.
+pub fn write_replace(path: &Path, data: &[u8]) -> io::Result<()> {
+    write_replacing(path, data, 0o644, false)
+}
+
+fn write_replacing(path: &Path, data: &[u8], mode: u32, durable: bool) -> io::Result<()> {
     let dir = path.parent().ok_or_else(|| {
         io::Error::new(io::ErrorKind::InvalidInput, "path has no parent directory")
     })?;
@@ -46,9 +59,14 @@ pub fn write_atomic_mode(path: &Path, data: &[u8], mode: u32) -> io::Result<()> 
         // An older temp file of the same name keeps its mode: set it.
         f.set_permissions(fs::Permissions::from_mode(mode))?;
         f.write_all(data)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         fs::rename(&tmp, path)?;
-        sync_dir(dir)
+        if durable {
+            sync_dir(dir)?;
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);

@@ -93,6 +93,36 @@ where
     })
 }
 
+/// Like [`run_in`], in two halves on one fresh thread: `host` runs in the
+/// caller's namespace, then the thread enters the namespace at `path` and
+/// `inside` gets what `host` returned. Sockets opened by `host` stay in the
+/// host's namespace, so one thread can drive both sides (the start path
+/// makes a veth and configures its peer without a second thread).
+pub fn run_host_then_in<A, R, H, F>(path: &Path, host: H, inside: F) -> io::Result<R>
+where
+    H: FnOnce() -> A + Send,
+    F: FnOnce(A) -> R + Send,
+    R: Send,
+{
+    let ns = File::open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("open netns {}: {e}", path.display())))?;
+    let path: PathBuf = path.to_path_buf();
+    std::thread::scope(|s| {
+        s.spawn(move || -> io::Result<R> {
+            let a = host();
+            setns(&ns, CloneFlags::CLONE_NEWNET).map_err(|e| {
+                io::Error::new(
+                    io::Error::from(e).kind(),
+                    format!("enter netns {}: {e}", path.display()),
+                )
+            })?;
+            Ok(inside(a))
+        })
+        .join()
+        .map_err(|_| thread_error())?
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,9 +70,9 @@ pub fn write(
         }
     }
     let resolv = resolv_conf(rec, network::uses_embedded_dns(d, endpoints));
-    wharf_sys::fs::write_atomic(&paths.hostname(), hostname_content.as_bytes())?;
-    wharf_sys::fs::write_atomic(&paths.hosts(), hosts.as_bytes())?;
-    wharf_sys::fs::write_atomic(&paths.resolv(), resolv.as_bytes())?;
+    wharf_sys::fs::write_replace(&paths.hostname(), hostname_content.as_bytes())?;
+    wharf_sys::fs::write_replace(&paths.hosts(), hosts.as_bytes())?;
+    wharf_sys::fs::write_replace(&paths.resolv(), resolv.as_bytes())?;
     let bind = |src: std::path::PathBuf, dst: &str| RtMount {
         destination: dst.into(),
         kind: "bind".into(),

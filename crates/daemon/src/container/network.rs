@@ -265,7 +265,10 @@ pub fn connect_all(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Vec<End
             }
         }
     }
-    let saved = d.update(&rec.id, |r| {
+    if made.is_empty() && published.is_none() {
+        return Ok(Vec::new());
+    }
+    let saved = d.update_deferred(&rec.id, |r| {
         for (id, ep) in &made {
             if let Some(a) = r.networks.get_mut(id) {
                 a.endpoint = Some(ep.clone());

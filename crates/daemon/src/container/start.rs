@@ -12,6 +12,7 @@ use super::state::Status;
 use super::{etc, mounts, netns, network, rootfs, user};
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
+use crate::phases::Phases;
 use crate::util;
 
 pub async fn start(d: &Arc<Daemon>, key: &str) -> Result<()> {
@@ -26,13 +27,24 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
     let rec = d.get(id)?;
     rec.state.check_start(&rec.name)?;
     let paths = d.paths(id);
+    let mut ph = Phases::new("start", id);
     let prepared = {
         let d = d.clone();
         let rec = rec.clone();
         let paths = paths.clone();
-        match tokio::task::spawn_blocking(move || prepare(&d, &rec, &paths)).await {
-            Ok(r) => r,
-            Err(e) => Err(e.into()),
+        let blocking = tokio::task::spawn_blocking(move || {
+            let r = prepare(&d, &rec, &paths, &mut ph);
+            (r, ph)
+        });
+        match blocking.await {
+            Ok((r, p)) => {
+                ph = p;
+                r
+            }
+            Err(e) => {
+                ph = Phases::new("start", id);
+                Err(e.into())
+            }
         }
     };
     let launch = match prepared {
@@ -50,8 +62,10 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
         }
     };
     network::sync_dns(d, id).await;
+    ph.mark("dns");
     let started = async {
         monitor::spawn(d, &rec, &paths, &launch).await?;
+        ph.mark("monitor_spawn");
         // The tty gets the client's size before the process runs, so a
         // program that asks at once (`stty size`) sees it.
         if let (true, Some([h, w])) = (rec.config.tty, rec.host_config.console_size.as_deref()) {
@@ -65,9 +79,11 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
             }
         }
         monitor::connect_pending_attaches(d, id, &paths).await;
+        ph.mark("attach");
         monitor::start(&paths).await
     }
     .await;
+    ph.mark("runtime_start");
     let pid = match started {
         Ok(pid) => pid,
         Err(e) => {
@@ -93,6 +109,7 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
         r.state.set_running(pid, util::now_rfc3339());
         r.state.health = None;
     })?;
+    ph.mark("record");
     // Docker announces each network the container joins as it starts.
     if let Ok(r) = d.get(id) {
         for (net_id, a) in &r.networks {
@@ -113,6 +130,8 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
     );
     spawn_exit_watcher(d.clone(), id.to_string());
     super::health::spawn(d.clone(), id.to_string());
+    ph.mark("events");
+    ph.finish();
     Ok(())
 }
 
@@ -128,23 +147,29 @@ fn start_error_code(msg: &str) -> i64 {
 }
 
 /// Blocking part of start; rolls back what it did if a step fails.
-fn prepare(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Launch> {
+fn prepare(d: &Daemon, rec: &Container, paths: &Paths, ph: &mut Phases) -> Result<Launch> {
     let image = d.images.resolve(&rec.image_id).map_err(crate::kinded)?;
     let layers = d.images.layer_dirs(&image);
+    ph.mark("image");
     let rootfs = rootfs::mount_rootfs(paths, &layers)?;
+    ph.mark("rootfs");
     let result = (|| {
         let user = user::resolve_with_groups(
             &rootfs,
             &rec.config.user,
             rec.host_config.group_add.as_deref().unwrap_or_default(),
         )?;
+        ph.mark("user");
         let mount_entries = mounts::activate(d, rec, &rootfs)?;
+        ph.mark("mounts");
         let result = (|| {
             let mode = network::NetworkMode::of(&rec.host_config);
             let mut endpoints = Vec::new();
             if !mode.is_host() {
                 netns::create(&paths.netns())?;
+                ph.mark("netns");
                 endpoints = network::connect_all(d, rec, paths)?;
+                ph.mark("network");
             }
             let etc_mounts = match etc::write(d, paths, rec, &endpoints) {
                 Ok(m) => m,
@@ -153,6 +178,7 @@ fn prepare(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Launch> {
                     return Err(e);
                 }
             };
+            ph.mark("etc");
             ensure_workdir(&rootfs, &rec.config.working_dir, &user);
             let link_env = etc::link_env(d, rec);
             Ok::<_, Error>(Launch {
