@@ -223,7 +223,7 @@ pub fn connect_veth(spec: &VethSpec<'_>) -> NlResult<()> {
         });
         if res.is_err() {
             // The host side takes its peer with it.
-            let _ = rt.block_on(async {
+            rt.block_on(async {
                 if let Ok(Some(i)) = index_of(&host_h, spec.host_name).await {
                     let _ = host_h.link().del(i).execute().await;
                 }
