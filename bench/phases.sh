@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Where start time goes (issue 13): runs `run --rm busybox true` N times per
 # network mode against a private daemon logging `wharf::phases` at debug,
-# and prints the median of each phase of `start` (µs), plus the client's
-# wall time for the whole `run --rm`.
+# and prints the median of each phase of `start`, the exit's `cleanup` and
+# `remove` (µs), plus the client's wall time for the whole `run --rm`.
 #
 #   bash bench/phases.sh            # RUNS=20, modes: bridge none
 #   RUNS=50 bash bench/phases.sh none
@@ -60,14 +60,18 @@ for mode in "${modes[@]}"; do
     done
     tail -n +"$((mark + 1))" "$root/daemon.log" | grep -a 'phases:' |
         sed 's/\x1b\[[0-9;]*m//g' >"$root/lines"
-    echo "== --network $mode: median of $RUNS starts (µs)"
-    printf '  %-16s %8s\n' "run --rm (wall)" "$(median <"$root/wall")"
-    printf '  %-16s %8s\n' "start total" \
-        "$(grep -o 'total_us=[0-9]*' "$root/lines" | cut -d= -f2 | median)"
-    phases=$(grep -o 'phases:.*' "$root/lines" | head -1 | sed 's/phases://' |
-        tr ' ' '\n' | cut -d= -f1 | grep -v '^$' || true)
-    for p in $phases; do
-        printf '  %-16s %8s\n' "$p" \
-            "$(grep -o " $p=[0-9]*" "$root/lines" | cut -d= -f2 | median)"
+    echo "== --network $mode: median of $RUNS runs (µs)"
+    printf '  %-22s %8s\n' "run --rm (client wall)" "$(median <"$root/wall")"
+    for op in start cleanup remove; do
+        grep -a "op=\"$op\"" "$root/lines" >"$root/op" || true
+        printf '  %-22s %8s\n' "$op total" \
+            "$(grep -o 'total_us=[0-9]*' "$root/op" | cut -d= -f2 | median)"
+        phases=$(grep -o 'phases:.*' "$root/op" | head -1 | sed 's/phases://; s/ op=.*//' |
+            tr ' ' '\n' | cut -d= -f1 | grep -v '^$' || true)
+        for p in $phases; do
+            printf '    %-20s %8s\n' "$p" \
+                "$(grep -o " $p=[0-9]*" "$root/op" | cut -d= -f2 | median)"
+        done
     done
+done
 done

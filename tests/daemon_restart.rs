@@ -344,7 +344,17 @@ fn kill9_during_a_burst_of_starts() {
                 .unwrap()
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(400));
+    // Kill once the first container runs, while the others are starting
+    // (a fixed delay is too short on a loaded machine and too long on an
+    // idle one).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        let out = d.wharf(&["ps", "-q"]);
+        if out.code == 0 && !out.stdout.trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     d.kill9();
     for mut c in children {
         let _ = c.wait();

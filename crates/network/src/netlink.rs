@@ -252,6 +252,12 @@ pub fn delete_link(name: &str) -> NlResult<()> {
     })
 }
 
+/// Whether link `name` exists in the host's namespace, from sysfs (no
+/// netlink round trip: the veth reaper asks every few milliseconds).
+pub fn link_present(name: &str) -> bool {
+    !name.contains('/') && Path::new("/sys/class/net").join(name).exists()
+}
+
 /// Whether link `name` exists in the host's namespace.
 pub fn link_exists(name: &str) -> bool {
     let name = name.to_string();

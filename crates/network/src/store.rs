@@ -56,6 +56,10 @@ struct Inner {
     endpoints: HashMap<String, (String, Vec<Endpoint>)>,
 }
 
+/// How long a released namespace's veth may take to go before the reaper
+/// deletes it.
+pub const DYING_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub struct NetworkStore {
     root: PathBuf,
     inner: Mutex<Inner>,
@@ -63,6 +67,9 @@ pub struct NetworkStore {
     firewall: Mutex<Option<Arc<dyn FirewallDriver>>>,
     /// Host ports in use by published ports.
     ports: crate::ports::PortAllocator,
+    /// Endpoints whose namespace was released and whose veth the kernel
+    /// is still tearing down: their addresses stay taken until it is gone.
+    dying: Arc<Mutex<Vec<Endpoint>>>,
 }
 
 fn io<'a>(op: &'static str, name: &'a str) -> impl FnOnce(std::io::Error) -> NetworkError + 'a {
@@ -133,6 +140,7 @@ impl NetworkStore {
             drivers,
             firewall: Mutex::new(firewall),
             ports: crate::ports::PortAllocator::new(),
+            dying: Arc::default(),
         };
         store.load()?;
         if let Some(fw) = store.firewall() {
@@ -640,18 +648,56 @@ impl NetworkStore {
     }
 
     fn taken(&self, network_id: &str) -> BTreeSet<IpAddr> {
-        Self::taken_in(&self.lock(), network_id)
+        self.taken_in(&self.lock(), network_id)
     }
 
-    fn taken_in(inner: &Inner, network_id: &str) -> BTreeSet<IpAddr> {
+    fn taken_in(&self, inner: &Inner, network_id: &str) -> BTreeSet<IpAddr> {
+        let dying = self.dying.lock().unwrap_or_else(|e| e.into_inner());
         inner
             .endpoints
             .values()
             .flat_map(|(_, eps)| eps.iter())
+            .chain(dying.iter())
             .filter(|e| e.network_id == network_id)
             .flat_map(|e| [e.ipv4, e.ipv6])
             .flatten()
             .collect()
+    }
+
+    /// An exited container's endpoint, whose namespace the caller is about
+    /// to release: the endpoint leaves the table now, and the kernel
+    /// destroys the veth with the namespace, in its own clean-up work. An
+    /// explicit delete would wait for an RCU grace period (about 20 ms of
+    /// every stop). Its addresses stay taken until the host side is gone;
+    /// a reaper deletes it should it outlive [`DYING_GRACE`] (a process
+    /// still holding the namespace).
+    pub fn release_with_namespace(&self, container_id: &str, ep: &Endpoint) {
+        self.forget(container_id, &ep.endpoint_id);
+        if ep.host_veth.is_empty() || !crate::netlink::link_present(&ep.host_veth) {
+            return;
+        }
+        self.dying
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(ep.clone());
+        let dying = self.dying.clone();
+        let ep = ep.clone();
+        std::thread::spawn(move || {
+            let until = std::time::Instant::now() + DYING_GRACE;
+            while crate::netlink::link_present(&ep.host_veth) {
+                if std::time::Instant::now() > until {
+                    if let Err(e) = crate::netlink::delete_link(&ep.host_veth) {
+                        tracing::warn!(veth = %ep.host_veth, error = %e, "reaping a veth");
+                    }
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            dying
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|e| e.endpoint_id != ep.endpoint_id);
+        });
     }
 
     /// Connects a container's namespace to `net`: picks the addresses
@@ -679,7 +725,7 @@ impl NetworkStore {
                     c.name, net.name
                 )));
             }
-            let taken = Self::taken_in(&inner, &net.id);
+            let taken = self.taken_in(&inner, &net.id);
             let ipv4 = match net.v4_pool() {
                 Some(p) => Some(ipam::allocate(&net.name, p, &taken, cfg.ipv4)?),
                 None => None,

@@ -38,6 +38,44 @@ impl SpawnError {
     }
 }
 
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+enum Ready {
+    Yes,
+    /// EOF: the monitor exited (or closed its stdout) before binding.
+    Closed,
+    TimedOut,
+}
+
+/// Waits for the monitor's readiness byte on `out`.
+fn wait_ready(out: &std::process::ChildStdout, timeout: Duration) -> Ready {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ready::TimedOut;
+        }
+        let ts = Timespec {
+            tv_sec: left.as_secs() as i64,
+            tv_nsec: left.subsec_nanos() as i64,
+        };
+        let mut fds = [PollFd::new(out, PollFlags::IN)];
+        match poll(&mut fds, Some(&ts)) {
+            Ok(0) => return Ready::TimedOut,
+            Ok(_) => {
+                let mut b = [0u8; 1];
+                return match rustix::io::read(out, &mut b) {
+                    Ok(1) => Ready::Yes,
+                    _ => Ready::Closed,
+                };
+            }
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => return Ready::Closed,
+        }
+    }
+}
+
 /// Where the monitor config of a bundle is written.
 pub fn config_path(config: &MonitorConfig) -> PathBuf {
     config.bundle.join("monitor.json")
@@ -64,12 +102,14 @@ pub fn spawn_monitor_with(
     };
     std::fs::create_dir_all(&config.bundle).map_err(cfg_err)?;
     let data = serde_json::to_vec_pretty(config).map_err(|e| cfg_err(std::io::Error::other(e)))?;
-    wharf_sys::fs::write_atomic(&path, &data).map_err(cfg_err)?;
+    // Made again at every start: replaced whole, no fsync.
+    wharf_sys::fs::write_replace(&path, &data).map_err(cfg_err)?;
+    // The monitor says it is ready on its stdout (a pipe): no polling.
     let mut child = Command::new(exe)
         .args(pre_args)
         .arg(&path)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(if std::env::var_os("WHARF_MONITOR_DEBUG").is_some() {
             Stdio::inherit()
         } else {
@@ -82,26 +122,30 @@ pub fn spawn_monitor_with(
             source,
         })?;
     let pid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if connect(&config.socket_path).is_ok() {
-            break;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(SpawnError::Died {
-                id: config.id.clone(),
-                status: status.to_string(),
-            });
-        }
-        if Instant::now() > deadline {
+    let ready = child
+        .stdout
+        .take()
+        .map(|out| wait_ready(&out, READY_TIMEOUT));
+    match ready {
+        Some(Ready::Yes) => {}
+        Some(Ready::TimedOut) => {
             let _ = child.kill();
             let _ = child.wait();
             return Err(SpawnError::Timeout {
                 id: config.id.clone(),
-                secs: 10,
+                secs: READY_TIMEOUT.as_secs(),
             });
         }
-        std::thread::sleep(Duration::from_millis(2));
+        Some(Ready::Closed) | None => {
+            let status = child
+                .wait()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|e| e.to_string());
+            return Err(SpawnError::Died {
+                id: config.id.clone(),
+                status,
+            });
+        }
     }
     // The monitor is our child until we exit; reap it in the background
     // so it does not linger as a zombie after the container ends.

@@ -739,7 +739,8 @@ pub fn write_bundle(bundle: &Path, rs: &RunSpec) -> Result<Spec, SpecError> {
         source,
     })?;
     // The process's environment (`-e` secrets) is in there: root only.
-    wharf_sys::fs::write_atomic_mode(
+    // Made again at every start: replaced whole, no fsync.
+    wharf_sys::fs::write_replace_mode(
         &bundle.join("config.json"),
         &data,
         wharf_sys::fs::MODE_PRIVATE_FILE,

@@ -34,6 +34,11 @@ pub fn write_replace(path: &Path, data: &[u8]) -> io::Result<()> {
     write_replacing(path, data, 0o644, false)
 }
 
+/// [`write_replace`] with the file created with `mode`.
+pub fn write_replace_mode(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
+    write_replacing(path, data, mode, false)
+}
+
 fn write_replacing(path: &Path, data: &[u8], mode: u32, durable: bool) -> io::Result<()> {
     let dir = path.parent().ok_or_else(|| {
         io::Error::new(io::ErrorKind::InvalidInput, "path has no parent directory")

@@ -294,6 +294,22 @@ pub fn connect_all(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Vec<End
 /// Stop: removes every endpoint of the container (those in the network
 /// layer's table and those recorded), collecting failures.
 pub fn disconnect_all(d: &Daemon, rec: &Container, netns: Option<&Path>) -> Vec<String> {
+    teardown(d, rec, netns, false)
+}
+
+/// Stop of an exited container whose namespace the caller releases next:
+/// endpoints leave the table and the kernel takes the veths down with the
+/// namespace (see `NetworkStore::release_with_namespace`).
+pub fn release_all(d: &Daemon, rec: &Container) -> Vec<String> {
+    teardown(d, rec, None, true)
+}
+
+fn teardown(
+    d: &Daemon,
+    rec: &Container,
+    netns: Option<&Path>,
+    with_namespace: bool,
+) -> Vec<String> {
     let mut eps: Vec<Endpoint> = d.networks.endpoints_of(&rec.id);
     let fresh = d.get(&rec.id).ok();
     for r in [Some(rec), fresh.as_ref()].into_iter().flatten() {
@@ -317,11 +333,14 @@ pub fn disconnect_all(d: &Daemon, rec: &Container, netns: Option<&Path>) -> Vec<
         }
     }
     for ep in eps.iter().rev() {
-        if let Err(e) = d.networks.disconnect(&rec.id, ep, netns) {
+        if with_namespace {
+            d.networks.release_with_namespace(&rec.id, ep);
+        } else if let Err(e) = d.networks.disconnect(&rec.id, ep, netns) {
             errs.push(e.to_string());
         }
     }
-    let _ = d.update(&rec.id, |r| {
+    // Saved by the caller's next update (the exit, or the removal).
+    let _ = d.update_deferred(&rec.id, |r| {
         for a in r.networks.values_mut() {
             a.endpoint = None;
             a.ports = None;

@@ -58,7 +58,9 @@ pub async fn remove_locked(
             .map_err(|_| Error::internal(format!("container {id} did not stop after SIGKILL")))??;
         }
     }
+    let mut ph = crate::phases::Phases::new("remove", &id);
     d.update(&id, |r| r.state.status = Status::Removing)?;
+    ph.mark("record");
     let rec = d.get(&id)?;
     let paths = d.paths(&id);
     let failures = {
@@ -88,6 +90,7 @@ pub async fn remove_locked(
         })
         .await?
     };
+    ph.mark("cleanup");
     {
         let mut t = d.table();
         if let Some(e) = t.by_id.remove(&id) {
@@ -102,6 +105,8 @@ pub async fn remove_locked(
         &id,
         crate::container::event_attrs(&rec),
     );
+    ph.mark("events");
+    ph.finish();
     if failures.is_empty() {
         Ok(())
     } else {

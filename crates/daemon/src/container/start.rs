@@ -214,15 +214,22 @@ fn ensure_workdir(rootfs: &std::path::Path, wd: &str, user: &user::User) {
 
 /// Undoes start's set-up once the container has stopped.
 pub fn cleanup_after_exit(d: &Daemon, rec: &Container, paths: &Paths) {
+    let mut ph = Phases::new("cleanup", &rec.id);
     super::cgroups::remove(&rec.id);
+    ph.mark("cgroups");
     d.dns.detach(&rec.id);
-    for e in network::disconnect_all(d, rec, Some(&paths.netns())) {
+    for e in network::release_all(d, rec) {
         tracing::warn!(container_id = %rec.id, error = %e, "network teardown");
     }
+    ph.mark("network");
     netns::remove(&paths.netns());
+    ph.mark("netns");
     mounts::deactivate(d, rec);
     rootfs::unmount_rootfs(paths);
+    ph.mark("rootfs");
     monitor::remove_run_dir(paths);
+    ph.mark("run_dir");
+    ph.finish();
 }
 
 /// Waits for the container's exit through its monitor, records it, and

@@ -27,11 +27,13 @@ pub fn monitor_main(config_path: &Path) -> i32 {
             return 1;
         }
     };
+    // Our stdout is the daemon's readiness pipe; keep it past daemonize.
+    let ready = rustix::io::dup(std::io::stdout()).ok();
     if let Err(e) = daemonize() {
         eprintln!("wharf monitor: {e}");
         return 1;
     }
-    match server::Server::new(cfg).and_then(|s| s.run()) {
+    match server::Server::new(cfg, ready).and_then(|s| s.run()) {
         Ok(()) => 0,
         Err(_) => 1,
     }

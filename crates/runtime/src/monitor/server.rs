@@ -79,7 +79,9 @@ fn kind_reply(e: &crate::oci::OciError) -> Reply {
 }
 
 impl Server {
-    pub fn new(cfg: MonitorConfig) -> io::Result<Self> {
+    /// `ready` gets one byte once the socket is bound (the daemon waits
+    /// for it instead of polling the socket), then is closed.
+    pub fn new(cfg: MonitorConfig, ready: Option<OwnedFd>) -> io::Result<Self> {
         if let Some(dir) = cfg.socket_path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -90,7 +92,12 @@ impl Server {
         let addr = wharf_sys::sockpath::SocketPath::new(&cfg.socket_path)?;
         let listener = UnixListener::bind(addr.as_path())?;
         listener.set_nonblocking(true)?;
-        wharf_sys::fs::write_atomic(&cfg.pid_file, std::process::id().to_string().as_bytes())?;
+        // Read by a restarted daemon to find us; we do not outlive a power
+        // loss, so it needs no fsync.
+        wharf_sys::fs::write_replace(&cfg.pid_file, std::process::id().to_string().as_bytes())?;
+        if let Some(fd) = ready {
+            let _ = rustix::io::write(&fd, b"1");
+        }
         let runtime = runtime_by_name(&cfg.runtime, &cfg.runtime_root);
         let log = JsonLog::open(&cfg.log_path).ok();
         let command = bundle_command(&cfg.bundle);
