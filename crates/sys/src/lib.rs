@@ -4,6 +4,7 @@
 //! Each `unsafe` block carries a `// SAFETY:` comment.
 
 pub mod fs;
+pub mod inroot;
 pub mod mem;
 pub mod mount;
 pub mod net;
