@@ -7,4 +7,7 @@
 pub mod testing;
 pub mod unpack;
 
-pub use unpack::{unpack_tar, unpack_tar_with, UnpackError, UnpackOptions, UnpackStats};
+pub use unpack::{
+    alloc_limit_for, unpack_in_root, unpack_tar, unpack_tar_with, UnpackError, UnpackOptions,
+    UnpackStats,
+};

@@ -242,10 +242,8 @@ impl Root {
                 }
                 continue;
             }
-            if !is_last {
-                if kind != libc::S_IFDIR {
-                    return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
-                }
+            if !is_last && kind != libc::S_IFDIR {
+                return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
             }
             stack.push(step);
             logical.push(name);
@@ -451,7 +449,11 @@ pub fn set_mtime_at(dir: BorrowedFd<'_>, name: &OsStr, secs: i64, nsecs: i64) ->
 /// follow the last component.
 fn via_fd(dir: BorrowedFd<'_>, name: &OsStr) -> PathBuf {
     let mut p = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
-    if !name.is_empty() && name != "." {
+    // "." is looked up in the directory itself, so the magic link is
+    // followed (an `l*xattr` on the bare link would act on the link).
+    if name.is_empty() {
+        p.push(".");
+    } else {
         p.push(name);
     }
     p
