@@ -94,6 +94,9 @@ pub struct UnpackOptions {
     /// At most this many bytes of file content may be written (holes of
     /// sparse entries are not written, so they do not count).
     pub max_alloc: Option<u64>,
+    /// Leave owners alone: files belong to the caller (the CLI's side of
+    /// `docker cp`, as Docker's `NoLchown`).
+    pub no_chown: bool,
 }
 
 /// What was unpacked.
@@ -174,6 +177,30 @@ pub fn unpack_in_root<R: Read>(
     Unpacker::new(root, inroot::clean(at), opts).run(reader)
 }
 
+/// [`unpack_in_root`], renaming the archive's top entry `from` to `to`
+/// on the way (Docker's `RebaseArchiveEntries`: an entry `from/x` lands
+/// as `to/x`; `to` = "." puts the content right into `at`).
+pub fn unpack_in_root_rebased<R: Read>(
+    reader: R,
+    root: &Root,
+    at: &Path,
+    opts: UnpackOptions,
+    from: &str,
+    to: &str,
+) -> Result<UnpackStats, UnpackError> {
+    let mut u = Unpacker::new(root, inroot::clean(at), opts);
+    u.rebase = Some((normalize_top(from), normalize_top(to)));
+    u.run(reader)
+}
+
+/// The one component a rebase name stands for ("" for `.`).
+fn normalize_top(name: &str) -> OsString {
+    inroot::clean(Path::new(name))
+        .into_iter()
+        .next_back()
+        .unwrap_or_default()
+}
+
 /// Prefix of the temporary directories `unpack_tar` creates beside `dest`;
 /// callers that own the parent may remove leftovers of a crash.
 pub const TEMP_PREFIX: &str = ".unpacking-";
@@ -218,6 +245,8 @@ struct Unpacker<'a> {
     opts: UnpackOptions,
     stats: UnpackStats,
     written: u64,
+    /// Rename the first component `.0` to `.1` ("" means `.`).
+    rebase: Option<(OsString, OsString)>,
     /// Directory mtimes are set last: adding children changes them.
     dir_times: Vec<(PathBuf, u64)>,
 }
@@ -239,8 +268,29 @@ impl<'a> Unpacker<'a> {
             opts,
             stats: UnpackStats::default(),
             written: 0,
+            rebase: None,
             dir_times: Vec::new(),
         }
+    }
+
+    /// Applies the rebase to an entry's components.
+    fn rebased(&self, mut rel: Vec<OsString>) -> Vec<OsString> {
+        if let Some((from, to)) = &self.rebase {
+            let first_matches = if from.is_empty() {
+                true
+            } else {
+                rel.first() == Some(from)
+            };
+            if first_matches {
+                if !from.is_empty() {
+                    rel.remove(0);
+                }
+                if !to.is_empty() {
+                    rel.insert(0, to.clone());
+                }
+            }
+        }
+        rel
     }
 
     fn in_root(&self, rel: &[OsString]) -> PathBuf {
@@ -278,7 +328,7 @@ impl<'a> Unpacker<'a> {
             entry: name.clone(),
             source,
         };
-        let rel = normalize(&raw).map_err(unsafe_entry)?;
+        let rel = self.rebased(normalize(&raw).map_err(unsafe_entry)?);
         let meta = read_meta(entry, self.opts.chown).map_err(UnpackError::Malformed)?;
         let kind = entry.header().entry_type();
         if matches!(kind, EntryType::XGlobalHeader | EntryType::XHeader) {
@@ -374,11 +424,11 @@ impl<'a> Unpacker<'a> {
                     .ok_or_else(|| unsafe_entry("hard link without a target".into()))?
                     .into_owned();
                 let shown = target.display().to_string();
-                let trel = normalize(&target).map_err(|_| {
+                let trel = self.rebased(normalize(&target).map_err(|_| {
                     unsafe_entry(format!(
                         "hard link target {shown:?} leads outside the destination"
                     ))
-                })?;
+                })?);
                 if trel.is_empty() {
                     return Err(unsafe_entry("hard link to the root directory".into()));
                 }
@@ -528,7 +578,9 @@ impl<'a> Unpacker<'a> {
         meta: &Meta,
         is_dir: bool,
     ) -> io::Result<()> {
-        inroot::chown_at(dir, name, meta.uid, meta.gid)?;
+        if !self.opts.no_chown {
+            inroot::chown_at(dir, name, meta.uid, meta.gid)?;
+        }
         // After chown, which clears set-id bits; symlinks are left alone.
         inroot::chmod_at(dir, name, meta.mode)?;
         for (key, value) in &meta.xattrs {

@@ -7,6 +7,7 @@ pub mod fs;
 pub mod inroot;
 pub mod mem;
 pub mod mount;
+pub mod mountns;
 pub mod net;
 pub mod netns;
 pub mod sockpath;

@@ -36,6 +36,9 @@ pub async fn route(
         ("GET", ["containers", id, "changes"]) => changes(d, id).await,
         ("GET", ["containers", id, "stats"]) => stats(d, id, q).await,
         ("GET", ["containers", id, "export"]) => export(d, id).await,
+        ("HEAD", ["containers", id, "archive"]) => super::cp::head(d, id, q).await,
+        ("GET", ["containers", id, "archive"]) => super::cp::get(d, id, q).await,
+        ("PUT", ["containers", id, "archive"]) => super::cp::put(d, req, id, q).await,
         ("GET", ["containers", id, "logs"]) => logs_route(d, id, q),
         ("POST", ["containers", id, "resize"]) => resize(d, id, q).await,
         ("POST", ["containers", id, "start"]) => start::start(d, id)
