@@ -461,3 +461,38 @@ fn read_only_rootfs_and_volumes() {
     d.wharf(&["rm", "-f", "ro"]).success();
     d.wharf(&["volume", "rm", &vol]).success();
 }
+
+/// The running container's root is `/proc/<pid>/root`, whichever runtime
+/// started it; a tmpfs mount of the container is reached too.
+fn cp_under_runtime(rt: common::Runtime) {
+    let d = Daemon::start_with(rt);
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "rt",
+        "--tmpfs",
+        "/scratch",
+        "busybox",
+        "sh",
+        "-c",
+        "ln -s / /out; echo in-tmpfs > /scratch/t; sleep 1000",
+    ])
+    .success();
+    assert!(common::wait_until(Duration::from_secs(10), || d
+        .wharf(&["exec", "rt", "test", "-f", "/scratch/t"])
+        .code
+        == 0));
+    let out = scratch(&d, "out");
+    d.wharf(&["cp", "rt:/scratch/t", &s(&out.join("t"))])
+        .success();
+    assert_eq!(std::fs::read(out.join("t")).unwrap(), b"in-tmpfs\n");
+    std::fs::write(out.join("up"), b"up").unwrap();
+    d.wharf(&["cp", &s(&out.join("up")), "rt:/out/scratch/"])
+        .success();
+    let o = d.wharf(&["exec", "rt", "cat", "/scratch/up"]);
+    assert_eq!(o.success().out(), "up");
+    d.wharf(&["rm", "-f", "rt"]).success();
+}
+
+runtime_tests!(cp_under_runtime);

@@ -100,13 +100,22 @@ pub async fn put(d: &Arc<Daemon>, req: Request<Incoming>, key: &str, q: &Query) 
         copy_uid_gid: q.bool("copyUIDGID", false)?,
     };
     let (rec, guard) = prepare(d, key).await?;
-    let body = crate::blocking_io::BodyReader::new(req.into_body());
+    let mut body = crate::blocking_io::BodyReader::new(req.into_body());
     let (d2, key2) = (d.clone(), key.to_string());
     tokio::task::spawn_blocking(move || {
         let _guard = guard;
-        cp::with_root(&d2, &rec, |root| {
-            cp::extract(root, &rec, &p, &key2, opts, body)
-        })
+        let result = cp::with_root(&d2, &rec, |root| {
+            cp::extract(root, &rec, &p, &key2, opts, &mut body)
+        });
+        if result.is_err() {
+            // Read what the client is still sending (bounded), so it gets
+            // our answer instead of a broken pipe.
+            let _ = std::io::copy(
+                &mut std::io::Read::take(&mut body, 256 << 20),
+                &mut std::io::sink(),
+            );
+        }
+        result
     })
     .await??;
     Ok(http::full(StatusCode::OK, "text/plain", ""))
