@@ -9,6 +9,7 @@ pub mod etc;
 pub mod export;
 pub mod health;
 pub mod inspect;
+pub mod logdriver;
 pub mod logs;
 pub mod monitor;
 pub mod mounts;

@@ -358,6 +358,11 @@ fn attach_route(
 
 fn logs_route(d: &Arc<Daemon>, key: &str, q: &Query) -> Result<Reply> {
     let rec = d.get(key)?;
+    if rec.host_config.log_config.kind == "none" {
+        return Err(Error::invalid(
+            "configured logging driver does not support reading",
+        ));
+    }
     let stdout = q.bool("stdout", false)?;
     let stderr = q.bool("stderr", false)?;
     if !stdout && !stderr {
