@@ -1,6 +1,7 @@
 //! Containers: records, the state machine and the lifecycle operations.
 
 pub mod attach;
+pub mod attach_ws;
 pub mod cgroups;
 pub mod changes;
 pub mod cp;

@@ -62,6 +62,7 @@ pub async fn route(
             pause::unpause(d, id).await.map(|_| http::no_content())
         }
         ("POST", ["containers", id, "attach"]) => attach_route(d, req, id, q),
+        ("GET", ["containers", id, "attach", "ws"]) => attach_ws_route(d, req, id, q),
         ("POST", ["containers", id, "wait"]) => wait(d, id, q).await,
         ("DELETE", ["containers", id]) => delete(d, id, q).await,
         ("POST", ["containers", id, "exec"]) => super::exec::create(d, req, id).await,
@@ -353,6 +354,27 @@ fn attach_route(
         stdin.then_some(keys),
         open,
         None,
+    ))
+}
+
+fn attach_ws_route(
+    d: &Arc<Daemon>,
+    mut req: Request<Incoming>,
+    key: &str,
+    q: &Query,
+) -> Result<Reply> {
+    let rec = d.get(key)?;
+    let (on_upgrade, accept) = crate::container::attach_ws::handshake(&mut req)?;
+    let stdin = q.bool("stdin", false)?;
+    let stdout = q.bool("stdout", false)?;
+    let stderr = q.bool("stderr", false)?;
+    let (d2, id) = (d.clone(), rec.id.clone());
+    let open = async move { monitor::attach_or_wait(&d2, &id, stdin, stdout, stderr).await };
+    Ok(crate::container::attach_ws::serve(
+        on_upgrade,
+        accept,
+        rec.config.tty,
+        open,
     ))
 }
 

@@ -110,6 +110,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("HEAD", "/containers/{id}/archive"),
     ("GET", "/containers/{id}/archive"),
     ("PUT", "/containers/{id}/archive"),
+    ("GET", "/containers/{id}/attach/ws"),
 ];
 
 /// Splits `/v1.44/containers/x/json` into (Some("1.44"), "/containers/x/json").
