@@ -24,6 +24,7 @@
 use std::ffi::OsString;
 use std::io::Read;
 use std::os::fd::AsFd;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -227,12 +228,20 @@ pub fn with_root<R: Send>(
 ) -> Result<R> {
     let pid = rec.state.pid;
     if rec.state.status.is_active() && pid > 0 {
-        let root = Root::open(Path::new(&format!("/proc/{pid}/root"))).map_err(|e| {
-            Error::conflict(format!(
-                "container {} is not running: {e}",
-                rec.name.trim_start_matches('/')
-            ))
-        })?;
+        let not_running =
+            |e: String| Error::conflict(format!("container {} is not running: {e}", rec.name));
+        let root = Root::open(Path::new(&format!("/proc/{pid}/root")))
+            .map_err(|e| not_running(e.to_string()))?;
+        // The pid must still be the container's: a container always has a
+        // mount namespace of its own, and the record must still say running.
+        let ns = |p: &str| std::fs::metadata(p).map(|m| (m.dev(), m.ino())).ok();
+        let theirs = ns(&format!("/proc/{pid}/ns/mnt"));
+        if theirs.is_none() || theirs == ns("/proc/self/ns/mnt") {
+            return Err(not_running("its process is gone".into()));
+        }
+        if d.get(&rec.id).map(|r| r.state.pid).ok() != Some(pid) {
+            return Err(not_running("it stopped meanwhile".into()));
+        }
         return f(&root);
     }
     let paths = d.paths(&rec.id);
