@@ -303,7 +303,11 @@ async fn to_container(
         let (root, rel) = if src_name.contains('/') || src_name == "." {
             // `dir/.`: pack the directory itself (its content under `top`).
             let dir = src_name.trim_end_matches('.').trim_end_matches('/');
-            let dir = if dir.is_empty() { "." } else { dir };
+            let dir = match dir {
+                "" if src_name.starts_with('/') => "/",
+                "" => ".",
+                d => d,
+            };
             (Root::open(Path::new(dir))?, PathBuf::from("/"))
         } else {
             (
