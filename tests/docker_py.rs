@@ -56,3 +56,9 @@ fn sdk_networks() {
     let d = Daemon::start();
     run_script(&d, "networks.py");
 }
+
+#[test]
+fn sdk_cp() {
+    let d = Daemon::start();
+    run_script(&d, "cp.py");
+}

@@ -10,6 +10,7 @@ mod attach;
 mod container;
 mod container_opts;
 mod container_prune;
+mod cp;
 mod create;
 mod diff;
 mod download;
@@ -97,6 +98,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Export a container's filesystem as a tar archive
     Export(export::ExportArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(cp::CpArgs),
     /// Pause all processes within one or more containers
     Pause(pause::PauseArgs),
     /// Unpause all processes within one or more containers
@@ -271,6 +274,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Update(_) => "update",
         Command::Diff(_) => "diff",
         Command::Export(_) => "export",
+        Command::Cp(_) => "cp",
         Command::Pause(_) => "pause",
         Command::Unpause(_) => "unpause",
         Command::Rm(_) => "rm",
@@ -314,6 +318,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Update(a) => update::run(ctx, a).await,
         Command::Diff(a) => diff::run(ctx, a).await,
         Command::Export(a) => export::run(ctx, a).await,
+        Command::Cp(a) => cp::run(ctx, a).await,
         Command::Pause(a) => pause::run(ctx, a, "pause").await,
         Command::Unpause(a) => pause::run(ctx, a, "unpause").await,
         Command::Rm(a) => rm::run(ctx, a).await,

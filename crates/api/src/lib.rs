@@ -4,6 +4,7 @@
 //! unknown fields are ignored on input, as the spec asks, and `null` is
 //! accepted wherever docker's own clients send it (hence the `Option`s).
 
+pub mod archive;
 pub mod container;
 pub mod detach;
 pub mod duration;

@@ -20,6 +20,8 @@ pub struct SystemVersion {
     pub arch: String,
     pub kernel_version: String,
     pub build_time: String,
+    /// Docker sends it (false outside experimental builds); `docker version` shows it.
+    pub experimental: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -3,8 +3,13 @@
 //! (wharf-volume). Nothing it unpacks can land outside its destination.
 //! It knows nothing of images or volumes.
 
+pub mod pack;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod unpack;
 
-pub use unpack::{unpack_tar, unpack_tar_with, UnpackError, UnpackOptions, UnpackStats};
+pub use pack::pack_in_root;
+pub use unpack::{
+    alloc_limit_for, unpack_in_root, unpack_in_root_rebased, unpack_tar, unpack_tar_with,
+    UnpackError, UnpackOptions, UnpackStats,
+};

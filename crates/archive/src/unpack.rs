@@ -1,31 +1,40 @@
 //! The safe tar unpacker, for image layers and for any other crate that
-//! extracts a user-supplied tar (volume import).
+//! extracts a user-supplied tar (volume import, `docker cp` uploads).
 //!
-//! Safety rule: nothing is ever written outside the destination. Entry
-//! names and hard-link targets are resolved lexically (an absolute name and
-//! `..` that climbs above the root are refused); every parent directory on the way to an entry
-//! is checked with `symlink_metadata` and a symlink there is refused, so a
-//! symlink unpacked earlier (`a -> /etc`) can never redirect a later write
-//! (`a/passwd`). Relative symlink targets that climb above the root are
-//! refused like Docker does; absolute targets are kept (they mean the
-//! container's root and are never followed here).
+//! Safety rule: nothing is ever written outside the root. Entry names and
+//! hard-link targets are cleaned lexically: an absolute name and `..` that
+//! climbs above the top are refused. Symlinks are stored as they are (their
+//! target is never judged: `lib/up -> ../../../../etc` is what real images
+//! carry, and it means `/etc` inside the container), because creating a
+//! symlink is never the danger, writing through one is. So each entry's
+//! parent directory is resolved *inside the root*, the way the kernel
+//! resolves a path in a chroot ([`wharf_sys::inroot`]: `openat2` with
+//! `RESOLVE_IN_ROOT`, or an `O_NOFOLLOW` component walk), and the entry is
+//! created relative to that directory's fd without following its own name.
+//! An entry under a symlinked parent (`a -> /etc`, then `a/passwd`) lands
+//! at `<root>/etc/passwd`, where Docker puts it.
 //!
-//! Atomicity: the archive is unpacked into a fresh temporary directory
-//! beside `dest`, renamed into place only when complete; on any error the
-//! temporary directory is removed, so nothing half-written is visible.
+//! Extended attributes (PAX `SCHILY.xattr.*`, e.g. `security.capability`)
+//! are kept. GNU sparse entries keep their holes, and one archive may not
+//! write more than [`UnpackOptions::max_alloc`] bytes.
+//!
+//! Atomicity ([`unpack_tar_with`]): the archive is unpacked into a fresh
+//! temporary directory beside `dest`, renamed into place only when
+//! complete; on any error the temporary directory is removed, so nothing
+//! half-written is visible. [`unpack_in_root`] writes in place (`docker cp`).
 
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, OpenOptions};
-use std::io::{self, Read};
+use std::fs;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use nix::sys::stat::{makedev, mknod, utimensat, Mode, SFlag, UtimensatFlags};
-use nix::sys::time::TimeSpec;
+use nix::sys::stat::{makedev, SFlag};
 use tar::{Archive, EntryType};
 use wharf_api::error::ErrorKind;
+use wharf_sys::inroot::{self, Root};
 
 /// Why an archive could not be unpacked.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +48,12 @@ pub enum UnpackError {
     /// The destination exists and is not an empty directory.
     #[error("unpack destination {0} exists and is not an empty directory")]
     DestinationExists(PathBuf),
+    /// The archive would write more than the allowed number of bytes.
+    #[error("refusing tar entry {entry:?}: the archive would allocate more than {limit} bytes, the limit for one archive")]
+    TooLarge { entry: String, limit: u64 },
+    /// `noOverwriteDirNonDir`: a directory would replace a non-directory or back.
+    #[error("{0}")]
+    Overwrite(String),
     /// A filesystem operation failed while writing an entry.
     #[error("unpacking tar entry {entry:?}: {source}")]
     Io {
@@ -52,7 +67,10 @@ impl UnpackError {
     /// The class of this error at the API edge.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            UnpackError::Unsafe { .. } | UnpackError::Malformed(_) => ErrorKind::InvalidArgument,
+            UnpackError::Unsafe { .. }
+            | UnpackError::Malformed(_)
+            | UnpackError::TooLarge { .. }
+            | UnpackError::Overwrite(_) => ErrorKind::InvalidArgument,
             UnpackError::DestinationExists(_) => ErrorKind::Conflict,
             UnpackError::Io { .. } => ErrorKind::Other,
         }
@@ -67,6 +85,18 @@ pub struct UnpackOptions {
     /// `.wh..wh..opq` sets `trusted.overlay.opaque=y` on its directory.
     /// Leave off for plain archives (volume import).
     pub overlay_whiteouts: bool,
+    /// Refuse to replace a directory with a non-directory or a
+    /// non-directory with a directory (Docker's `noOverwriteDirNonDir`).
+    pub no_overwrite_dir_non_dir: bool,
+    /// Own every entry by this uid/gid instead of the archive's
+    /// (`docker cp --archive`'s `copyUIDGID`).
+    pub chown: Option<(u32, u32)>,
+    /// At most this many bytes of file content may be written (holes of
+    /// sparse entries are not written, so they do not count).
+    pub max_alloc: Option<u64>,
+    /// Leave owners alone: files belong to the caller (the CLI's side of
+    /// `docker cp`, as Docker's `NoLchown`).
+    pub no_chown: bool,
 }
 
 /// What was unpacked.
@@ -79,6 +109,18 @@ pub struct UnpackStats {
     /// The tar had a root (`./`) directory entry, whose owner and mode the
     /// destination took; without one the destination is a fresh 0755 dir.
     pub root_entry: bool,
+}
+
+/// The allocation limit for an archive unpacked under `dir`: what is left
+/// on its filesystem for unprivileged writers. An import never fills the disk.
+pub fn alloc_limit_for(dir: &Path) -> Option<u64> {
+    let mut probe = dir;
+    loop {
+        if let Ok(st) = nix::sys::statvfs::statvfs(probe) {
+            return Some(st.blocks_available().saturating_mul(st.fragment_size()));
+        }
+        probe = probe.parent()?;
+    }
 }
 
 /// Unpacks a plain tar stream into `dest` (which must not exist, or be an
@@ -105,19 +147,58 @@ pub fn unpack_tar_with<R: Read>(
     }
     let tmp = temp_sibling(dest).map_err(io_err)?;
     fs::create_dir(&tmp).map_err(io_err)?;
-    let result = Unpacker::new(&tmp, opts).run(reader).and_then(|stats| {
-        fs::rename(&tmp, dest).map_err(io_err)?;
-        if let Some(parent) = dest.parent() {
-            wharf_sys::fs::sync_dir(parent).map_err(io_err)?;
-        }
-        Ok(stats)
-    });
+    let result = Root::open(&tmp)
+        .map_err(io_err)
+        .and_then(|root| Unpacker::new(&root, Vec::new(), opts).run(reader))
+        .and_then(|stats| {
+            fs::rename(&tmp, dest).map_err(io_err)?;
+            if let Some(parent) = dest.parent() {
+                wharf_sys::fs::sync_dir(parent).map_err(io_err)?;
+            }
+            Ok(stats)
+        });
     if result.is_err() {
         if let Err(e) = fs::remove_dir_all(&tmp) {
             tracing::warn!(path = %tmp.display(), error = %e, "cannot remove partial unpack");
         }
     }
     result
+}
+
+/// Unpacks a tar in place into directory `at` of `root` (resolved inside
+/// the root; every entry lands inside the root). For `docker cp` uploads:
+/// nothing is staged, entries already written stay on error, as in Docker.
+pub fn unpack_in_root<R: Read>(
+    reader: R,
+    root: &Root,
+    at: &Path,
+    opts: UnpackOptions,
+) -> Result<UnpackStats, UnpackError> {
+    Unpacker::new(root, inroot::clean(at), opts).run(reader)
+}
+
+/// [`unpack_in_root`], renaming the archive's top entry `from` to `to`
+/// on the way (Docker's `RebaseArchiveEntries`: an entry `from/x` lands
+/// as `to/x`; `to` = "." puts the content right into `at`).
+pub fn unpack_in_root_rebased<R: Read>(
+    reader: R,
+    root: &Root,
+    at: &Path,
+    opts: UnpackOptions,
+    from: &str,
+    to: &str,
+) -> Result<UnpackStats, UnpackError> {
+    let mut u = Unpacker::new(root, inroot::clean(at), opts);
+    u.rebase = Some((normalize_top(from), normalize_top(to)));
+    u.run(reader)
+}
+
+/// The one component a rebase name stands for ("" for `.`).
+fn normalize_top(name: &str) -> OsString {
+    inroot::clean(Path::new(name))
+        .into_iter()
+        .next_back()
+        .unwrap_or_default()
 }
 
 /// Prefix of the temporary directories `unpack_tar` creates beside `dest`;
@@ -137,8 +218,8 @@ fn temp_sibling(dest: &Path) -> io::Result<PathBuf> {
 }
 
 /// Resolves an entry name (or hard-link target) to components below the
-/// root: `.` is dropped, `..` pops; an absolute path and climbing above the
-/// root are errors (an archive that names host paths is refused outright).
+/// top: `.` is dropped, `..` pops; an absolute path and climbing above the
+/// top are errors (an archive that names host paths is refused outright).
 fn normalize(path: &Path) -> Result<Vec<OsString>, String> {
     let mut out: Vec<OsString> = Vec::new();
     for c in path.components() {
@@ -158,9 +239,14 @@ fn normalize(path: &Path) -> Result<Vec<OsString>, String> {
 }
 
 struct Unpacker<'a> {
-    root: &'a Path,
+    root: &'a Root,
+    /// Where in the root the archive's top is (empty: the root itself).
+    base: Vec<OsString>,
     opts: UnpackOptions,
     stats: UnpackStats,
+    written: u64,
+    /// Rename the first component `.0` to `.1` ("" means `.`).
+    rebase: Option<(OsString, OsString)>,
     /// Directory mtimes are set last: adding children changes them.
     dir_times: Vec<(PathBuf, u64)>,
 }
@@ -175,13 +261,40 @@ struct Meta {
 }
 
 impl<'a> Unpacker<'a> {
-    fn new(root: &'a Path, opts: UnpackOptions) -> Self {
+    fn new(root: &'a Root, base: Vec<OsString>, opts: UnpackOptions) -> Self {
         Unpacker {
             root,
+            base,
             opts,
             stats: UnpackStats::default(),
+            written: 0,
+            rebase: None,
             dir_times: Vec::new(),
         }
+    }
+
+    /// Applies the rebase to an entry's components.
+    fn rebased(&self, mut rel: Vec<OsString>) -> Vec<OsString> {
+        if let Some((from, to)) = &self.rebase {
+            let first_matches = if from.is_empty() {
+                true
+            } else {
+                rel.first() == Some(from)
+            };
+            if first_matches {
+                if !from.is_empty() {
+                    rel.remove(0);
+                }
+                if !to.is_empty() {
+                    rel.insert(0, to.clone());
+                }
+            }
+        }
+        rel
+    }
+
+    fn in_root(&self, rel: &[OsString]) -> PathBuf {
+        self.base.iter().chain(rel).collect()
     }
 
     fn run<R: Read>(mut self, reader: R) -> Result<UnpackStats, UnpackError> {
@@ -193,10 +306,13 @@ impl<'a> Unpacker<'a> {
         }
         // Deepest directories first, so a parent's time is set after its children.
         for (path, mtime) in self.dir_times.iter().rev() {
-            set_mtime(path, *mtime).map_err(|source| UnpackError::Io {
+            let io = |source| UnpackError::Io {
                 entry: path.display().to_string(),
                 source,
-            })?;
+            };
+            let (dir, name) = self.root.open_parent(path).map_err(io)?;
+            let name = name.unwrap_or_else(|| OsString::from("."));
+            inroot::set_mtime_at(dir.as_fd(), &name, clamp(*mtime), 0).map_err(io)?;
         }
         Ok(self.stats)
     }
@@ -212,8 +328,8 @@ impl<'a> Unpacker<'a> {
             entry: name.clone(),
             source,
         };
-        let rel = normalize(&raw).map_err(unsafe_entry)?;
-        let meta = read_meta(entry).map_err(UnpackError::Malformed)?;
+        let rel = self.rebased(normalize(&raw).map_err(unsafe_entry)?);
+        let meta = read_meta(entry, self.opts.chown).map_err(UnpackError::Malformed)?;
         let kind = entry.header().entry_type();
         if matches!(kind, EntryType::XGlobalHeader | EntryType::XHeader) {
             return Ok(());
@@ -221,23 +337,45 @@ impl<'a> Unpacker<'a> {
         self.stats.entries += 1;
 
         let Some((last, parents)) = rel.split_last() else {
-            // The root itself ("./"): only its metadata applies.
+            // The top itself ("./"): only its metadata applies.
             if kind == EntryType::Directory {
-                self.apply_meta(self.root, &meta, true).map_err(io)?;
+                let at = self.in_root(&[]);
+                let (dir, name) = self.root.open_parent(&at).map_err(io)?;
+                let name = name.unwrap_or_else(|| OsString::from("."));
+                self.apply_meta(dir.as_fd(), &name, &at, &meta, true)
+                    .map_err(io)?;
                 self.stats.root_entry = true;
             }
             return Ok(());
         };
-        let parent = self.ensure_parents(parents).map_err(unsafe_entry)?;
-        let parent = match parent {
-            Ok(p) => p,
-            Err(e) => return Err(io(e)),
-        };
+        // The parent, resolved (and created, 0755) inside the root: a
+        // symlink on the way is followed there, never out of it.
+        let parent_path = self.in_root(parents);
+        let parent = self.root.mkdir_all(&parent_path).map_err(|e| {
+            if matches!(
+                e.raw_os_error(),
+                Some(nix::libc::ENOTDIR | nix::libc::ELOOP)
+            ) {
+                unsafe_entry(format!(
+                    "parent {:?} is not a directory inside the root",
+                    PathBuf::from_iter(parents).display().to_string()
+                ))
+            } else {
+                io(e)
+            }
+        })?;
+        let dir = parent.as_fd();
 
         if self.opts.overlay_whiteouts {
             let bytes = last.as_bytes();
             if bytes == b".wh..wh..opq" {
-                xattr::set(&parent, "trusted.overlay.opaque", b"y").map_err(io)?;
+                inroot::set_xattr_at(
+                    dir,
+                    OsStr::new("."),
+                    OsStr::new("trusted.overlay.opaque"),
+                    b"y",
+                )
+                .map_err(io)?;
                 return Ok(());
             }
             if bytes.starts_with(b".wh..wh.") {
@@ -245,52 +383,39 @@ impl<'a> Unpacker<'a> {
                 return Ok(());
             }
             if let Some(hidden) = bytes.strip_prefix(b".wh.") {
-                let path = parent.join(OsStr::from_bytes(hidden));
-                remove_existing(&path, false).map_err(io)?;
-                mknod(&path, SFlag::S_IFCHR, Mode::empty(), makedev(0, 0))
-                    .map_err(|e| io(e.into()))?;
-                std::os::unix::fs::lchown(&path, Some(meta.uid), Some(meta.gid)).map_err(io)?;
+                let hidden = OsStr::from_bytes(hidden);
+                inroot::remove_all_at(dir, hidden).map_err(io)?;
+                inroot::mknod_at(dir, hidden, SFlag::S_IFCHR, 0, makedev(0, 0)).map_err(io)?;
+                inroot::chown_at(dir, hidden, meta.uid, meta.gid).map_err(io)?;
                 return Ok(());
             }
         }
 
-        let path = parent.join(last);
         let is_dir = kind == EntryType::Directory;
-        remove_existing(&path, is_dir).map_err(io)?;
+        let path = self.in_root(&rel);
+        self.clear(dir, last, is_dir, &name).map_err(|e| match e {
+            Cleared::Refused(m) => UnpackError::Overwrite(m),
+            Cleared::Io(e) => io(e),
+        })?;
         match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                let mut file = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .custom_flags(nix::libc::O_NOFOLLOW)
-                    .open(&path)
-                    .map_err(io)?;
-                let n = io::copy(entry, &mut file).map_err(UnpackError::Malformed)?;
+                let mut file = inroot::create_file_at(dir, last, 0o600).map_err(io)?;
+                let sparse = kind == EntryType::GNUSparse;
+                let n = self.copy(entry, &mut file, sparse, &name)?;
                 self.stats.size += n;
             }
-            EntryType::Directory => {
-                if !path.is_dir() {
-                    fs::create_dir(&path).map_err(io)?;
-                }
-            }
+            EntryType::Directory => match inroot::lstat_at(dir, last).map_err(io)? {
+                Some(st) if st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR => {}
+                _ => inroot::mkdir_at(dir, last, 0o755).map_err(io)?,
+            },
             EntryType::Symlink => {
+                // Stored as it is: the target is never followed here.
                 let target = entry
                     .link_name()
                     .map_err(UnpackError::Malformed)?
                     .ok_or_else(|| unsafe_entry("symlink without a target".into()))?
                     .into_owned();
-                if target.is_relative() {
-                    let mut joined = PathBuf::from_iter(parents);
-                    joined.push(&target);
-                    normalize(&joined).map_err(|_| {
-                        unsafe_entry(format!(
-                            "symlink target {:?} leads outside the destination",
-                            target.display().to_string()
-                        ))
-                    })?;
-                }
-                std::os::unix::fs::symlink(&target, &path).map_err(io)?;
+                inroot::symlink_at(dir, last, &target).map_err(io)?;
             }
             EntryType::Link => {
                 let target = entry
@@ -299,33 +424,36 @@ impl<'a> Unpacker<'a> {
                     .ok_or_else(|| unsafe_entry("hard link without a target".into()))?
                     .into_owned();
                 let shown = target.display().to_string();
-                let trel = normalize(&target).map_err(|_| {
+                let trel = self.rebased(normalize(&target).map_err(|_| {
                     unsafe_entry(format!(
                         "hard link target {shown:?} leads outside the destination"
                     ))
-                })?;
-                let Some((tlast, tparents)) = trel.split_last() else {
+                })?);
+                if trel.is_empty() {
                     return Err(unsafe_entry("hard link to the root directory".into()));
-                };
-                let tparent = self
-                    .check_parents(tparents)
-                    .map_err(|r| unsafe_entry(format!("hard link target {shown:?}: {r}")))?;
-                let tpath = tparent.join(tlast);
-                match fs::symlink_metadata(&tpath) {
-                    Ok(m) if m.is_dir() => {
+                }
+                let tpath = self.in_root(&trel);
+                let (tdir, tname) = self.root.open_parent(&tpath).map_err(|_| {
+                    unsafe_entry(format!(
+                        "hard link target {shown:?} does not exist in the archive"
+                    ))
+                })?;
+                let tname = tname.unwrap_or_default();
+                match inroot::lstat_at(tdir.as_fd(), &tname).map_err(io)? {
+                    Some(st) if st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR => {
                         return Err(unsafe_entry(format!(
                             "hard link target {shown:?} is a directory"
                         )))
                     }
-                    Ok(_) => {}
-                    Err(_) => {
+                    Some(_) => {}
+                    None => {
                         return Err(unsafe_entry(format!(
                             "hard link target {shown:?} does not exist in the archive"
                         )))
                     }
                 }
                 // linkat without AT_SYMLINK_FOLLOW: a symlink target is linked, not followed.
-                fs::hard_link(&tpath, &path).map_err(io)?;
+                inroot::link_at(tdir.as_fd(), &tname, dir, last).map_err(io)?;
                 // A hard link shares the target's metadata; nothing more to apply.
                 return Ok(());
             }
@@ -338,93 +466,151 @@ impl<'a> Unpacker<'a> {
                 let hdr = entry.header();
                 let major = hdr.device_major().ok().flatten().unwrap_or(0);
                 let minor = hdr.device_minor().ok().flatten().unwrap_or(0);
-                mknod(
-                    &path,
+                inroot::mknod_at(
+                    dir,
+                    last,
                     sflag,
-                    Mode::from_bits_truncate(meta.mode),
+                    meta.mode,
                     makedev(major.into(), minor.into()),
                 )
-                .map_err(|e| io(e.into()))?;
+                .map_err(io)?;
             }
             other => {
                 tracing::debug!(entry = %name, kind = ?other, "skipping unsupported tar entry type");
                 return Ok(());
             }
         }
-        self.apply_meta(&path, &meta, is_dir).map_err(io)?;
+        self.apply_meta(dir, last, &path, &meta, is_dir)
+            .map_err(io)?;
         Ok(())
     }
 
-    /// Walks (and creates, 0755 root-owned like Docker) the parent
-    /// directories of an entry; a symlink or non-directory on the way is
-    /// refused. The outer error is the refusal reason, the inner an I/O error.
-    fn ensure_parents(&self, parents: &[OsString]) -> Result<io::Result<PathBuf>, String> {
-        let mut dir = self.root.to_path_buf();
-        for (i, c) in parents.iter().enumerate() {
-            dir.push(c);
-            match fs::symlink_metadata(&dir) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    return Err(format!(
-                        "parent {:?} is a symlink",
-                        PathBuf::from_iter(&parents[..=i]).display().to_string()
-                    ))
-                }
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => {
-                    return Err(format!(
-                        "parent {:?} is not a directory",
-                        PathBuf::from_iter(&parents[..=i]).display().to_string()
-                    ))
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    if let Err(e) = fs::create_dir(&dir) {
-                        return Ok(Err(e));
-                    }
-                }
-                Err(e) => return Ok(Err(e)),
+    /// Removes whatever is at `dir/name` (never following a symlink),
+    /// unless both it and the new entry are directories, which merge.
+    fn clear(
+        &self,
+        dir: std::os::fd::BorrowedFd<'_>,
+        name: &OsStr,
+        new_is_dir: bool,
+        shown: &str,
+    ) -> Result<(), Cleared> {
+        let Some(st) = inroot::lstat_at(dir, name).map_err(Cleared::Io)? else {
+            return Ok(());
+        };
+        let old_is_dir = st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR;
+        if old_is_dir && new_is_dir {
+            return Ok(());
+        }
+        if self.opts.no_overwrite_dir_non_dir {
+            if old_is_dir {
+                return Err(Cleared::Refused(format!(
+                    "cannot overwrite directory {:?} with non-directory {shown:?}",
+                    self.shown(name)
+                )));
+            }
+            if new_is_dir {
+                return Err(Cleared::Refused(format!(
+                    "cannot overwrite non-directory {:?} with directory {shown:?}",
+                    self.shown(name)
+                )));
             }
         }
-        Ok(Ok(dir))
+        inroot::remove_all_at(dir, name).map_err(Cleared::Io)
     }
 
-    /// Like `ensure_parents` but creates nothing: every parent must be a real directory.
-    fn check_parents(&self, parents: &[OsString]) -> Result<PathBuf, String> {
-        let mut dir = self.root.to_path_buf();
-        for c in parents {
-            dir.push(c);
-            match fs::symlink_metadata(&dir) {
-                Ok(m) if m.is_dir() => {}
-                Ok(m) if m.file_type().is_symlink() => return Err("a parent is a symlink".into()),
-                Ok(_) => return Err("a parent is not a directory".into()),
-                Err(_) => return Err("does not exist in the archive".into()),
+    fn shown(&self, name: &OsStr) -> String {
+        let mut p = PathBuf::from("/");
+        p.extend(&self.base);
+        p.push(name);
+        p.display().to_string()
+    }
+
+    /// Copies an entry's content; for a sparse entry, runs of zeros become
+    /// holes. Counts what is written against `max_alloc`.
+    fn copy<R: Read>(
+        &mut self,
+        entry: &mut R,
+        file: &mut fs::File,
+        sparse: bool,
+        name: &str,
+    ) -> Result<u64, UnpackError> {
+        let io = |source| UnpackError::Io {
+            entry: name.to_string(),
+            source,
+        };
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = match entry.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(UnpackError::Malformed(e)),
+            };
+            total += n as u64;
+            if sparse && buf[..n].iter().all(|b| *b == 0) {
+                file.seek(SeekFrom::Current(n as i64)).map_err(io)?;
+                continue;
             }
+            self.written += n as u64;
+            if let Some(limit) = self.opts.max_alloc {
+                if self.written > limit {
+                    return Err(UnpackError::TooLarge {
+                        entry: name.to_string(),
+                        limit,
+                    });
+                }
+            }
+            file.write_all(&buf[..n]).map_err(io)?;
         }
-        Ok(dir)
+        if sparse {
+            // A trailing hole: the size comes from the length, not from data.
+            file.set_len(total).map_err(io)?;
+        }
+        Ok(total)
     }
 
-    fn apply_meta(&mut self, path: &Path, meta: &Meta, is_dir: bool) -> io::Result<()> {
-        std::os::unix::fs::lchown(path, Some(meta.uid), Some(meta.gid))?;
-        let is_symlink = fs::symlink_metadata(path)?.file_type().is_symlink();
-        if !is_symlink {
-            // After chown, which clears set-id bits.
-            fs::set_permissions(path, fs::Permissions::from_mode(meta.mode))?;
+    fn apply_meta(
+        &mut self,
+        dir: std::os::fd::BorrowedFd<'_>,
+        name: &OsStr,
+        path: &Path,
+        meta: &Meta,
+        is_dir: bool,
+    ) -> io::Result<()> {
+        if !self.opts.no_chown {
+            inroot::chown_at(dir, name, meta.uid, meta.gid)?;
         }
-        for (name, value) in &meta.xattrs {
-            if let Err(e) = xattr::set(path, name, value) {
+        // After chown, which clears set-id bits; symlinks are left alone.
+        inroot::chmod_at(dir, name, meta.mode)?;
+        for (key, value) in &meta.xattrs {
+            if let Err(e) = inroot::set_xattr_at(dir, name, key, value) {
                 // Some filesystems refuse some namespaces; the content still counts.
-                tracing::debug!(path = %path.display(), xattr = ?name, error = %e, "cannot set xattr");
+                tracing::debug!(path = %path.display(), xattr = ?key, error = %e, "cannot set xattr");
             }
         }
         if is_dir {
             self.dir_times.push((path.to_path_buf(), meta.mtime));
         } else {
-            set_mtime(path, meta.mtime)?;
+            inroot::set_mtime_at(dir, name, clamp(meta.mtime), 0)?;
         }
         Ok(())
     }
 }
 
-fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>) -> io::Result<Meta> {
+enum Cleared {
+    Refused(String),
+    Io(io::Error),
+}
+
+fn clamp(mtime: u64) -> i64 {
+    i64::try_from(mtime).unwrap_or(i64::MAX)
+}
+
+fn read_meta<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    chown: Option<(u32, u32)>,
+) -> io::Result<Meta> {
     let hdr = entry.header();
     let mut meta = Meta {
         mode: hdr.mode().unwrap_or(0o644) & 0o7777,
@@ -455,25 +641,11 @@ fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>) -> io::Result<Meta> {
             }
         }
     }
-    Ok(meta)
-}
-
-/// Removes whatever is at `path` (never following a symlink), unless both
-/// it and the new entry are directories, which merge.
-fn remove_existing(path: &Path, new_is_dir: bool) -> io::Result<()> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() && new_is_dir => Ok(()),
-        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
-        Ok(_) => fs::remove_file(path),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
+    if let Some((uid, gid)) = chown {
+        meta.uid = uid;
+        meta.gid = gid;
     }
-}
-
-fn set_mtime(path: &Path, mtime: u64) -> io::Result<()> {
-    let secs = i64::try_from(mtime).unwrap_or(i64::MAX);
-    let ts = TimeSpec::new(secs, 0);
-    utimensat(None, path, &ts, &ts, UtimensatFlags::NoFollowSymlink).map_err(io::Error::from)
+    Ok(meta)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::*;
 use crate::testing::{dir, file, link, tar_of, Raw};
+use wharf_sys::inroot::Root;
 
 fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
@@ -93,16 +94,37 @@ fn refuses_absolute_names() {
     refused(&[file("ok", b"1"), file("/etc/evil", b"evil")], "absolute");
 }
 
+/// Docker's behaviour: a symlink is stored as it is, whatever it points
+/// at; what is written through it lands inside the root.
 #[test]
-fn refuses_symlink_escape() {
-    refused(
-        &[
-            link("a", EntryType::Symlink, "/etc"),
-            file("a/passwd", b"root::0:0::/:/bin/sh\n"),
-        ],
-        "symlink",
+fn symlinks_are_stored_and_writes_through_them_stay_inside() {
+    let tmp = scratch();
+    let outside = tmp.path().join("etc");
+    fs::create_dir(&outside).unwrap();
+    let dest = tmp.path().join("root");
+    let entries = [
+        link("lib/up", EntryType::Symlink, "../../../../../../etc"),
+        dir("etc/"),
+        link("a", EntryType::Symlink, "/etc"),
+        file("a/passwd", b"inside"),
+        file("lib/up/group", b"inside too"),
+        link("hl", EntryType::Link, "a/passwd"),
+    ];
+    unpack_tar(&tar_of(&entries)[..], &dest).unwrap();
+    assert_eq!(
+        fs::read_link(dest.join("lib/up")).unwrap(),
+        Path::new("../../../../../../etc")
     );
-    refused(&[link("up", EntryType::Symlink, "../../../etc")], "outside");
+    assert_eq!(fs::read(dest.join("etc/passwd")).unwrap(), b"inside");
+    assert_eq!(fs::read(dest.join("etc/group")).unwrap(), b"inside too");
+    assert_eq!(fs::read(dest.join("hl")).unwrap(), b"inside");
+    assert!(
+        listing(&outside).is_empty(),
+        "wrote outside: {:?}",
+        listing(&outside)
+    );
+    // A file under a parent that is a regular file is refused.
+    refused(&[file("f", b"1"), file("f/x", b"2")], "not a directory");
 }
 
 #[test]
@@ -113,14 +135,110 @@ fn refuses_hard_link_escape() {
     );
     // An absolute hard-link target names a host path: refused.
     refused(&[link("passwd", EntryType::Link, "/etc/passwd")], "outside");
-    // A hard link through a symlinked parent is refused.
+    // Through a symlinked parent the target is looked up inside the root,
+    // where the archive put no such file.
     refused(
         &[
             link("a", EntryType::Symlink, "/etc"),
             link("passwd", EntryType::Link, "a/passwd"),
         ],
-        "symlink",
+        "does not exist",
     );
+}
+
+#[test]
+fn keeps_xattrs_from_pax_records() {
+    let tmp = scratch();
+    let dest = tmp.path().join("root");
+    // cap_net_raw=ep, as iputils' ping ships.
+    let cap: &[u8] = &[
+        1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let tar = crate::testing::pax_file_tar(
+        "bin/ping",
+        b"elf",
+        &[
+            ("SCHILY.xattr.security.capability", cap),
+            ("SCHILY.xattr.user.note", b"hi"),
+        ],
+    );
+    unpack_tar(&tar[..], &dest).unwrap();
+    assert_eq!(
+        xattr::get(dest.join("bin/ping"), "security.capability").unwrap(),
+        Some(cap.to_vec())
+    );
+}
+
+#[test]
+fn sparse_entries_keep_holes_and_archives_are_bounded() {
+    let tmp = scratch();
+    let dest = tmp.path().join("root");
+    let real = 512 << 20;
+    let tar = crate::testing::sparse_tar("big", real, &[(0, &[b'h'; 512]), (real - 4, b"tail")]);
+    assert!(tar.len() < 10_000);
+    unpack_tar(&tar[..], &dest).unwrap();
+    let m = fs::metadata(dest.join("big")).unwrap();
+    assert_eq!(m.len(), real);
+    assert!(
+        m.blocks() * 512 < 1 << 20,
+        "allocated {} bytes",
+        m.blocks() * 512
+    );
+    let data = fs::read(dest.join("big")).unwrap();
+    assert_eq!(&data[..4], b"hhhh");
+    assert_eq!(&data[data.len() - 4..], b"tail");
+
+    let opts = UnpackOptions {
+        max_alloc: Some(3),
+        ..Default::default()
+    };
+    let other = tmp.path().join("other");
+    let err = unpack_tar_with(&tar_of(&[file("f", b"1234")])[..], &other, opts).unwrap_err();
+    assert!(err.to_string().contains("limit for one archive"), "{err}");
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(!other.exists());
+}
+
+#[test]
+fn in_root_unpack_honours_no_overwrite_and_chown() {
+    let tmp = scratch();
+    let root_dir = tmp.path().join("root");
+    fs::create_dir_all(root_dir.join("dst/sub")).unwrap();
+    fs::write(root_dir.join("dst/file"), b"old").unwrap();
+    std::os::unix::fs::symlink("/", root_dir.join("dst/slash")).unwrap();
+    let root = Root::open(&root_dir).unwrap();
+    let opts = UnpackOptions {
+        no_overwrite_dir_non_dir: true,
+        chown: Some((123, 456)),
+        ..Default::default()
+    };
+    let err = unpack_in_root(
+        &tar_of(&[file("sub", b"x")])[..],
+        &root,
+        Path::new("/dst"),
+        opts,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("cannot overwrite directory"),
+        "{err}"
+    );
+    let err =
+        unpack_in_root(&tar_of(&[dir("file/")])[..], &root, Path::new("/dst"), opts).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot overwrite non-directory"),
+        "{err}"
+    );
+    unpack_in_root(
+        &tar_of(&[file("file", b"new"), file("slash/top", b"t")])[..],
+        &root,
+        Path::new("/dst"),
+        opts,
+    )
+    .unwrap();
+    let m = fs::metadata(root_dir.join("dst/file")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (123, 456));
+    assert_eq!(fs::read(root_dir.join("top")).unwrap(), b"t");
 }
 
 #[test]
@@ -148,6 +266,7 @@ fn converts_whiteouts_for_overlay() {
     ];
     let opts = UnpackOptions {
         overlay_whiteouts: true,
+        ..Default::default()
     };
     unpack_tar_with(&tar_of(&entries)[..], &dest, opts).unwrap();
     let m = fs::symlink_metadata(dest.join("d/gone")).unwrap();

@@ -80,6 +80,8 @@ pub(crate) fn stage_layer<R: Read>(
         let mut tee = TeeReader::new(decompress(reader)?, Some(io::BufWriter::new(file)));
         let opts = UnpackOptions {
             overlay_whiteouts: true,
+            max_alloc: wharf_archive::alloc_limit_for(tmp_root),
+            ..Default::default()
         };
         let stats = unpack_tar_with(&mut tee, &dir.join("diff"), opts)?;
         tee.drain()

@@ -20,7 +20,7 @@ use crate::error::{ImageError, IoContext, Result};
 use crate::layer::{decompress, remove_tree, stage_layer};
 use crate::reference::{parse_tag_target, Reference};
 use crate::store::ImageStore;
-use crate::unpack::unpack_tar;
+use crate::unpack::{unpack_tar_with, UnpackOptions};
 
 fn bad(msg: impl Into<String>) -> ImageError {
     ImageError::InvalidArchive(msg.into())
@@ -47,7 +47,12 @@ impl ImageStore {
             self.tmp_dir()
                 .join(format!("load-{}-{n}", std::process::id())),
         );
-        unpack_tar(decompress(reader)?, &work.0)?;
+        // One archive may not write more than the space left there.
+        let opts = UnpackOptions {
+            max_alloc: wharf_archive::alloc_limit_for(&self.tmp_dir()),
+            ..Default::default()
+        };
+        unpack_tar_with(decompress(reader)?, &work.0, opts)?;
         let root = fs::canonicalize(&work.0).ctx(|| "resolving load directory".into())?;
         if root.join("manifest.json").is_file() {
             self.load_docker(&root)

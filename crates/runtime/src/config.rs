@@ -33,6 +33,37 @@ pub struct MonitorConfig {
     /// The container's cgroup (`/wharf/<id>`), read for OOM kills at exit.
     #[serde(default)]
     pub cgroup_path: Option<String>,
+    /// `--log-driver`/`--log-opt`: no log at all, or rotation.
+    #[serde(default)]
+    pub log: LogRotation,
+}
+
+/// What the monitor does with the log file (`none`; `max-size`/`max-file`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRotation {
+    /// The `none` driver: output is not kept.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Rotate when the current file reaches this many bytes.
+    #[serde(default)]
+    pub max_size: Option<u64>,
+    /// Files kept, the current one included (`<log>.1` … `<log>.N-1`).
+    #[serde(default = "one")]
+    pub max_file: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Default for LogRotation {
+    fn default() -> Self {
+        LogRotation {
+            disabled: false,
+            max_size: None,
+            max_file: 1,
+        }
+    }
 }
 
 fn default_runtime() -> String {

@@ -71,6 +71,7 @@ impl Fixture {
             open_stdin: false,
             stdin_once: false,
             cgroup_path: None,
+            log: Default::default(),
         };
         tweak(&mut rs, &mut cfg);
         rs.terminal = cfg.terminal;

@@ -4,8 +4,10 @@
 //! Each `unsafe` block carries a `// SAFETY:` comment.
 
 pub mod fs;
+pub mod inroot;
 pub mod mem;
 pub mod mount;
+pub mod mountns;
 pub mod net;
 pub mod netns;
 pub mod sockpath;

@@ -61,6 +61,7 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Arc
 pub fn pack_dir<W: Write>(dir: &Path, writer: W) -> Result<()> {
     let mut b = tar::Builder::new(writer);
     b.follow_symlinks(false);
+    append_xattrs(&mut b, dir).map_err(io_err("archive", dir))?;
     b.append_path_with_name(dir, ".")
         .map_err(io_err("archive", dir))?;
     let mut stack = vec![(dir.to_path_buf(), PathBuf::new())];
@@ -76,6 +77,7 @@ pub fn pack_dir<W: Write>(dir: &Path, writer: W) -> Result<()> {
             if ft.is_socket() {
                 continue;
             }
+            append_xattrs(&mut b, &path).map_err(io_err("archive", &path))?;
             if ft.is_fifo() || ft.is_char_device() || ft.is_block_device() {
                 // tar's append_path_with_name names special files by their
                 // host path (a bug in 0.4.46), so build their header here.
@@ -93,6 +95,49 @@ pub fn pack_dir<W: Write>(dir: &Path, writer: W) -> Result<()> {
     b.into_inner()
         .and_then(|mut w| w.flush())
         .map_err(io_err("write archive", dir))
+}
+
+/// Writes a PAX header carrying `path`'s extended attributes
+/// (`SCHILY.xattr.<name>`, e.g. `security.capability`) for the entry that
+/// follows it. overlayfs' own `trusted.overlay.*` and SELinux labels stay
+/// behind, as in Docker.
+fn append_xattrs<W: Write>(b: &mut tar::Builder<W>, path: &Path) -> io::Result<()> {
+    let Ok(names) = xattr::list(path) else {
+        return Ok(());
+    };
+    let mut body = Vec::new();
+    for name in names {
+        let key = name.to_string_lossy();
+        if key.starts_with("trusted.overlay.") || key == "security.selinux" {
+            continue;
+        }
+        let Ok(Some(value)) = xattr::get(path, &name) else {
+            continue;
+        };
+        pax_record(&mut body, &format!("SCHILY.xattr.{key}"), &value);
+    }
+    if body.is_empty() {
+        return Ok(());
+    }
+    let mut h = tar::Header::new_ustar();
+    h.set_path("PaxHeaders/xattrs")?;
+    h.set_entry_type(EntryType::XHeader);
+    h.set_mode(0o644);
+    h.set_size(body.len() as u64);
+    h.set_cksum();
+    b.append(&h, &body[..])
+}
+
+/// Appends one PAX record, `"<len> <key>=<value>\n"`, whose length counts itself.
+fn pax_record(out: &mut Vec<u8>, key: &str, value: &[u8]) {
+    let rest = key.len() + value.len() + 3;
+    let mut len = rest + 1;
+    while len.to_string().len() + rest != len {
+        len += 1;
+    }
+    out.extend_from_slice(format!("{len} {key}=").as_bytes());
+    out.extend_from_slice(value);
+    out.push(b'\n');
 }
 
 fn append_special<W: Write>(
@@ -118,8 +163,13 @@ fn append_special<W: Write>(
 
 /// Unpacks a tar into `dest`, which must not exist or be an empty
 /// directory; on error nothing is left at `dest`.
+/// One archive may not write more than the space left on the filesystem.
 pub fn unpack_into<R: Read>(reader: R, dest: &Path) -> Result<UnpackStats> {
-    Ok(wharf_archive::unpack_tar(reader, dest)?)
+    let opts = wharf_archive::UnpackOptions {
+        max_alloc: dest.parent().and_then(wharf_archive::alloc_limit_for),
+        ..Default::default()
+    };
+    Ok(wharf_archive::unpack_tar_with(reader, dest, opts)?)
 }
 
 #[cfg(test)]

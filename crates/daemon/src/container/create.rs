@@ -19,6 +19,10 @@ pub fn create(
     let mut config = body.config;
     let mut host_config = body.host_config.unwrap_or_default();
     validate_host_config(&host_config)?;
+    crate::container::logdriver::policy(&host_config.log_config)?;
+    if host_config.log_config.kind.is_empty() {
+        host_config.log_config.kind = "json-file".into();
+    }
     crate::container::security::check_and_default(&mut host_config, !config.hostname.is_empty())?;
     if config.image.is_empty() {
         return Err(Error::invalid(

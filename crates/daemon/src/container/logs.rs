@@ -2,7 +2,7 @@
 //! tail, since/until, timestamps and follow.
 
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,7 +79,7 @@ pub async fn stream(
     .await
     {
         Ok(Ok(v)) => v,
-        _ => (Vec::new(), 0),
+        _ => (Vec::new(), Position::default()),
     };
     for l in &lines {
         if let Some(b) = encode(l, &o) {
@@ -101,7 +101,7 @@ pub async fn stream(
             .unwrap_or(false);
         let (new, next) = match tokio::task::spawn_blocking({
             let path = path.clone();
-            move || read_from(&path, offset)
+            move || follow_from(&path, offset)
         })
         .await
         {
@@ -127,14 +127,77 @@ pub async fn stream(
     }
 }
 
-/// All complete lines (or the last `tail`), and the offset after them.
-fn read_initial(path: &PathBuf, tail: Option<usize>) -> std::io::Result<(Vec<LogLine>, u64)> {
-    let (mut lines, off) = read_from(path, 0)?;
+/// All complete lines (or the last `tail`), the rotated files
+/// (`<log>.N` … `<log>.1`, oldest first) before the current one, and where
+/// the current file was read up to.
+fn read_initial(path: &PathBuf, tail: Option<usize>) -> std::io::Result<(Vec<LogLine>, Position)> {
+    let mut lines = Vec::new();
+    let mut rotated = Vec::new();
+    for n in 1.. {
+        let p = rotated_path(path, n);
+        if !p.exists() {
+            break;
+        }
+        rotated.push(p);
+    }
+    for p in rotated.iter().rev() {
+        lines.extend(read_from(p, 0)?.0);
+    }
+    let pos = Position::of(path);
+    let (current, off) = read_from(path, 0)?;
+    lines.extend(current);
     if let Some(n) = tail {
         let skip = lines.len().saturating_sub(n);
         lines.drain(..skip);
     }
-    Ok((lines, off))
+    Ok((lines, Position { offset: off, ..pos }))
+}
+
+/// `<log>.n`, a file the monitor rotated away (`--log-opt max-file`).
+fn rotated_path(path: &Path, n: u32) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(format!(".{n}"));
+    PathBuf::from(s)
+}
+
+/// Where a follower is: which file (its inode) and how far into it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Position {
+    ino: u64,
+    offset: u64,
+}
+
+impl Position {
+    fn of(path: &Path) -> Position {
+        use std::os::unix::fs::MetadataExt;
+        Position {
+            ino: std::fs::metadata(path).map(|m| m.ino()).unwrap_or(0),
+            offset: 0,
+        }
+    }
+}
+
+/// New lines since `pos`. When the monitor rotated the file meanwhile,
+/// the rest of the old one (now `<log>.1`) comes first, then the new file
+/// from its start; a truncation (`max-file` 1) restarts at 0.
+fn follow_from(path: &PathBuf, pos: Position) -> std::io::Result<(Vec<LogLine>, Position)> {
+    use std::os::unix::fs::MetadataExt;
+    let now = Position::of(path);
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if now.ino == pos.ino && len >= pos.offset {
+        let (lines, off) = read_from(path, pos.offset)?;
+        return Ok((lines, Position { offset: off, ..now }));
+    }
+    let mut lines = Vec::new();
+    if now.ino != pos.ino {
+        let old = rotated_path(path, 1);
+        if std::fs::metadata(&old).is_ok_and(|m| m.ino() == pos.ino) {
+            lines.extend(read_from(&old, pos.offset)?.0);
+        }
+    }
+    let (current, off) = read_from(path, 0)?;
+    lines.extend(current);
+    Ok((lines, Position { offset: off, ..now }))
 }
 
 /// Complete lines from `offset`; a half-written last line is left for later.

@@ -1,13 +1,16 @@
 //! Containers: records, the state machine and the lifecycle operations.
 
 pub mod attach;
+pub mod attach_ws;
 pub mod cgroups;
 pub mod changes;
+pub mod cp;
 pub mod create;
 pub mod etc;
 pub mod export;
 pub mod health;
 pub mod inspect;
+pub mod logdriver;
 pub mod logs;
 pub mod monitor;
 pub mod mounts;

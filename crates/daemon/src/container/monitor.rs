@@ -61,6 +61,24 @@ fn monitor_config(rec: &Container, paths: &Paths) -> MonitorConfig {
         open_stdin: rec.config.open_stdin,
         stdin_once: rec.config.stdin_once,
         cgroup_path: Some(format!("/wharf/{}", rec.id)),
+        log: log_rotation(rec),
+    }
+}
+
+/// The monitor's log policy (checked at create; a record from before
+/// that check falls back to an unrotated json-file).
+fn log_rotation(rec: &Container) -> wharf_runtime::config::LogRotation {
+    let p = crate::container::logdriver::policy(&rec.host_config.log_config).unwrap_or(
+        crate::container::logdriver::LogPolicy {
+            disabled: false,
+            max_size: None,
+            max_file: 1,
+        },
+    );
+    wharf_runtime::config::LogRotation {
+        disabled: p.disabled,
+        max_size: p.max_size,
+        max_file: p.max_file,
     }
 }
 

@@ -36,6 +36,9 @@ pub async fn route(
         ("GET", ["containers", id, "changes"]) => changes(d, id).await,
         ("GET", ["containers", id, "stats"]) => stats(d, id, q).await,
         ("GET", ["containers", id, "export"]) => export(d, id).await,
+        ("HEAD", ["containers", id, "archive"]) => super::cp::head(d, id, q).await,
+        ("GET", ["containers", id, "archive"]) => super::cp::get(d, id, q).await,
+        ("PUT", ["containers", id, "archive"]) => super::cp::put(d, req, id, q).await,
         ("GET", ["containers", id, "logs"]) => logs_route(d, id, q),
         ("POST", ["containers", id, "resize"]) => resize(d, id, q).await,
         ("POST", ["containers", id, "start"]) => start::start(d, id)
@@ -59,6 +62,7 @@ pub async fn route(
             pause::unpause(d, id).await.map(|_| http::no_content())
         }
         ("POST", ["containers", id, "attach"]) => attach_route(d, req, id, q),
+        ("GET", ["containers", id, "attach", "ws"]) => attach_ws_route(d, req, id, q),
         ("POST", ["containers", id, "wait"]) => wait(d, id, q).await,
         ("DELETE", ["containers", id]) => delete(d, id, q).await,
         ("POST", ["containers", id, "exec"]) => super::exec::create(d, req, id).await,
@@ -353,8 +357,34 @@ fn attach_route(
     ))
 }
 
+fn attach_ws_route(
+    d: &Arc<Daemon>,
+    mut req: Request<Incoming>,
+    key: &str,
+    q: &Query,
+) -> Result<Reply> {
+    let rec = d.get(key)?;
+    let (on_upgrade, accept) = crate::container::attach_ws::handshake(&mut req)?;
+    let stdin = q.bool("stdin", false)?;
+    let stdout = q.bool("stdout", false)?;
+    let stderr = q.bool("stderr", false)?;
+    let (d2, id) = (d.clone(), rec.id.clone());
+    let open = async move { monitor::attach_or_wait(&d2, &id, stdin, stdout, stderr).await };
+    Ok(crate::container::attach_ws::serve(
+        on_upgrade,
+        accept,
+        rec.config.tty,
+        open,
+    ))
+}
+
 fn logs_route(d: &Arc<Daemon>, key: &str, q: &Query) -> Result<Reply> {
     let rec = d.get(key)?;
+    if rec.host_config.log_config.kind == "none" {
+        return Err(Error::invalid(
+            "configured logging driver does not support reading",
+        ));
+    }
     let stdout = q.bool("stdout", false)?;
     let stderr = q.bool("stderr", false)?;
     if !stdout && !stderr {

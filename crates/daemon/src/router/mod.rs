@@ -3,6 +3,7 @@
 //! backend, encode.
 
 mod containers;
+mod cp;
 mod exec;
 mod images;
 mod networks;
@@ -106,6 +107,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/networks/{id}/connect"),
     ("POST", "/networks/{id}/disconnect"),
     ("POST", "/networks/prune"),
+    ("HEAD", "/containers/{id}/archive"),
+    ("GET", "/containers/{id}/archive"),
+    ("PUT", "/containers/{id}/archive"),
+    ("GET", "/containers/{id}/attach/ws"),
 ];
 
 /// Splits `/v1.44/containers/x/json` into (Some("1.44"), "/containers/x/json").

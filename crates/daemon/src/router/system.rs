@@ -1,5 +1,6 @@
 //! `/_ping`, `/version`, `/info`, `/events`.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hyper::{Method, StatusCode};
@@ -14,7 +15,11 @@ use crate::http::{self, Query, Reply};
 pub async fn route(d: &Daemon, method: &Method, segs: &[&str], q: &Query) -> Handled {
     Some(match segs {
         ["_ping"] if is(method, "GET") || is(method, "HEAD") => Ok(ping(method)),
-        ["version"] if is(method, "GET") => Ok(http::ok_json(&version())),
+        // Off the worker: the first call asks `runc --version`.
+        ["version"] if is(method, "GET") => tokio::task::spawn_blocking(version)
+            .await
+            .map(|v| http::ok_json(&v))
+            .map_err(|e| Error::internal(e.to_string())),
         ["info"] if is(method, "GET") => Ok(http::ok_json(&d.info())),
         ["events"] if is(method, "GET") => events_stream(d, q),
         _ => return None,
@@ -52,37 +57,90 @@ pub fn kernel_version() -> String {
 
 fn version() -> SystemVersion {
     let v = env!("CARGO_PKG_VERSION").to_string();
+    let arch = std::env::consts::ARCH
+        .replace("x86_64", "amd64")
+        .replace("aarch64", "arm64");
+    let git_commit = option_env!("WHARF_GIT_COMMIT").unwrap_or("").to_string();
+    let build_time = option_env!("WHARF_BUILD_TIME").unwrap_or("").to_string();
+    let kernel = kernel_version();
+    let details = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let mut components = vec![Component {
+        name: "Engine".into(),
+        version: v.clone(),
+        details: details(&[
+            ("ApiVersion", wharf_api::API_VERSION),
+            ("MinAPIVersion", wharf_api::MIN_API_VERSION),
+            ("Arch", &arch),
+            ("BuildTime", &build_time),
+            ("Experimental", "false"),
+            ("GitCommit", &git_commit),
+            ("GoVersion", "rust"),
+            ("KernelVersion", &kernel),
+            ("Os", "linux"),
+        ]),
+    }];
+    // The runtimes wharf drives: its embedded libcontainer, and runc when
+    // installed (asked once: `runc --version`).
+    components.push(Component {
+        name: "libcontainer".into(),
+        version: "embedded".into(),
+        details: BTreeMap::new(),
+    });
+    if let Some((version, commit)) = runc_version() {
+        components.push(Component {
+            name: "runc".into(),
+            version: version.clone(),
+            details: details(&[("GitCommit", commit.as_str())]),
+        });
+    }
     SystemVersion {
         platform: Platform {
             name: "wharf".into(),
         },
-        components: vec![Component {
-            name: "Engine".into(),
-            version: v.clone(),
-            details: [
-                ("ApiVersion".to_string(), wharf_api::API_VERSION.to_string()),
-                (
-                    "MinAPIVersion".to_string(),
-                    wharf_api::MIN_API_VERSION.to_string(),
-                ),
-                ("Os".to_string(), "linux".to_string()),
-                ("Arch".to_string(), "amd64".to_string()),
-            ]
-            .into_iter()
-            .collect(),
-        }],
+        components,
         version: v,
         api_version: wharf_api::API_VERSION.into(),
         min_api_version: wharf_api::MIN_API_VERSION.into(),
-        git_commit: String::new(),
+        git_commit,
         go_version: "rust".into(),
         os: "linux".into(),
-        arch: std::env::consts::ARCH
-            .replace("x86_64", "amd64")
-            .replace("aarch64", "arm64"),
-        kernel_version: kernel_version(),
-        build_time: String::new(),
+        arch,
+        kernel_version: kernel,
+        build_time,
+        experimental: false,
     }
+}
+
+/// `runc --version`'s version and commit, read once; None without runc.
+fn runc_version() -> Option<(String, String)> {
+    static V: std::sync::OnceLock<Option<(String, String)>> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        let out = std::process::Command::new("runc")
+            .arg("--version")
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let version = text
+            .lines()
+            .find_map(|l| l.strip_prefix("runc version "))?
+            .trim()
+            .to_string();
+        let commit = text
+            .lines()
+            .find_map(|l| l.strip_prefix("commit: "))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        Some((version, commit))
+    })
+    .clone()
 }
 
 fn events_stream(d: &Daemon, q: &Query) -> Result<Reply, Error> {

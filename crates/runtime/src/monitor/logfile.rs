@@ -4,7 +4,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::protocol::now_rfc3339;
 
@@ -15,10 +15,64 @@ const MAX_LINE: usize = 16 * 1024;
 pub struct JsonLog {
     file: File,
     partial: [Vec<u8>; 2],
+    path: PathBuf,
+    /// Bytes in the current file.
+    size: u64,
+    /// Rotate at this size (`--log-opt max-size`).
+    max_size: Option<u64>,
+    /// Files kept, the current one included (`--log-opt max-file`).
+    max_file: u32,
+}
+
+/// The name of rotated file `n` (`<log>.1` is the newest), as Docker's.
+pub fn rotated_path(path: &Path, n: u32) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(format!(".{n}"));
+    PathBuf::from(s)
 }
 
 impl JsonLog {
     pub fn open(path: &Path) -> io::Result<Self> {
+        Self::open_rotating(path, None, 1)
+    }
+
+    /// A log that rotates when it reaches `max_size`: `<log>` becomes
+    /// `<log>.1`, `.1` becomes `.2` … and files past `max_file` go; with
+    /// `max_file` 1 the file is truncated instead.
+    pub fn open_rotating(path: &Path, max_size: Option<u64>, max_file: u32) -> io::Result<Self> {
+        let file = Self::open_file(path)?;
+        let size = file.metadata()?.len();
+        Ok(JsonLog {
+            file,
+            partial: [Vec::new(), Vec::new()],
+            path: path.to_path_buf(),
+            size,
+            max_size,
+            max_file: max_file.max(1),
+        })
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        if self.max_file <= 1 {
+            self.file.set_len(0)?;
+            self.size = 0;
+            return Ok(());
+        }
+        let last = self.max_file - 1;
+        let _ = std::fs::remove_file(rotated_path(&self.path, last));
+        for n in (1..last).rev() {
+            let from = rotated_path(&self.path, n);
+            if from.exists() {
+                std::fs::rename(&from, rotated_path(&self.path, n + 1))?;
+            }
+        }
+        std::fs::rename(&self.path, rotated_path(&self.path, 1))?;
+        self.file = Self::open_file(&self.path)?;
+        self.size = 0;
+        Ok(())
+    }
+
+    fn open_file(path: &Path) -> io::Result<File> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -34,10 +88,7 @@ impl JsonLog {
                 wharf_sys::fs::MODE_PRIVATE_FILE,
             ))?;
         }
-        Ok(JsonLog {
-            file,
-            partial: [Vec::new(), Vec::new()],
-        })
+        Ok(file)
     }
 
     /// Records `data` from stream 1 (stdout) or 2 (stderr).
@@ -79,6 +130,12 @@ impl JsonLog {
         }))
         .map_err(io::Error::other)?;
         out.push(b'\n');
+        if let Some(max) = self.max_size {
+            if self.size > 0 && self.size + out.len() as u64 > max {
+                self.rotate()?;
+            }
+        }
+        self.size += out.len() as u64;
         self.file.write_all(&out)
     }
 }
@@ -95,6 +152,24 @@ pub fn frame(stream: u8, payload: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rotates_at_max_size_and_keeps_max_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("c-json.log");
+        let mut log = JsonLog::open_rotating(&p, Some(200), 3).unwrap();
+        for i in 0..20 {
+            log.write(1, format!("line {i}\n").as_bytes()).unwrap();
+        }
+        assert!(rotated_path(&p, 1).exists());
+        assert!(rotated_path(&p, 2).exists());
+        assert!(!rotated_path(&p, 3).exists());
+        for f in [p.clone(), rotated_path(&p, 1), rotated_path(&p, 2)] {
+            assert!(std::fs::metadata(&f).unwrap().len() <= 200);
+        }
+        let last = std::fs::read_to_string(&p).unwrap();
+        assert!(last.contains("line 19"), "{last}");
+    }
 
     #[test]
     fn splits_lines_and_keeps_partials() {

@@ -99,7 +99,11 @@ impl Server {
             let _ = rustix::io::write(&fd, b"1");
         }
         let runtime = runtime_by_name(&cfg.runtime, &cfg.runtime_root);
-        let log = JsonLog::open(&cfg.log_path).ok();
+        let log = if cfg.log.disabled {
+            None
+        } else {
+            JsonLog::open_rotating(&cfg.log_path, cfg.log.max_size, cfg.log.max_file).ok()
+        };
         let command = bundle_command(&cfg.bundle);
         let mut s = Server {
             cfg,
