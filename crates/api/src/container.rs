@@ -384,3 +384,20 @@ pub struct ContainerUpdate {
 pub struct ContainerUpdateResponse {
     pub warnings: Vec<String>,
 }
+
+/// One entry of `GET /containers/{id}/changes`: `Kind` 0 modified,
+/// 1 added, 2 deleted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct FilesystemChange {
+    pub path: String,
+    pub kind: u8,
+}
+
+/// Answer of `POST /containers/prune`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerPruneResponse {
+    pub containers_deleted: Option<Vec<String>>,
+    pub space_reclaimed: u64,
+}

@@ -10,6 +10,7 @@ pub mod duration;
 pub mod error;
 pub mod exec;
 pub mod image;
+pub mod jsonmessage;
 pub mod mount;
 pub mod network;
 pub mod port;
