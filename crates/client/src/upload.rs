@@ -53,10 +53,11 @@ pub(crate) async fn upload(
                 if !(200..300).contains(&head.status) {
                     return Err(ClientError::from_body(head.status, &data));
                 }
-                // A success before the whole body went out is the daemon's
-                // word; finish sending only if it is still reading.
+                // A success is the daemon's word, even when it stopped
+                // reading before the whole body went out (a tar's end
+                // marker came early); a source error is still ours.
                 if sent.is_none() {
-                    if let Err(SendError::Write(e)) = send.await {
+                    if let Err(SendError::Source(e)) = send.await {
                         return Err(ClientError::Io(e));
                     }
                 }
