@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::ArgAction;
 use wharf_api::container::{ContainerConfig, ContainerCreateBody, HostConfig};
 
-use wharf_volume::spec;
+use wharf_api::mount_spec as spec;
 
 use super::parse;
 use super::UsageError;
