@@ -21,7 +21,7 @@ fn s(v: &Value, k: &str) -> String {
 }
 
 pub async fn run(ctx: &Ctx, a: InfoArgs) -> anyhow::Result<i32> {
-    let info: Value = ctx.client.get_json("/info").await?;
+    let info: Value = ctx.client.info().await?;
     if let Some(f) = &a.format {
         let t = Format::parse(f)?;
         println!("{}", t.render(&info)?);

@@ -368,28 +368,6 @@ pub fn is_connect_error(e: &anyhow::Error) -> bool {
     )
 }
 
-/// Escape one path segment (container or image name). `/` and `:` stay as
-/// they are: image names like `library/busybox:1` travel unescaped, as
-/// docker's client sends them.
-pub fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '?' => out.push_str("%3F"),
-            '#' => out.push_str("%23"),
-            ' ' => out.push_str("%20"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Escape a query value.
-pub fn q(s: &str) -> String {
-    wharf_client::query_escape(s)
-}
-
 /// Apply `f` to each named object, printing the name on success and the
 /// daemon's error on failure, as docker's multi-object commands do. Exit 1
 /// if any failed; a daemon that is not running fails the whole command.

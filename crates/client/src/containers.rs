@@ -122,9 +122,21 @@ impl<'a> Containers<'a> {
 
     /// `POST /containers/{id}/stop[?t=]`; `t` is the grace period in
     /// seconds before SIGKILL (the container's own default when `None`).
+    /// Stopping a stopped container is not an error.
     pub async fn stop(&self, id: &str, t: Option<i64>) -> Result<(), ClientError> {
+        self.stop_with(id, t, None).await
+    }
+
+    /// `POST /containers/{id}/stop?t=&signal=`: stop with another signal
+    /// than the container's `StopSignal`.
+    pub async fn stop_with(
+        &self,
+        id: &str,
+        t: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<(), ClientError> {
         let mut q = Query::new();
-        q.opt("t", t.map(|t| t.to_string()));
+        q.opt("t", t.map(|t| t.to_string())).opt("signal", signal);
         not_modified_ok(
             self.client
                 .post::<()>(&q.to_path(&Self::path(id, "/stop")), None)
@@ -134,8 +146,18 @@ impl<'a> Containers<'a> {
 
     /// `POST /containers/{id}/restart[?t=]`.
     pub async fn restart(&self, id: &str, t: Option<i64>) -> Result<(), ClientError> {
+        self.restart_with(id, t, None).await
+    }
+
+    /// `POST /containers/{id}/restart?t=&signal=`.
+    pub async fn restart_with(
+        &self,
+        id: &str,
+        t: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<(), ClientError> {
         let mut q = Query::new();
-        q.opt("t", t.map(|t| t.to_string()));
+        q.opt("t", t.map(|t| t.to_string())).opt("signal", signal);
         self.client
             .post::<()>(&q.to_path(&Self::path(id, "/restart")), None)
             .await
@@ -211,6 +233,24 @@ impl<'a> Containers<'a> {
         self.client
             .post_json::<(), _>(&q.to_path(&Self::path(id, "/wait")), None)
             .await
+    }
+
+    /// `POST /containers/{id}/wait` registered now, answered later: returns
+    /// once the daemon has taken the wait (its headers arrived), so a
+    /// container started afterwards cannot exit unseen. `result()` then
+    /// blocks until the condition is met.
+    pub async fn wait_pending(
+        &self,
+        id: &str,
+        condition: Option<&str>,
+    ) -> Result<PendingWait, ClientError> {
+        let mut q = Query::new();
+        q.opt("condition", condition);
+        let r = self
+            .client
+            .post::<()>(&q.to_path(&Self::path(id, "/wait")), None)
+            .await?;
+        Ok(PendingWait(r))
     }
 
     /// `GET /containers/{id}/logs`: the raw answer, framed with stdcopy
@@ -404,6 +444,17 @@ impl<'a> Containers<'a> {
             )
             .await
             .map(drop)
+    }
+}
+
+/// A wait the daemon has registered; see [`Containers::wait_pending`].
+#[derive(Debug)]
+pub struct PendingWait(Response);
+
+impl PendingWait {
+    /// The exit status, once the condition is met.
+    pub async fn result(self) -> Result<ContainerWaitResponse, ClientError> {
+        self.0.json().await
     }
 }
 

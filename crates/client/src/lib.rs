@@ -33,7 +33,7 @@ mod upload;
 mod volumes;
 
 pub use client::{Body, Client};
-pub use containers::{AttachOptions, Containers, ListOptions, LogsOptions};
+pub use containers::{AttachOptions, Containers, ListOptions, LogsOptions, PendingWait};
 pub use error::ClientError;
 pub use events::{EventStream, EventsOptions};
 pub use exec::Execs;
