@@ -114,8 +114,7 @@ pub async fn run(ctx: &Ctx, a: InspectArgs) -> anyhow::Result<i32> {
     match tmpl {
         Some(t) => {
             for d in &docs {
-                let v: serde_json::Value = serde_json::from_slice(d)?;
-                println!("{}", t.render(&v)?);
+                println!("{}", t.render_raw(d)?);
             }
         }
         None => print_json_array(&docs)?,
@@ -153,7 +152,7 @@ pub async fn inspect_objects(
     match tmpl {
         Some(t) => {
             for d in &docs {
-                println!("{}", t.render(&serde_json::from_slice(d)?)?);
+                println!("{}", t.render_raw(d)?);
             }
         }
         None => print_json_array(&docs)?,

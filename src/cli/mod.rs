@@ -46,6 +46,7 @@ mod stream;
 mod tabwriter;
 mod tag;
 mod template;
+mod template_value;
 mod top;
 mod tty;
 mod update;
