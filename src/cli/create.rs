@@ -13,7 +13,7 @@ pub struct CreateArgs {
     #[command(flatten)]
     pub opts: ContainerOpts,
     /// IMAGE [COMMAND] [ARG...]
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "IMAGE [COMMAND] [ARG...]", action = ArgAction::Append)]
+    #[arg(required = true, trailing_var_arg = true, value_name = "IMAGE [COMMAND] [ARG...]", action = ArgAction::Append)]
     pub args: Vec<String>,
 }
 

@@ -50,6 +50,7 @@ mod template_value;
 mod top;
 mod tty;
 mod update;
+mod usage;
 mod version;
 mod volume;
 mod wait;
@@ -162,20 +163,15 @@ pub enum Command {
 }
 
 impl Cli {
-    /// Parse argv; help and version exit 0, bad usage exits 125 as docker's
-    /// CLI does.
+    /// Parse argv; help and version exit 0, a usage error is printed and
+    /// exits as docker's CLI does (`usage.rs`).
     pub fn parse_or_exit() -> Cli {
-        match Cli::try_parse() {
+        let argv: Vec<String> = std::env::args().collect();
+        match Cli::try_parse_from(&argv) {
             Ok(c) => c,
             Err(e) => {
-                use clap::error::ErrorKind as K;
-                let code = match e.kind() {
-                    K::DisplayHelp | K::DisplayVersion => 0,
-                    K::DisplayHelpOnMissingArgumentOrSubcommand => 1,
-                    _ => 125,
-                };
-                let _ = e.print();
-                std::process::exit(code);
+                use clap::CommandFactory;
+                usage::exit_with(&Cli::command(), &argv, e)
             }
         }
     }
@@ -249,10 +245,9 @@ fn report(e: &anyhow::Error, name: &str, run_like: bool) -> i32 {
     }
     if let Some(ce) = e.downcast_ref::<ClientError>() {
         eprintln!("{prefix}{ce}");
-        return match ce {
-            ClientError::Connect { .. } => 125,
-            _ => engine_code,
-        };
+        // An unreachable daemon is an engine error: 125 for run/create,
+        // 1 for the rest (docker 28).
+        return engine_code;
     }
     eprintln!("{prefix}{e:#}");
     engine_code
@@ -498,7 +493,8 @@ mod tests {
             host: "unix:///x".into(),
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         });
-        assert_eq!(report(&e, "ps", false), 125);
+        assert_eq!(report(&e, "ps", false), 1);
+        assert_eq!(report(&e, "run", true), 125);
         let e = anyhow::Error::from(StatusError { code: 127 });
         assert_eq!(report(&e, "run", true), 127);
         let e = anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::BrokenPipe));

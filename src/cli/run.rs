@@ -25,7 +25,7 @@ pub struct RunArgs {
     #[arg(long = "detach-keys")]
     pub detach_keys: Option<String>,
     /// IMAGE [COMMAND] [ARG...]
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "IMAGE [COMMAND] [ARG...]", action = ArgAction::Append)]
+    #[arg(required = true, trailing_var_arg = true, value_name = "IMAGE [COMMAND] [ARG...]", action = ArgAction::Append)]
     pub args: Vec<String>,
 }
 
