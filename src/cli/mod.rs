@@ -7,6 +7,7 @@
 pub mod daemon_args;
 
 mod attach;
+mod completion;
 mod container;
 mod container_opts;
 mod container_prune;
@@ -157,6 +158,8 @@ pub enum Command {
     Network(network::NetworkCmd),
     /// Run the wharf daemon
     Daemon(daemon_args::DaemonArgs),
+    /// Generate the autocompletion script for the specified shell
+    Completion(completion::CompletionArgs),
     /// Per-container monitor (started by the daemon)
     #[command(name = "__monitor", hide = true)]
     Monitor { config: PathBuf },
@@ -294,6 +297,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Volume(_) => "volume",
         Command::Network(_) => "network",
         Command::Daemon(_) => "daemon",
+        Command::Completion(_) => "completion",
         Command::Monitor { .. } => "__monitor",
     }
 }
@@ -336,6 +340,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Image(c) => Box::pin(image::dispatch(ctx, c)).await,
         Command::Volume(c) => volume::dispatch(ctx, c).await,
         Command::Network(c) => network::dispatch(ctx, c).await,
+        Command::Completion(a) => completion::run(a),
         Command::Daemon(_) | Command::Monitor { .. } => {
             // main.rs handles both before a runtime exists.
             Err(anyhow::anyhow!(

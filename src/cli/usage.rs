@@ -448,6 +448,18 @@ pub fn exit_with(root: &Command, argv: &[String], e: clap::Error) -> ! {
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
             let arg = invalid(ContextKind::InvalidArg);
             let value = invalid(ContextKind::InvalidValue);
+            if !arg.starts_with('-') {
+                // A positional argument (`completion tcsh`).
+                let what = arg.trim_matches(['<', '>']);
+                let valid = invalid(ContextKind::ValidValue);
+                let hint = if valid.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (possible values: {})", valid.replace(' ', ", "))
+                };
+                eprintln!("wharf: invalid {what} \"{value}\"{hint}\n\nUsage:  {usage}\n\nSee '{name} --help' for more information");
+                std::process::exit(1);
+            }
             let flag = arg.split([' ', '=']).next().unwrap_or(&arg);
             let cmd = find(root, &path);
             let names = cmd
