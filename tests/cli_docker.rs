@@ -100,11 +100,13 @@ impl Drop for DockerEngine {
         }
         // dockerd unmounts its layers on a clean stop; anything left is
         // unmounted before the directory goes.
-        let _ = Command::new("umount")
-            .args(["-R", "-l"])
-            .arg(self.root.join("exec"))
-            .stderr(Stdio::null())
-            .status();
+        for dir in ["exec", "data"] {
+            let _ = Command::new("umount")
+                .args(["-R", "-l"])
+                .arg(self.root.join(dir))
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }
