@@ -208,7 +208,6 @@ fn value_type(a: &Arg) -> Option<&'static str> {
         "filter" => Some("filter"),
         "mount" => Some("mount"),
         "ulimit" => Some("ulimit"),
-        "sysctl" | "opt" | "log-opt" | "annotation" | "storage-opt" if false => Some("map"),
         "blkio-weight" => Some("uint16"),
         _ => None,
     };

@@ -96,6 +96,12 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             opts.host
         ),
     };
+    // Taken first: without activation nothing else is set up.
+    let passed = if activated {
+        Some(wharf_sys::systemd::take_listen_socket()?)
+    } else {
+        None
+    };
     private_roots::secure(&opts.data_root, &opts.exec_root).with_context(|| {
         format!(
             "make the data root {} and the exec root {} private",
@@ -144,11 +150,9 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         attach_waiters: Default::default(),
     });
     container::reconcile::load_all(&d);
-    let listener = if activated {
-        let l = wharf_sys::systemd::take_listen_socket()?;
-        tokio::net::UnixListener::from_std(l).context("adopt the systemd socket")?
-    } else {
-        server::bind(&sock)?
+    let listener = match passed {
+        Some(l) => tokio::net::UnixListener::from_std(l).context("adopt the systemd socket")?,
+        None => server::bind(&sock)?,
     };
     container::reconcile::reconcile(&d).await;
     container::reconcile::reap_orphans(&d).await;
