@@ -6,6 +6,7 @@ use wharf_api::system::EventMessage;
 use super::format::{now_unix, parse_time_arg};
 use super::ps::filters;
 use super::template::Format;
+use super::template_value::{to_value, Ordered};
 use super::{Ctx, UsageError};
 use wharf_client::EventsOptions;
 
@@ -79,14 +80,15 @@ pub async fn run(ctx: &Ctx, a: EventsArgs) -> anyhow::Result<i32> {
         Some("json") => Some(Format::parse("{{json .}}")?),
         Some(f) => Some(Format::parse(f)?),
     };
-    // Raw values: a template sees every field the daemon sent.
-    let mut events = ctx.client.events_raw(&opts).await?;
+    // Order-keeping values: a template sees every field the daemon sent,
+    // and `{{json .}}` keeps their order.
+    let mut events = ctx.client.events_as::<Ordered>(&opts).await?;
     while let Some(v) = events.next().await {
         let v = v?;
         match &tmpl {
-            Some(t) => println!("{}", t.render(&v)?),
+            Some(t) => println!("{}", t.render_value(to_value(&v))?),
             None => {
-                let e: EventMessage = serde_json::from_value(v)?;
+                let e: EventMessage = serde_json::from_value(v.to_json())?;
                 println!("{}", pretty(&e));
             }
         }

@@ -140,6 +140,22 @@ impl<'de> Deserialize<'de> for Ordered {
     }
 }
 
+impl Ordered {
+    /// Back to a `serde_json::Value` (member order is lost).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Ordered::Null => serde_json::Value::Null,
+            Ordered::Bool(b) => serde_json::Value::Bool(*b),
+            Ordered::Number(n) => serde_json::Value::Number(n.clone()),
+            Ordered::String(s) => serde_json::Value::String(s.clone()),
+            Ordered::Array(a) => serde_json::Value::Array(a.iter().map(Ordered::to_json).collect()),
+            Ordered::Object(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
+        }
+    }
+}
+
 impl From<&serde_json::Value> for Ordered {
     fn from(v: &serde_json::Value) -> Ordered {
         match v {
@@ -166,11 +182,31 @@ fn is_map(key: Option<&str>, parent: Option<&str>, members: &[(String, Ordered)]
             return true;
         }
     }
-    // Go struct fields are exported identifiers; anything else is a key.
-    !members.iter().all(|(k, _)| {
-        k.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+    // A struct's members are identifiers, at least one of them exported
+    // (events mix `Type` with `scope`, `timeNano`); anything else is a map.
+    let idents = members.iter().all(|(k, _)| {
+        k.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    }) || members.is_empty() && key.is_none()
+    });
+    let exported = members
+        .iter()
+        .any(|(k, _)| k.chars().next().is_some_and(|c| c.is_ascii_uppercase()));
+    !(idents && exported) || members.is_empty() && key.is_none()
+}
+
+/// The Go field name of a struct member sent under a lowercase JSON name
+/// (`scope` → `Scope`, `id` → `ID`, `timeNano` → `TimeNano`).
+fn go_field_name(json: &str) -> Option<String> {
+    let first = json.chars().next()?;
+    if !first.is_ascii_lowercase() {
+        return None;
+    }
+    if json == "id" {
+        return Some("ID".into());
+    }
+    let mut out = first.to_ascii_uppercase().to_string();
+    out.push_str(&json[first.len_utf8()..]);
+    Some(out)
 }
 
 /// Ordered JSON → template value.
@@ -226,6 +262,16 @@ fn convert(v: &Ordered, key: Option<&str>, parent: Option<&str>) -> Value {
                 m.insert("Health".into(), Value::Nil);
             }
             if !map {
+                // Templates name fields as Go does; printing and `json` keep
+                // the JSON names (the order list below).
+                for (k, _) in members.iter() {
+                    if let Some(go) = go_field_name(k) {
+                        if !m.contains_key(&go) {
+                            let v = m[k].clone();
+                            m.insert(go, v);
+                        }
+                    }
+                }
                 m.insert(
                     ORDER_KEY.to_string(),
                     Value::Array(
@@ -481,6 +527,26 @@ mod tests {
             r#"{"a":"1","b":"2"}"#
         );
         assert_eq!(to_json(&field(&v, &["Config", "Entrypoint"])), "[]");
+    }
+
+    #[test]
+    fn events_answer_to_go_field_names() {
+        let v = val(
+            r#"{"status":"create","id":"x","Type":"volume","Action":"create","Actor":{"ID":"v","Attributes":{"driver":"local"}},"scope":"local","time":5,"timeNano":5000000000}"#,
+        );
+        assert_eq!(go_print(&field(&v, &["Scope"])), "local");
+        assert_eq!(go_print(&field(&v, &["ID"])), "x");
+        assert_eq!(go_print(&field(&v, &["TimeNano"])), "5000000000");
+        assert_eq!(
+            go_print(&field(&v, &["Actor", "Attributes"])),
+            "map[driver:local]"
+        );
+        assert!(to_json(&v).starts_with(r#"{"status":"create","id":"x","Type""#));
+        // lowercase-only objects stay maps
+        assert_eq!(
+            go_print(&val(r#"{"runc":{"path":"runc"}}"#)),
+            "map[runc:map[path:runc]]"
+        );
     }
 
     #[test]

@@ -31,6 +31,19 @@ impl Client {
         Ok(JsonStream::new(self.get(&q.to_path("/events")).await?))
     }
 
+    /// `GET /events` decoded as any `T` (a caller's own order-keeping JSON
+    /// type, for templates).
+    pub async fn events_as<T: serde::de::DeserializeOwned>(
+        &self,
+        o: &EventsOptions,
+    ) -> Result<JsonStream<T>, ClientError> {
+        let mut q = Query::new();
+        q.opt("since", o.since.as_deref())
+            .opt("until", o.until.as_deref())
+            .filters(&o.filters);
+        Ok(JsonStream::new(self.get(&q.to_path("/events")).await?))
+    }
+
     /// `GET /events` as raw JSON objects (every field, for templates).
     pub async fn events_raw(
         &self,

@@ -38,6 +38,11 @@ impl<'a> System<'a> {
         self.client.get_json("/info").await
     }
 
+    /// `GET /info` as the daemon sent it (field order kept, for templates).
+    pub async fn info_raw(&self) -> Result<bytes::Bytes, ClientError> {
+        self.client.get("/info").await?.bytes().await
+    }
+
     /// `GET /system/df` as JSON.
     pub async fn df(&self) -> Result<Value, ClientError> {
         self.client.get_json("/system/df").await
