@@ -369,6 +369,20 @@ pub fn is_connect_error(e: &anyhow::Error) -> bool {
     )
 }
 
+/// Escape one path segment (container or image name); `/` and `:` stay.
+/// Kept for commands still writing a request path by hand (prefer the
+/// typed calls of `wharf_client`).
+#[allow(dead_code)]
+pub fn seg(s: &str) -> String {
+    wharf_client::seg(s)
+}
+
+/// Escape a query value (see [`seg`]).
+#[allow(dead_code)]
+pub fn q(s: &str) -> String {
+    wharf_client::query_escape(s)
+}
+
 /// Apply `f` to each named object, printing the name on success and the
 /// daemon's error on failure, as docker's multi-object commands do. Exit 1
 /// if any failed; a daemon that is not running fails the whole command.

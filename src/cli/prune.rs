@@ -18,6 +18,17 @@ pub fn confirm(warning: &str) -> std::io::Result<bool> {
     ))
 }
 
+/// `path` with `--filter` values as the `filters` query. Kept for commands
+/// still writing a request path by hand (prefer [`filters`] and the typed
+/// `prune` calls of `wharf_client`).
+#[allow(dead_code)]
+pub fn path(path: &str, filters: &[String]) -> anyhow::Result<String> {
+    let f = self::filters(filters)?;
+    let mut q = wharf_client::query::Query::new();
+    q.filters(&f);
+    Ok(q.to_path(path))
+}
+
 /// `--filter` values as typed filters.
 pub fn filters(filters: &[String]) -> Result<Filters, UsageError> {
     super::ps::filters(filters, "--filter")
