@@ -1,10 +1,10 @@
 //! `wharf attach [--no-stdin] [--sig-proxy] CONTAINER`
 
 use clap::ArgAction;
-use wharf_api::container::{ContainerInspect, ContainerWaitResponse};
+use wharf_client::AttachOptions;
 
 use super::stream::{self, End};
-use super::{seg, tty, Ctx, UsageError};
+use super::{tty, Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct AttachArgs {
@@ -21,10 +21,7 @@ pub struct AttachArgs {
 }
 
 pub async fn run(ctx: &Ctx, a: AttachArgs) -> anyhow::Result<i32> {
-    let c: ContainerInspect = ctx
-        .client
-        .get_json(&format!("/containers/{}/json", seg(&a.container)))
-        .await?;
+    let c = ctx.client.containers().inspect(&a.container).await?;
     if !c.state.running {
         anyhow::bail!("You cannot attach to a stopped container, start it first");
     }
@@ -41,23 +38,16 @@ pub async fn run(ctx: &Ctx, a: AttachArgs) -> anyhow::Result<i32> {
     if tty_mode && stdin && !tty::stdin_is_terminal() {
         anyhow::bail!("the input device is not a TTY");
     }
-    let id = seg(&c.id);
-    let h = ctx
-        .client
-        .hijack::<()>(
-            &format!(
-                "/containers/{id}/attach?stream=1&stdin={}&stdout=1&stderr=1",
-                stdin as u8
-            ),
-            None,
-        )
-        .await?;
-    let wait = ctx
-        .client
-        .post::<()>(&format!("/containers/{id}/wait"), None)
-        .await?;
+    let opts = AttachOptions {
+        stdin,
+        stdout: true,
+        stderr: true,
+        ..AttachOptions::default()
+    };
+    let h = ctx.client.containers().attach(&c.id, &opts).await?;
+    let wait = ctx.client.containers().wait_pending(&c.id, None).await?;
     if tty_mode {
-        stream::follow_resizes(ctx.client.clone(), format!("/containers/{id}/resize"));
+        stream::follow_resizes(ctx.client.clone(), stream::Resize::Container(c.id.clone()));
     } else if a.sig_proxy {
         stream::proxy_signals(ctx.client.clone(), c.id.clone());
     }
@@ -72,6 +62,6 @@ pub async fn run(ctx: &Ctx, a: AttachArgs) -> anyhow::Result<i32> {
     if end? == End::Detached {
         return Ok(0);
     }
-    let w: ContainerWaitResponse = serde_json::from_slice(&wait.bytes().await?).unwrap_or_default();
+    let w = wait.result().await.unwrap_or_default();
     Ok(w.status_code as i32)
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::ArgAction;
 use wharf_api::container::{ContainerConfig, ContainerCreateBody, HostConfig};
 
-use wharf_volume::spec;
+use wharf_api::mount_spec as spec;
 
 use super::parse;
 use super::UsageError;
@@ -414,6 +414,32 @@ impl ContainerOpts {
                     "invalid argument \"{d}\" for \"--dns\" flag: {d} is not an ip address"
                 )));
             }
+        }
+
+        // Flags wharf parses but cannot honour yet are refused, never
+        // silently dropped.
+        match self.pull.as_str() {
+            "missing" | "never" => {}
+            "always" => {
+                return Err(u(
+                    "--pull always is not supported: this version of wharf does not pull images before running"
+                        .into(),
+                ))
+            }
+            other => {
+                return Err(u(format!(
+                    "invalid pull option: '{other}': must be one of \"always\", \"missing\" or \"never\""
+                )))
+            }
+        }
+        if let Some(d) = self
+            .volume_driver
+            .as_deref()
+            .filter(|d| !d.is_empty() && *d != "local")
+        {
+            return Err(u(format!(
+                "invalid argument \"{d}\" for \"--volume-driver\" flag: only the local volume driver is available"
+            )));
         }
 
         if let Some(p) = &self.platform {
@@ -861,6 +887,21 @@ mod tests {
         assert_eq!(j["HostConfig"]["NanoCpus"], 1_500_000_000i64);
         assert_eq!(j["Image"], "busybox");
         assert_eq!(j["HostConfig"]["RestartPolicy"]["Name"], "on-failure");
+    }
+
+    #[test]
+    fn unhonoured_flags_are_refused() {
+        let e = opts(&["--pull", "always"])
+            .resolve("i", &[], false)
+            .unwrap_err();
+        assert!(e.0.contains("--pull always is not supported"), "{}", e.0);
+        let e = opts(&["--volume-driver", "nfs"])
+            .resolve("i", &[], false)
+            .unwrap_err();
+        assert!(e.0.contains("only the local volume driver"), "{}", e.0);
+        assert!(opts(&["--pull", "never", "--volume-driver", "local"])
+            .resolve("i", &[], false)
+            .is_ok());
     }
 
     #[test]

@@ -1,7 +1,5 @@
 //! `wharf container prune [-f] [--filter until=…|label=…]`
 
-use serde::Deserialize;
-
 use crate::cli::format::human_size;
 use crate::cli::{prune, Ctx};
 
@@ -15,19 +13,15 @@ pub struct PruneArgs {
     pub filter: Vec<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct PruneResponse {
-    containers_deleted: Option<Vec<String>>,
-    space_reclaimed: u64,
-}
-
 pub async fn run(ctx: &Ctx, a: PruneArgs) -> anyhow::Result<i32> {
     if !a.force && !prune::confirm("This will remove all stopped containers.")? {
         return Ok(0);
     }
-    let path = prune::path("/containers/prune", &a.filter)?;
-    let r: PruneResponse = ctx.client.post_json::<(), _>(&path, None).await?;
+    let r = ctx
+        .client
+        .containers()
+        .prune(&prune::filters(&a.filter)?)
+        .await?;
     prune::print_deleted(
         "Deleted Containers",
         &r.containers_deleted.unwrap_or_default(),

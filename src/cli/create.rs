@@ -5,7 +5,7 @@ use wharf_api::container::ContainerCreateResponse;
 use wharf_client::ClientError;
 
 use super::container_opts::{ContainerOpts, Resolved};
-use super::{q, Ctx, UsageError};
+use super::{Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 #[command(disable_help_flag = true)]
@@ -13,7 +13,7 @@ pub struct CreateArgs {
     #[command(flatten)]
     pub opts: ContainerOpts,
     /// IMAGE [COMMAND] [ARG...]
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "IMAGE [COMMAND] [ARG...]", action = ArgAction::Append)]
+    #[arg(required = true, trailing_var_arg = true, value_name = "IMAGE [COMMAND] [ARG...]", action = ArgAction::Append)]
     pub args: Vec<String>,
 }
 
@@ -63,10 +63,6 @@ pub async fn create_container(
             .into());
         }
     }
-    let path = match &r.name {
-        Some(n) => format!("/containers/create?name={}", q(n)),
-        None => "/containers/create".to_string(),
-    };
     // Docker's CLI sends the terminal size with a TTY container so the
     // first output is laid out right; the typed body has no field for it.
     let mut body = serde_json::to_value(&r.body)?;
@@ -75,8 +71,11 @@ pub async fn create_container(
             hc["ConsoleSize"] = serde_json::json!([h, w]);
         }
     }
-    let resp: Result<ContainerCreateResponse, ClientError> =
-        ctx.client.post_json(&path, Some(&body)).await;
+    let resp: Result<ContainerCreateResponse, ClientError> = ctx
+        .client
+        .containers()
+        .create_raw(r.name.as_deref(), &body)
+        .await;
     let resp = match resp {
         Ok(r) => r,
         Err(e) => {

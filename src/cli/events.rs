@@ -4,9 +4,11 @@
 use wharf_api::system::EventMessage;
 
 use super::format::{now_unix, parse_time_arg};
-use super::ps::filters_json;
+use super::ps::filters;
 use super::template::Format;
-use super::{q, Ctx, UsageError};
+use super::template_value::{to_value, Ordered};
+use super::{Ctx, UsageError};
+use wharf_client::EventsOptions;
 
 #[derive(Debug, clap::Args)]
 pub struct EventsArgs {
@@ -58,50 +60,36 @@ pub fn pretty(e: &EventMessage) -> String {
 
 pub async fn run(ctx: &Ctx, a: EventsArgs) -> anyhow::Result<i32> {
     let now = now_unix();
-    let mut params = Vec::new();
-    for (k, v) in [("since", &a.since), ("until", &a.until)] {
+    let mut opts = EventsOptions {
+        filters: filters(&a.filter, "-f, --filter")?,
+        ..EventsOptions::default()
+    };
+    for (k, v, slot) in [
+        ("since", &a.since, &mut opts.since),
+        ("until", &a.until, &mut opts.until),
+    ] {
         if let Some(v) = v {
             let t = parse_time_arg(v, now).map_err(|e| {
                 UsageError(format!("invalid argument \"{v}\" for \"--{k}\" flag: {e}"))
             })?;
-            params.push(format!("{k}={}", q(&t)));
+            *slot = Some(t);
         }
-    }
-    if !a.filter.is_empty() {
-        params.push(format!(
-            "filters={}",
-            q(&filters_json(&a.filter, "-f, --filter")?)
-        ));
     }
     let tmpl = match a.format.as_deref() {
         None | Some("") => None,
         Some("json") => Some(Format::parse("{{json .}}")?),
         Some(f) => Some(Format::parse(f)?),
     };
-    let path = if params.is_empty() {
-        "/events".to_string()
-    } else {
-        format!("/events?{}", params.join("&"))
-    };
-    let mut resp = ctx.client.get(&path).await?;
-    let mut buf = Vec::new();
-    while let Some(chunk) = resp.chunk().await {
-        buf.extend_from_slice(&chunk?);
-        while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=pos).collect();
-            let line = &line[..line.len() - 1];
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            match &tmpl {
-                Some(t) => {
-                    let v: serde_json::Value = serde_json::from_slice(line)?;
-                    println!("{}", t.render(&v)?);
-                }
-                None => {
-                    let e: EventMessage = serde_json::from_slice(line)?;
-                    println!("{}", pretty(&e));
-                }
+    // Order-keeping values: a template sees every field the daemon sent,
+    // and `{{json .}}` keeps their order.
+    let mut events = ctx.client.events_as::<Ordered>(&opts).await?;
+    while let Some(v) = events.next().await {
+        let v = v?;
+        match &tmpl {
+            Some(t) => println!("{}", t.render_value(to_value(&v))?),
+            None => {
+                let e: EventMessage = serde_json::from_value(v.to_json())?;
+                println!("{}", pretty(&e));
             }
         }
     }

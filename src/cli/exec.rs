@@ -3,11 +3,10 @@
 
 use std::path::PathBuf;
 
-use serde_json::json;
-use wharf_api::exec::{ExecConfig, ExecInspect};
+use wharf_api::exec::{ExecConfig, ExecStartConfig};
 
 use super::stream::{self, End};
-use super::{seg, tty, Ctx, StatusError, UsageError};
+use super::{tty, Ctx, StatusError, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct ExecArgs {
@@ -73,35 +72,22 @@ pub async fn run(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<i32> {
         user: a.user.clone().unwrap_or_default(),
         working_dir: a.workdir.clone().unwrap_or_default(),
     };
-    let created: serde_json::Value = ctx
-        .client
-        .post_json(
-            &format!("/containers/{}/exec", seg(&a.container)),
-            Some(&cfg),
-        )
-        .await?;
-    let exec_id = created
-        .get("Id")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string();
+    let exec_id = ctx.client.exec().create(&a.container, &cfg).await?;
     if exec_id.is_empty() {
         anyhow::bail!("the daemon returned no exec ID");
     }
-    let start_path = format!("/exec/{}/start", seg(&exec_id));
     if a.detach {
-        ctx.client
-            .post(&start_path, Some(&json!({"Detach": true, "Tty": a.tty})))
-            .await?;
+        ctx.client.exec().start_detached(&exec_id, a.tty).await?;
         return Ok(0);
     }
-    let body = json!({"Detach": false, "Tty": a.tty, "ConsoleSize": console});
-    let h = ctx.client.hijack(&start_path, Some(&body)).await?;
+    let body = ExecStartConfig {
+        detach: false,
+        tty: a.tty,
+        console_size: console,
+    };
+    let h = ctx.client.exec().start(&exec_id, &body).await?;
     if a.tty {
-        stream::follow_resizes(
-            ctx.client.clone(),
-            format!("/exec/{}/resize", seg(&exec_id)),
-        );
+        stream::follow_resizes(ctx.client.clone(), stream::Resize::Exec(exec_id.clone()));
     }
     let raw = if a.tty && a.interactive && tty::stdin_is_terminal() {
         Some(tty::make_raw_stdin()?)
@@ -115,9 +101,8 @@ pub async fn run(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     // The exit code lands in the exec record just after the stream ends.
-    let inspect_path = format!("/exec/{}/json", seg(&exec_id));
     for _ in 0..50 {
-        let i: ExecInspect = ctx.client.get_json(&inspect_path).await?;
+        let i = ctx.client.exec().inspect(&exec_id).await?;
         if !i.running {
             return Ok(i.exit_code.unwrap_or(0) as i32);
         }

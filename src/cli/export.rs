@@ -1,6 +1,6 @@
 //! `wharf export [-o FILE] CONTAINER`: the container's filesystem as a tar.
 
-use super::{download, seg, Ctx};
+use super::{download, Ctx};
 
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
@@ -13,10 +13,7 @@ pub struct ExportArgs {
 
 pub async fn run(ctx: &Ctx, a: ExportArgs) -> anyhow::Result<i32> {
     download::check_destination(a.output.as_deref())?;
-    let resp = ctx
-        .client
-        .get(&format!("/containers/{}/export", seg(&a.container)))
-        .await?;
+    let resp = ctx.client.containers().export(&a.container).await?;
     download::write(resp, a.output.as_deref(), "export container").await?;
     Ok(0)
 }

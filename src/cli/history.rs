@@ -6,7 +6,7 @@ use wharf_api::image::HistoryItem;
 
 use super::format::{self, ellipsis, short_id};
 use super::template::{list_format, render_list};
-use super::{seg, Ctx};
+use super::Ctx;
 
 #[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
@@ -58,10 +58,7 @@ pub fn rows(items: &[HistoryItem], trunc: bool, human: bool, now: i64) -> Vec<Va
 }
 
 pub async fn run(ctx: &Ctx, a: HistoryArgs) -> anyhow::Result<i32> {
-    let items: Vec<HistoryItem> = ctx
-        .client
-        .get_json(&format!("/images/{}/history", seg(&a.image)))
-        .await?;
+    let items: Vec<HistoryItem> = ctx.client.images().history(&a.image).await?;
     let trunc = !a.no_trunc;
     if a.quiet {
         for h in &items {

@@ -4,9 +4,8 @@ use serde_json::{json, Value};
 use wharf_api::image::ImageSummary;
 
 use super::format::{self, short_id};
-use super::ps::filters_json;
 use super::template::{list_format, render_list};
-use super::{q, Ctx};
+use super::Ctx;
 
 #[derive(Debug, clap::Args)]
 pub struct ImagesArgs {
@@ -97,14 +96,8 @@ pub async fn run(ctx: &Ctx, a: ImagesArgs) -> anyhow::Result<i32> {
     if let Some(r) = &a.reference {
         filters.push(format!("reference={r}"));
     }
-    let mut path = format!("/images/json?all={}", a.all as u8);
-    if !filters.is_empty() {
-        path.push_str(&format!(
-            "&filters={}",
-            q(&filters_json(&filters, "-f, --filter")?)
-        ));
-    }
-    let list: Vec<ImageSummary> = ctx.client.get_json(&path).await?;
+    let f = super::ps::filters(&filters, "-f, --filter")?;
+    let list: Vec<ImageSummary> = ctx.client.images().list(a.all, &f).await?;
     let trunc = !a.no_trunc;
     if a.quiet && a.format.is_none() {
         let mut seen = std::collections::HashSet::new();

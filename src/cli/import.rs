@@ -1,8 +1,8 @@
 //! `wharf import [-c CHANGE]... [-m MSG] file|URL|- [REPOSITORY[:TAG]]`
 
 use super::parse::split_repo_tag;
-use super::{jsonmsg, q, Ctx};
-use wharf_client::Client;
+use super::{jsonmsg, Ctx};
+use wharf_client::{Client, ImportOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
@@ -21,32 +21,28 @@ pub struct ImportArgs {
     pub reference: Option<String>,
 }
 
-/// The `POST /images/create` query of an import.
-pub fn import_query(a: &ImportArgs) -> String {
+/// The options of an import as the API takes them.
+pub fn import_options(a: &ImportArgs) -> ImportOptions {
     let remote = a.source.starts_with("http://") || a.source.starts_with("https://");
-    let src = if remote { a.source.as_str() } else { "-" };
-    let mut params = vec![format!("fromSrc={}", q(src))];
-    if let Some(r) = &a.reference {
-        let (repo, tag) = split_repo_tag(r);
-        params.push(format!("repo={}", q(&repo)));
-        if !tag.is_empty() {
-            params.push(format!("tag={}", q(&tag)));
+    let (repo, tag) = match &a.reference {
+        Some(r) => {
+            let (repo, tag) = split_repo_tag(r);
+            (Some(repo), Some(tag))
         }
+        None => (None, None),
+    };
+    ImportOptions {
+        source: if remote { a.source.clone() } else { "-".into() },
+        repo,
+        tag,
+        message: a.message.clone(),
+        platform: a.platform.clone(),
+        changes: a.change.clone(),
     }
-    if let Some(m) = &a.message {
-        params.push(format!("message={}", q(m)));
-    }
-    if let Some(p) = &a.platform {
-        params.push(format!("platform={}", q(p)));
-    }
-    for c in &a.change {
-        params.push(format!("changes={}", q(c)));
-    }
-    format!("/images/create?{}", params.join("&"))
 }
 
 pub async fn run(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<i32> {
-    let path = import_query(&a);
+    let opts = import_options(&a);
     let body = if a.source.starts_with("http://") || a.source.starts_with("https://") {
         Client::empty()
     } else if a.source == "-" {
@@ -57,16 +53,8 @@ pub async fn run(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<i32> {
         })?;
         Client::reader_body(f)
     };
-    let resp = ctx
-        .client
-        .request(
-            wharf_client::Method::POST,
-            &path,
-            Some("application/x-tar"),
-            body,
-        )
-        .await?;
-    jsonmsg::print_stream(resp).await?;
+    let messages = ctx.client.images().import(body, &opts).await?;
+    jsonmsg::print_stream(messages).await?;
     Ok(0)
 }
 
@@ -84,7 +72,7 @@ mod tests {
             reference: Some("busybox:latest".into()),
         };
         assert_eq!(
-            import_query(&a),
+            import_options(&a).to_path(),
             "/images/create?fromSrc=-&repo=busybox&tag=latest&changes=CMD+%5B%22sh%22%5D&changes=ENV+A%3D1"
         );
     }

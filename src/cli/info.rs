@@ -21,12 +21,13 @@ fn s(v: &Value, k: &str) -> String {
 }
 
 pub async fn run(ctx: &Ctx, a: InfoArgs) -> anyhow::Result<i32> {
-    let info: Value = ctx.client.get_json("/info").await?;
+    let raw = ctx.client.system().info_raw().await?;
     if let Some(f) = &a.format {
         let t = Format::parse(f)?;
-        println!("{}", t.render(&info)?);
+        println!("{}", t.render_raw(&raw)?);
         return Ok(0);
     }
+    let info: Value = serde_json::from_slice(&raw)?;
     println!("Client:");
     println!(" Version:    {}", env!("CARGO_PKG_VERSION"));
     println!(" Context:    default");

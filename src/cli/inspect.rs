@@ -6,7 +6,7 @@ use bytes::Bytes;
 use wharf_client::{Client, ClientError};
 
 use super::template::Format;
-use super::{is_connect_error, print_obj_error, seg, Ctx, UsageError};
+use super::{is_connect_error, print_obj_error, Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
@@ -26,9 +26,10 @@ pub struct InspectArgs {
 /// Which object kinds to try, in docker's order.
 fn kinds(kind: Option<&str>) -> Result<Vec<&'static str>, UsageError> {
     match kind {
-        None | Some("") => Ok(vec!["container", "image", "volume"]),
+        None | Some("") => Ok(vec!["container", "image", "network", "volume"]),
         Some("container") => Ok(vec!["container"]),
         Some("image") => Ok(vec!["image"]),
+        Some("network") => Ok(vec!["network"]),
         Some("volume") => Ok(vec!["volume"]),
         Some(k) => Err(UsageError(format!(
             "\"{k}\" is not a valid value for --type"
@@ -37,16 +38,12 @@ fn kinds(kind: Option<&str>) -> Result<Vec<&'static str>, UsageError> {
 }
 
 async fn fetch(client: &Client, kind: &str, name: &str, size: bool) -> Result<Bytes, ClientError> {
-    let path = match kind {
-        "container" => format!(
-            "/containers/{}/json{}",
-            seg(name),
-            if size { "?size=1" } else { "" }
-        ),
-        "image" => format!("/images/{}/json", seg(name)),
-        _ => format!("/volumes/{}", seg(name)),
-    };
-    client.get(&path).await?.bytes().await
+    match kind {
+        "container" => client.containers().inspect_raw(name, size).await,
+        "image" => client.images().inspect_raw(name).await,
+        "network" => client.networks().inspect_raw(name).await,
+        _ => client.volumes().inspect_raw(name).await,
+    }
 }
 
 /// Fetch one object of the first kind that has it.
@@ -117,8 +114,7 @@ pub async fn run(ctx: &Ctx, a: InspectArgs) -> anyhow::Result<i32> {
     match tmpl {
         Some(t) => {
             for d in &docs {
-                let v: serde_json::Value = serde_json::from_slice(d)?;
-                println!("{}", t.render(&v)?);
+                println!("{}", t.render_raw(d)?);
             }
         }
         None => print_json_array(&docs)?,
@@ -126,12 +122,12 @@ pub async fn run(ctx: &Ctx, a: InspectArgs) -> anyhow::Result<i32> {
     Ok(code)
 }
 
-/// Inspects each of `names` at `{base}/{name}` and prints the documents as
+/// Inspects each of `names` as a `kind` object and prints the documents as
 /// one JSON array, or each through `format`; exit code 1 if any was missing
 /// (after printing the others), as docker does.
 pub async fn inspect_objects(
     ctx: &Ctx,
-    base: &str,
+    kind: &str,
     names: &[String],
     format: Option<&str>,
 ) -> anyhow::Result<i32> {
@@ -142,15 +138,8 @@ pub async fn inspect_objects(
     let mut docs = Vec::new();
     let mut code = 0;
     for n in names {
-        let res: anyhow::Result<bytes::Bytes> = async {
-            Ok(ctx
-                .client
-                .get(&format!("{base}/{}", seg(n)))
-                .await?
-                .bytes()
-                .await?)
-        }
-        .await;
+        let res: anyhow::Result<bytes::Bytes> =
+            fetch(&ctx.client, kind, n, false).await.map_err(Into::into);
         match res {
             Ok(d) => docs.push(d),
             Err(e) if is_connect_error(&e) => return Err(e),
@@ -163,7 +152,7 @@ pub async fn inspect_objects(
     match tmpl {
         Some(t) => {
             for d in &docs {
-                println!("{}", t.render(&serde_json::from_slice(d)?)?);
+                println!("{}", t.render_raw(d)?);
             }
         }
         None => print_json_array(&docs)?,
@@ -193,7 +182,8 @@ mod tests {
 
     #[test]
     fn type_flag() {
-        assert_eq!(kinds(None).unwrap().len(), 3);
-        assert!(kinds(Some("network")).is_err());
+        assert_eq!(kinds(None).unwrap().len(), 4);
+        assert!(kinds(Some("network")).is_ok());
+        assert!(kinds(Some("plugin")).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! `wharf kill [-s SIG] CONTAINER...`
 
-use super::{for_each, parse, q, seg, Ctx, UsageError};
+use super::{for_each, parse, Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct KillArgs {
@@ -18,13 +18,10 @@ pub async fn run(ctx: &Ctx, a: KillArgs) -> anyhow::Result<i32> {
             a.signal
         ))
     })?;
-    let sig = q(&sig);
     for_each(&a.containers, true, |n| {
         let sig = sig.clone();
         async move {
-            ctx.client
-                .post::<()>(&format!("/containers/{}/kill?signal={sig}", seg(&n)), None)
-                .await?;
+            ctx.client.containers().kill(&n, Some(&sig)).await?;
             Ok(())
         }
     })

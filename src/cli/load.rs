@@ -29,15 +29,7 @@ pub async fn run(ctx: &Ctx, a: LoadArgs) -> anyhow::Result<i32> {
             Client::reader_body(tokio::io::stdin())
         }
     };
-    let resp = ctx
-        .client
-        .request(
-            wharf_client::Method::POST,
-            &format!("/images/load?quiet={}", a.quiet as u8),
-            Some("application/x-tar"),
-            body,
-        )
-        .await?;
-    jsonmsg::print_stream(resp).await?;
+    let messages = ctx.client.images().load(body, a.quiet).await?;
+    jsonmsg::print_stream(messages).await?;
     Ok(0)
 }

@@ -1,11 +1,11 @@
 //! `wharf logs [-f] [--tail N] [-t] [--since] [--until] CONTAINER`
 
 use tokio::io::AsyncWriteExt;
-use wharf_api::container::ContainerInspect;
-use wharf_client::stdcopy::{write_frames, Demuxer};
+use wharf_client::stdcopy::StreamKind;
+use wharf_client::LogsOptions;
 
 use super::format::{now_unix, parse_time_arg};
-use super::{q, seg, Ctx, UsageError};
+use super::{Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
@@ -31,39 +31,41 @@ pub struct LogsArgs {
 }
 
 pub async fn run(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<i32> {
-    let c: ContainerInspect = ctx
-        .client
-        .get_json(&format!("/containers/{}/json", seg(&a.container)))
-        .await?;
+    let c = ctx.client.containers().inspect(&a.container).await?;
     let now = now_unix();
-    let mut path = format!(
-        "/containers/{}/logs?stdout=1&stderr=1&follow={}&timestamps={}&details={}&tail={}",
-        seg(&c.id),
-        a.follow as u8,
-        a.timestamps as u8,
-        a.details as u8,
-        q(&a.tail)
-    );
-    for (k, v) in [("since", &a.since), ("until", &a.until)] {
+    let mut opts = LogsOptions {
+        follow: a.follow,
+        timestamps: a.timestamps,
+        details: a.details,
+        tail: Some(a.tail.clone()),
+        ..LogsOptions::default()
+    };
+    for (k, v, slot) in [
+        ("since", &a.since, &mut opts.since),
+        ("until", &a.until, &mut opts.until),
+    ] {
         if let Some(v) = v {
             let t = parse_time_arg(v, now).map_err(|e| {
                 UsageError(format!("invalid argument \"{v}\" for \"--{k}\" flag: {e}"))
             })?;
-            path.push_str(&format!("&{k}={}", q(&t)));
+            *slot = Some(t);
         }
     }
-    let mut resp = ctx.client.get(&path).await?;
+    let mut logs = ctx
+        .client
+        .containers()
+        .logs(&c.id, c.config.tty, &opts)
+        .await?;
     let mut stdout = tokio::io::stdout();
     let mut stderr = tokio::io::stderr();
-    let mut demux = Demuxer::new();
-    while let Some(chunk) = resp.chunk().await {
-        let chunk = chunk?;
-        if c.config.tty {
-            stdout.write_all(&chunk).await?;
-            stdout.flush().await?;
+    while let Some(chunk) = logs.next().await {
+        let (kind, data) = chunk?;
+        if kind == StreamKind::Stderr {
+            stderr.write_all(&data).await?;
+            stderr.flush().await?;
         } else {
-            demux.push(&chunk);
-            write_frames(&mut demux, &mut stdout, &mut stderr).await?;
+            stdout.write_all(&data).await?;
+            stdout.flush().await?;
         }
     }
     Ok(0)

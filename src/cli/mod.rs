@@ -7,6 +7,7 @@
 pub mod daemon_args;
 
 mod attach;
+mod completion;
 mod container;
 mod container_opts;
 mod container_prune;
@@ -47,9 +48,11 @@ mod stream;
 mod tabwriter;
 mod tag;
 mod template;
+mod template_value;
 mod top;
 mod tty;
 mod update;
+mod usage;
 mod version;
 mod volume;
 mod wait;
@@ -158,26 +161,23 @@ pub enum Command {
     Network(network::NetworkCmd),
     /// Run the wharf daemon
     Daemon(daemon_args::DaemonArgs),
+    /// Generate the autocompletion script for the specified shell
+    Completion(completion::CompletionArgs),
     /// Per-container monitor (started by the daemon)
     #[command(name = "__monitor", hide = true)]
     Monitor { config: PathBuf },
 }
 
 impl Cli {
-    /// Parse argv; help and version exit 0, bad usage exits 125 as docker's
-    /// CLI does.
+    /// Parse argv; help and version exit 0, a usage error is printed and
+    /// exits as docker's CLI does (`usage.rs`).
     pub fn parse_or_exit() -> Cli {
-        match Cli::try_parse() {
+        let argv: Vec<String> = std::env::args().collect();
+        match Cli::try_parse_from(&argv) {
             Ok(c) => c,
             Err(e) => {
-                use clap::error::ErrorKind as K;
-                let code = match e.kind() {
-                    K::DisplayHelp | K::DisplayVersion => 0,
-                    K::DisplayHelpOnMissingArgumentOrSubcommand => 1,
-                    _ => 125,
-                };
-                let _ = e.print();
-                std::process::exit(code);
+                use clap::CommandFactory;
+                usage::exit_with(&Cli::command(), &argv, e)
             }
         }
     }
@@ -251,10 +251,9 @@ fn report(e: &anyhow::Error, name: &str, run_like: bool) -> i32 {
     }
     if let Some(ce) = e.downcast_ref::<ClientError>() {
         eprintln!("{prefix}{ce}");
-        return match ce {
-            ClientError::Connect { .. } => 125,
-            _ => engine_code,
-        };
+        // An unreachable daemon is an engine error: 125 for run/create,
+        // 1 for the rest (docker 28).
+        return engine_code;
     }
     eprintln!("{prefix}{e:#}");
     engine_code
@@ -302,6 +301,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Volume(_) => "volume",
         Command::Network(_) => "network",
         Command::Daemon(_) => "daemon",
+        Command::Completion(_) => "completion",
         Command::Monitor { .. } => "__monitor",
     }
 }
@@ -345,6 +345,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Image(c) => Box::pin(image::dispatch(ctx, c)).await,
         Command::Volume(c) => volume::dispatch(ctx, c).await,
         Command::Network(c) => network::dispatch(ctx, c).await,
+        Command::Completion(a) => completion::run(a),
         Command::Daemon(_) | Command::Monitor { .. } => {
             // main.rs handles both before a runtime exists.
             Err(anyhow::anyhow!(
@@ -373,24 +374,16 @@ pub fn is_connect_error(e: &anyhow::Error) -> bool {
     )
 }
 
-/// Escape one path segment (container or image name). `/` and `:` stay as
-/// they are: image names like `library/busybox:1` travel unescaped, as
-/// docker's client sends them.
+/// Escape one path segment (container or image name); `/` and `:` stay.
+/// Kept for commands still writing a request path by hand (prefer the
+/// typed calls of `wharf_client`).
+#[allow(dead_code)]
 pub fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '?' => out.push_str("%3F"),
-            '#' => out.push_str("%23"),
-            ' ' => out.push_str("%20"),
-            c => out.push(c),
-        }
-    }
-    out
+    wharf_client::seg(s)
 }
 
-/// Escape a query value.
+/// Escape a query value (see [`seg`]).
+#[allow(dead_code)]
 pub fn q(s: &str) -> String {
     wharf_client::query_escape(s)
 }
@@ -524,7 +517,8 @@ mod tests {
             host: "unix:///x".into(),
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         });
-        assert_eq!(report(&e, "ps", false), 125);
+        assert_eq!(report(&e, "ps", false), 1);
+        assert_eq!(report(&e, "run", true), 125);
         let e = anyhow::Error::from(StatusError { code: 127 });
         assert_eq!(report(&e, "run", true), 127);
         let e = anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::BrokenPipe));

@@ -1,6 +1,6 @@
 //! `wharf pause CONTAINER...` and `wharf unpause CONTAINER...`
 
-use super::{for_each, seg, Ctx};
+use super::{for_each, Ctx};
 
 #[derive(Debug, clap::Args)]
 pub struct PauseArgs {
@@ -11,9 +11,12 @@ pub struct PauseArgs {
 /// Pauses (`action` "pause") or unpauses every container named.
 pub async fn run(ctx: &Ctx, a: PauseArgs, action: &str) -> anyhow::Result<i32> {
     for_each(&a.containers, true, |n| async move {
-        ctx.client
-            .post::<()>(&format!("/containers/{}/{action}", seg(&n)), None)
-            .await?;
+        let c = ctx.client.containers();
+        if action == "pause" {
+            c.pause(&n).await?;
+        } else {
+            c.unpause(&n).await?;
+        }
         Ok(())
     })
     .await

@@ -4,7 +4,7 @@
 
 use wharf_api::port::{port_lines, PortBindings};
 
-use super::{seg, Ctx, StatusError};
+use super::{Ctx, StatusError};
 
 #[derive(Debug, clap::Args)]
 pub struct PortArgs {
@@ -26,10 +26,12 @@ pub async fn run(ctx: &Ctx, a: PortArgs) -> anyhow::Result<i32> {
             Some((n, proto.to_ascii_lowercase()))
         }
     };
-    let v: serde_json::Value = ctx
+    let raw = ctx
         .client
-        .get_json(&format!("/containers/{}/json", seg(&a.container)))
+        .containers()
+        .inspect_raw(&a.container, false)
         .await?;
+    let v: serde_json::Value = serde_json::from_slice(&raw)?;
     let ports: PortBindings = v
         .pointer("/NetworkSettings/Ports")
         .filter(|p| !p.is_null())

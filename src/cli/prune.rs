@@ -3,8 +3,8 @@
 
 use std::io::{BufRead, Write};
 
-use super::ps::filters_json;
-use super::q;
+use super::UsageError;
+use wharf_client::Filters;
 
 /// Prints docker's warning and asks; true when the user answered yes.
 pub fn confirm(warning: &str) -> std::io::Result<bool> {
@@ -18,15 +18,20 @@ pub fn confirm(warning: &str) -> std::io::Result<bool> {
     ))
 }
 
-/// `path` with `--filter` values as the `filters` query.
+/// `path` with `--filter` values as the `filters` query. Kept for commands
+/// still writing a request path by hand (prefer [`filters`] and the typed
+/// `prune` calls of `wharf_client`).
+#[allow(dead_code)]
 pub fn path(path: &str, filters: &[String]) -> anyhow::Result<String> {
-    if filters.is_empty() {
-        return Ok(path.to_string());
-    }
-    Ok(format!(
-        "{path}?filters={}",
-        q(&filters_json(filters, "--filter")?)
-    ))
+    let f = self::filters(filters)?;
+    let mut q = wharf_client::query::Query::new();
+    q.filters(&f);
+    Ok(q.to_path(path))
+}
+
+/// `--filter` values as typed filters.
+pub fn filters(filters: &[String]) -> Result<Filters, UsageError> {
+    super::ps::filters(filters, "--filter")
 }
 
 /// `Deleted Things:` and one line each, then a blank line; nothing when

@@ -1,14 +1,14 @@
 //! `wharf ps`: list containers with docker's columns, truncation and
 //! `--format` fields.
 
-use std::collections::BTreeMap;
+use wharf_client::{Filters, ListOptions};
 
 use serde_json::{json, Value};
 use wharf_api::container::ContainerSummary;
 
 use super::format::{self, ellipsis, go_quote, short_id};
 use super::template::{list_format, render_list};
-use super::{q, Ctx, UsageError};
+use super::{Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct PsArgs {
@@ -41,18 +41,13 @@ pub struct PsArgs {
 const DEFAULT_FORMAT: &str =
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
 
-/// `-f key=value` flags → the `filters` JSON (`{"key":["v",...]}`).
-pub fn filters_json(flags: &[String], flag: &str) -> Result<String, UsageError> {
-    let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for f in flags {
-        let (k, v) = f
-            .split_once('=')
-            .ok_or_else(|| UsageError(format!("invalid argument \"{f}\" for \"{flag}\" flag: bad format of filter (expected name=value)")))?;
-        m.entry(k.trim().to_ascii_lowercase())
-            .or_default()
-            .push(v.to_string());
-    }
-    Ok(serde_json::to_string(&m).unwrap_or_default())
+/// `-f key=value` flags → typed filters (`{"key":["v",...]}` on the wire).
+pub fn filters(flags: &[String], flag: &str) -> Result<Filters, UsageError> {
+    wharf_client::query::filters_from_pairs(flags).map_err(|f| {
+        UsageError(format!(
+            "invalid argument \"{f}\" for \"{flag}\" flag: bad format of filter (expected name=value)"
+        ))
+    })
 }
 
 fn header() -> Value {
@@ -128,29 +123,14 @@ pub fn row(raw: &Value, trunc: bool, now: i64) -> Value {
 }
 
 pub async fn run(ctx: &Ctx, a: PsArgs) -> anyhow::Result<i32> {
-    let mut params = Vec::new();
     let limit = if a.latest { 1 } else { a.last };
-    if a.all || limit > 0 {
-        params.push("all=1".to_string());
-    }
-    if limit > 0 {
-        params.push(format!("limit={limit}"));
-    }
-    if a.size {
-        params.push("size=1".into());
-    }
-    if !a.filter.is_empty() {
-        params.push(format!(
-            "filters={}",
-            q(&filters_json(&a.filter, "-f, --filter")?)
-        ));
-    }
-    let path = if params.is_empty() {
-        "/containers/json".to_string()
-    } else {
-        format!("/containers/json?{}", params.join("&"))
+    let opts = ListOptions {
+        all: a.all || limit > 0,
+        limit: (limit > 0).then_some(limit),
+        size: a.size,
+        filters: filters(&a.filter, "-f, --filter")?,
     };
-    let list: Vec<Value> = ctx.client.get_json(&path).await?;
+    let list: Vec<Value> = ctx.client.containers().list_raw(&opts).await?;
     let trunc = !a.no_trunc;
     if a.quiet && a.format.is_none() {
         for c in &list {
@@ -211,12 +191,15 @@ mod tests {
 
     #[test]
     fn filters() {
-        let f = filters_json(
+        let f = super::filters(
             &["status=exited".into(), "name=a".into(), "name=b".into()],
             "-f",
         )
         .unwrap();
-        assert_eq!(f, r#"{"name":["a","b"],"status":["exited"]}"#);
-        assert!(filters_json(&["bad".into()], "-f").is_err());
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"{"name":["a","b"],"status":["exited"]}"#
+        );
+        assert!(super::filters(&["bad".into()], "-f").is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! `wharf rename CONTAINER NEW_NAME`
 
-use super::{q, seg, Ctx, UsageError};
+use super::{Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct RenameArgs {
@@ -13,11 +13,6 @@ pub async fn run(ctx: &Ctx, a: RenameArgs) -> anyhow::Result<i32> {
     if new.is_empty() || a.container.trim().is_empty() {
         return Err(UsageError("Error: Neither old nor new names may be empty".into()).into());
     }
-    ctx.client
-        .post::<()>(
-            &format!("/containers/{}/rename?name={}", seg(&a.container), q(new)),
-            None,
-        )
-        .await?;
+    ctx.client.containers().rename(&a.container, new).await?;
     Ok(0)
 }

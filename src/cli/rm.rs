@@ -1,6 +1,6 @@
 //! `wharf rm [-f] [-v] CONTAINER...`
 
-use super::{for_each, seg, Ctx};
+use super::{for_each, Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct RmArgs {
@@ -18,18 +18,18 @@ pub struct RmArgs {
 }
 
 pub async fn run(ctx: &Ctx, a: RmArgs) -> anyhow::Result<i32> {
-    let query = format!(
-        "?force={}&v={}&link={}",
-        a.force as u8, a.volumes as u8, a.link as u8
-    );
-    for_each(&a.containers, true, |n| {
-        let query = query.clone();
-        async move {
-            ctx.client
-                .delete(&format!("/containers/{}{query}", seg(&n)))
-                .await?;
-            Ok(())
-        }
+    if a.link {
+        return Err(UsageError(
+            "--link is not supported: wharf has no legacy container links".into(),
+        )
+        .into());
+    }
+    for_each(&a.containers, true, |n| async move {
+        ctx.client
+            .containers()
+            .remove(&n, a.force, a.volumes)
+            .await?;
+        Ok(())
     })
     .await
 }

@@ -2,7 +2,7 @@
 
 use wharf_api::image::ImageDeleteItem;
 
-use super::{is_connect_error, print_obj_error, seg, Ctx};
+use super::{is_connect_error, print_obj_error, Ctx};
 
 #[derive(Debug, clap::Args)]
 pub struct RmiArgs {
@@ -19,14 +19,8 @@ pub struct RmiArgs {
 pub async fn run(ctx: &Ctx, a: RmiArgs) -> anyhow::Result<i32> {
     let mut code = 0;
     for n in &a.images {
-        let path = format!(
-            "/images/{}?force={}&noprune={}",
-            seg(n),
-            a.force as u8,
-            a.no_prune as u8
-        );
         let res: anyhow::Result<Vec<ImageDeleteItem>> =
-            async { Ok(ctx.client.delete(&path).await?.json().await?) }.await;
+            async { Ok(ctx.client.images().remove(n, a.force, a.no_prune).await?) }.await;
         match res {
             Ok(items) => {
                 for i in items {

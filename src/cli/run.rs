@@ -2,13 +2,13 @@
 //! (125 engine error, 126 cannot invoke, 127 not found), as docker's CLI.
 
 use clap::ArgAction;
-use wharf_api::container::ContainerWaitResponse;
+use wharf_client::AttachOptions;
 use wharf_client::{Client, ClientError};
 
 use super::container_opts::ContainerOpts;
 use super::create::{create_container, split_image};
 use super::stream::{self, End};
-use super::{seg, tty, Ctx, StatusError, UsageError};
+use super::{tty, Ctx, StatusError, UsageError};
 
 #[derive(Debug, clap::Args)]
 #[command(disable_help_flag = true)]
@@ -25,7 +25,7 @@ pub struct RunArgs {
     #[arg(long = "detach-keys")]
     pub detach_keys: Option<String>,
     /// IMAGE [COMMAND] [ARG...]
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "IMAGE [COMMAND] [ARG...]", action = ArgAction::Append)]
+    #[arg(required = true, trailing_var_arg = true, value_name = "IMAGE [COMMAND] [ARG...]", action = ArgAction::Append)]
     pub args: Vec<String>,
 }
 
@@ -77,13 +77,14 @@ impl Session {
     /// Attach, register the wait, start (when `start`), pump the streams,
     /// and return the container's exit code.
     pub async fn run(self, client: &Client, start_it: bool) -> anyhow::Result<i32> {
-        let id = seg(&self.id);
         let hijacked = if self.stdin || self.stdout || self.stderr {
-            let path = format!(
-                "/containers/{id}/attach?stream=1&stdin={}&stdout={}&stderr={}",
-                self.stdin as u8, self.stdout as u8, self.stderr as u8
-            );
-            Some(client.hijack::<()>(&path, None).await?)
+            let opts = AttachOptions {
+                stdin: self.stdin,
+                stdout: self.stdout,
+                stderr: self.stderr,
+                ..AttachOptions::default()
+            };
+            Some(client.containers().attach(&self.id, &opts).await?)
         } else {
             None
         };
@@ -95,10 +96,8 @@ impl Session {
             "next-exit"
         };
         let wait = client
-            .post::<()>(
-                &format!("/containers/{id}/wait?condition={condition}"),
-                None,
-            )
+            .containers()
+            .wait_pending(&self.id, Some(condition))
             .await?;
         if start_it {
             if let Err(e) = start(client, &self.id).await {
@@ -106,7 +105,7 @@ impl Session {
             }
         }
         if self.tty {
-            stream::follow_resizes(client.clone(), format!("/containers/{id}/resize"));
+            stream::follow_resizes(client.clone(), stream::Resize::Container(self.id.clone()));
         } else if self.sig_proxy {
             stream::proxy_signals(client.clone(), self.id.clone());
         }
@@ -123,8 +122,7 @@ impl Session {
                 return Ok(0);
             }
         }
-        let w: ContainerWaitResponse = serde_json::from_slice(&wait.bytes().await?)
-            .map_err(|e| anyhow::anyhow!("invalid wait answer from the daemon: {e}"))?;
+        let w = wait.result().await?;
         if let Some(err) = w.error.filter(|e| !e.message.is_empty()) {
             eprintln!("wharf: Error response from daemon: {}", err.message);
             return Err(StatusError { code: 125 }.into());
@@ -135,14 +133,7 @@ impl Session {
 
 /// `POST /containers/{id}/start`; already running (304) is fine.
 pub async fn start(client: &Client, id: &str) -> Result<(), ClientError> {
-    match client
-        .post::<()>(&format!("/containers/{}/start", seg(id)), None)
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.status() == Some(304) => Ok(()),
-        Err(e) => Err(e),
-    }
+    client.containers().start(id).await
 }
 
 /// A failed start: docker maps "not found" to 127 and "permission denied"

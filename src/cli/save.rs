@@ -1,6 +1,6 @@
 //! `wharf save [-o FILE] IMAGE...`: the archive `docker save` writes.
 
-use super::{download, q, Ctx};
+use super::{download, Ctx};
 
 #[derive(Debug, clap::Args)]
 pub struct SaveArgs {
@@ -13,11 +13,7 @@ pub struct SaveArgs {
 
 pub async fn run(ctx: &Ctx, a: SaveArgs) -> anyhow::Result<i32> {
     download::check_destination(a.output.as_deref())?;
-    let names: Vec<String> = a.images.iter().map(|n| format!("names={}", q(n))).collect();
-    let resp = ctx
-        .client
-        .get(&format!("/images/get?{}", names.join("&")))
-        .await?;
+    let resp = ctx.client.images().save(&a.images).await?;
     download::write(resp, a.output.as_deref(), "save image").await?;
     Ok(0)
 }

@@ -1,10 +1,8 @@
 //! `wharf start [-a] [-i] CONTAINER...`
 
-use wharf_api::container::ContainerInspect;
-
 use super::run::Session;
 use super::stream;
-use super::{for_each, seg, Ctx, UsageError};
+use super::{for_each, Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct StartArgs {
@@ -30,10 +28,7 @@ pub async fn run(ctx: &Ctx, a: StartArgs) -> anyhow::Result<i32> {
             .into());
         }
         let name = &a.containers[0];
-        let c: ContainerInspect = ctx
-            .client
-            .get_json(&format!("/containers/{}/json", seg(name)))
-            .await?;
+        let c = ctx.client.containers().inspect(name).await?;
         let detach_keys = match &a.detach_keys {
             Some(k) => stream::detach_keys(k)
                 .map_err(|e| UsageError(format!("invalid detach keys ({k}): {e}")))?,

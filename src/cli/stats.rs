@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::format::{bytes_size, human_size, short_id};
 use super::template::{list_format, render_list};
-use super::{seg, Ctx};
+use super::Ctx;
 
 const DEFAULT_FORMAT: &str = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";
 
@@ -109,25 +109,18 @@ async fn targets(ctx: &Ctx, a: &StatsArgs) -> anyhow::Result<Vec<String>> {
     if !a.containers.is_empty() {
         return Ok(a.containers.clone());
     }
-    let path = if a.all {
-        "/containers/json?all=1"
-    } else {
-        "/containers/json"
-    };
-    let list: Vec<Value> = ctx.client.get_json(path).await?;
-    Ok(list
-        .iter()
-        .filter_map(|c| c["Id"].as_str().map(short_id))
-        .collect())
+    let list = ctx
+        .client
+        .containers()
+        .list(a.all, &Default::default())
+        .await?;
+    Ok(list.iter().map(|c| short_id(&c.id)).collect())
 }
 
 async fn rows(ctx: &Ctx, a: &StatsArgs) -> anyhow::Result<Vec<Value>> {
     let mut out = Vec::new();
     for key in targets(ctx, a).await? {
-        let s: Value = ctx
-            .client
-            .get_json(&format!("/containers/{}/stats?stream=false", seg(&key)))
-            .await?;
+        let s: Value = ctx.client.containers().stats_once(&key).await?;
         out.push(row(&key, &s, !a.no_trunc));
     }
     Ok(out)

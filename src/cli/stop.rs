@@ -1,6 +1,6 @@
 //! `wharf stop [-t N] [-s SIG] CONTAINER...`
 
-use super::{for_each, parse, q, seg, Ctx, UsageError};
+use super::{for_each, parse, Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct StopArgs {
@@ -20,24 +20,17 @@ pub struct StopArgs {
 }
 
 /// The query of stop and restart: `?t=N&signal=S`.
-pub fn stop_query(timeout: Option<i64>, signal: Option<&str>) -> Result<String, UsageError> {
-    let mut params = Vec::new();
-    if let Some(t) = timeout {
-        params.push(format!("t={t}"));
-    }
-    if let Some(s) = signal {
-        let s = parse::signal(s).map_err(|e| {
-            UsageError(format!(
-                "invalid argument \"{s}\" for \"-s, --signal\" flag: {e}"
-            ))
-        })?;
-        params.push(format!("signal={}", q(&s)));
-    }
-    Ok(if params.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", params.join("&"))
-    })
+/// The signal of `-s`, checked.
+pub fn stop_signal(signal: Option<&str>) -> Result<Option<String>, UsageError> {
+    signal
+        .map(|s| {
+            parse::signal(s).map_err(|e| {
+                UsageError(format!(
+                    "invalid argument \"{s}\" for \"-s, --signal\" flag: {e}"
+                ))
+            })
+        })
+        .transpose()
 }
 
 pub async fn run(ctx: &Ctx, a: StopArgs) -> anyhow::Result<i32> {
@@ -47,13 +40,17 @@ pub async fn run(ctx: &Ctx, a: StopArgs) -> anyhow::Result<i32> {
 /// `POST /containers/{id}/{action}?t=&signal=` for each container: stop
 /// and restart take the same flags.
 pub async fn post_each(ctx: &Ctx, a: StopArgs, action: &str) -> anyhow::Result<i32> {
-    let query = stop_query(a.timeout, a.signal.as_deref())?;
+    let signal = stop_signal(a.signal.as_deref())?;
+    let t = a.timeout;
     for_each(&a.containers, true, |n| {
-        let query = query.clone();
+        let signal = signal.clone();
         async move {
-            ctx.client
-                .post::<()>(&format!("/containers/{}/{action}{query}", seg(&n)), None)
-                .await?;
+            let c = ctx.client.containers();
+            if action == "restart" {
+                c.restart_with(&n, t, signal.as_deref()).await?;
+            } else {
+                c.stop_with(&n, t, signal.as_deref()).await?;
+            }
             Ok(())
         }
     })

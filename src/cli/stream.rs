@@ -115,25 +115,33 @@ pub async fn pump(
     }
 }
 
-/// Keep the container's tty the size of ours: once now, then on SIGWINCH.
-/// `path` is `/containers/{id}/resize` or `/exec/{id}/resize`.
-pub fn follow_resizes(client: Client, path: String) {
+/// What a terminal resize applies to.
+#[derive(Debug, Clone)]
+pub enum Resize {
+    Container(String),
+    Exec(String),
+}
+
+/// Keep the container's (or exec's) tty the size of ours: once now, then
+/// on SIGWINCH.
+pub fn follow_resizes(client: Client, target: Resize) {
     tokio::spawn(async move {
-        let resize = |client: Client, path: String| async move {
+        let resize = |client: Client, target: Resize| async move {
             if let Some((h, w)) = tty::size() {
-                let _ = client
-                    .post::<()>(&format!("{path}?h={h}&w={w}"), None)
-                    .await;
+                let _ = match &target {
+                    Resize::Container(id) => client.containers().resize(id, h, w).await,
+                    Resize::Exec(id) => client.exec().resize(id, h, w).await,
+                };
             }
         };
-        resize(client.clone(), path.clone()).await;
+        resize(client.clone(), target.clone()).await;
         let Ok(mut sig) =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())
         else {
             return;
         };
         while sig.recv().await.is_some() {
-            resize(client.clone(), path.clone()).await;
+            resize(client.clone(), target.clone()).await;
         }
     });
 }
@@ -156,8 +164,7 @@ pub fn proxy_signals(client: Client, id: String) {
         let id = id.clone();
         tokio::spawn(async move {
             while sig.recv().await.is_some() {
-                let path = format!("/containers/{}/kill?signal={name}", super::seg(&id));
-                let _ = client.post::<()>(&path, None).await;
+                let _ = client.containers().kill(&id, Some(name)).await;
             }
         });
     }

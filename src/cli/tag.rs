@@ -1,7 +1,7 @@
 //! `wharf tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]`
 
 use super::parse::split_repo_tag;
-use super::{q, seg, Ctx};
+use super::Ctx;
 
 #[derive(Debug, clap::Args)]
 pub struct TagArgs {
@@ -11,10 +11,9 @@ pub struct TagArgs {
 
 pub async fn run(ctx: &Ctx, a: TagArgs) -> anyhow::Result<i32> {
     let (repo, tag) = split_repo_tag(&a.target);
-    let mut path = format!("/images/{}/tag?repo={}", seg(&a.source), q(&repo));
-    if !tag.is_empty() {
-        path.push_str(&format!("&tag={}", q(&tag)));
-    }
-    ctx.client.post::<()>(&path, None).await?;
+    ctx.client
+        .images()
+        .tag(&a.source, &repo, Some(&tag))
+        .await?;
     Ok(0)
 }

@@ -1,11 +1,12 @@
 //! `--format` and `inspect -f`: Docker's Go-template syntax through the
 //! `gtmpl` crate, with docker's helper functions (json, upper, lower, join,
-//! split, title, truncate, pad, println) and its `table` prefix.
-
-use std::collections::HashMap;
+//! split, title, truncate, pad, println) and its `table` prefix. Values are
+//! printed as Go prints them (`template_value`): each output action is
+//! rewritten to end in `| __goprint`, since gtmpl prints Rust's forms.
 
 use gtmpl::{Context, FuncError, Template, Value};
 
+use super::template_value::{go_print, to_json, Ordered};
 use super::UsageError;
 
 /// A parsed `--format` value.
@@ -28,7 +29,7 @@ impl Format {
             .replace("\\n", "\n");
         let mut tmpl = Template::default();
         add_funcs(&mut tmpl);
-        tmpl.parse(body)
+        tmpl.parse(add_printer(&body))
             .map_err(|e| UsageError(format!("template parsing error: {e}")))?;
         Ok(Format { tmpl, table })
     }
@@ -36,6 +37,13 @@ impl Format {
     /// Render against one JSON object.
     pub fn render(&self, data: &serde_json::Value) -> anyhow::Result<String> {
         self.render_value(to_value(data))
+    }
+
+    /// Render against a JSON document as the daemon sent it, so structs
+    /// print their fields in the daemon's (Go's) order.
+    pub fn render_raw(&self, raw: &[u8]) -> anyhow::Result<String> {
+        let o: Ordered = serde_json::from_slice(raw)?;
+        self.render_value(super::template_value::to_value(&o))
     }
 
     /// Render against an already converted value.
@@ -63,7 +71,170 @@ pub fn list_format(user: Option<&str>, default: &str) -> String {
     }
 }
 
+/// Make every output action print its value as Go does: `{{.A}}` becomes
+/// `{{.A | __goprint}}`. Control actions (`if`, `range`, `end`, ...),
+/// variable declarations and comments are left alone.
+pub fn add_printer(src: &str) -> String {
+    let mut out = String::with_capacity(src.len() + 32);
+    let mut rest = src;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = action_end(after) else {
+            // Unterminated: let the parser report it.
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let inner = &after[..end];
+        out.push_str("{{");
+        out.push_str(&rewrite_action(inner));
+        out.push_str("}}");
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where the action's closing `}}` is, skipping quoted strings and
+/// comments.
+fn action_end(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' | b'\'' => {
+                let q = b[i];
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'`' => {
+                i += 1;
+                while i < b.len() && b[i] != b'`' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let close = s[i + 2..].find("*/")?;
+                i += close + 3;
+            }
+            b'}' if b.get(i + 1) == Some(&b'}') => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `.Label "k"` (a method of docker's list rows) becomes `(__label . "k")`.
+fn rewrite_label_calls(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut rest = t;
+    while let Some(i) = rest.find(".Label") {
+        let before_ok = i == 0 || rest[..i].ends_with([' ', '(', '\t', '|']);
+        let after = &rest[i + ".Label".len()..];
+        let arg_start = after.len() - after.trim_start().len();
+        let quoted = after[arg_start..].starts_with('"') && arg_start > 0;
+        let close = quoted.then(|| after[arg_start + 1..].find('"')).flatten();
+        match close {
+            Some(c) if before_ok => {
+                out.push_str(&rest[..i]);
+                let arg = &after[arg_start..arg_start + c + 2];
+                out.push_str(&format!("(__label . {arg})"));
+                rest = &after[arg_start + c + 2..];
+            }
+            _ => {
+                out.push_str(&rest[..i + ".Label".len()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `{{.Label "k"}}` on a list row: the value of label `k` from the row's
+/// `Labels` text (`a=1,b=2`), or empty.
+fn label(args: &[Value]) -> Result<Value, FuncError> {
+    let name = str_arg(args, 1, "Label")?;
+    let labels = match args.first() {
+        Some(Value::Object(m)) | Some(Value::Map(m)) => match m.get("Labels") {
+            Some(Value::String(s)) => s.clone(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    let v = labels
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default();
+    Ok(Value::String(v))
+}
+
+fn rewrite_action(inner: &str) -> String {
+    let rewritten = rewrite_label_calls(inner);
+    let inner = rewritten.as_str();
+    let (lead, body) = match inner.strip_prefix('-') {
+        Some(r) if r.starts_with([' ', '\t', '\n', '\r']) => ("-", r),
+        _ => ("", inner),
+    };
+    let (body, trail) = match body.strip_suffix('-') {
+        Some(r) if r.ends_with([' ', '\t', '\n', '\r']) => (r, "-"),
+        _ => (body, ""),
+    };
+    let t = body.trim();
+    let word = t
+        .split(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or("");
+    let control = matches!(
+        word,
+        "if" | "else"
+            | "end"
+            | "range"
+            | "with"
+            | "define"
+            | "template"
+            | "block"
+            | "break"
+            | "continue"
+    );
+    let comment = t.starts_with("/*");
+    if t.is_empty() || control || comment || is_declaration(t) {
+        return inner.to_string();
+    }
+    format!("{lead} {t} | __goprint {trail}")
+}
+
+/// `$x := ...` or `$x = ...`: sets a variable, prints nothing.
+fn is_declaration(t: &str) -> bool {
+    if !t.starts_with('$') {
+        return false;
+    }
+    let name_end = t[1..]
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .map(|i| i + 1)
+        .unwrap_or(t.len());
+    let rest = t[name_end..].trim_start();
+    rest.starts_with(":=") || (rest.starts_with('=') && !rest.starts_with("=="))
+}
+
+fn goprint(args: &[Value]) -> Result<Value, FuncError> {
+    let v = args
+        .last()
+        .ok_or(FuncError::ExactlyXArgs("__goprint".into(), 1))?;
+    Ok(Value::String(go_print(v)))
+}
+
 fn add_funcs(t: &mut Template) {
+    t.add_func("__goprint", goprint);
+    t.add_func("__label", label);
     t.add_func("json", json);
     t.add_func("upper", upper);
     t.add_func("lower", lower);
@@ -79,7 +250,7 @@ fn str_arg(args: &[Value], i: usize, name: &str) -> Result<String, FuncError> {
     match args.get(i) {
         Some(Value::String(s)) => Ok(s.clone()),
         Some(Value::NoValue) | Some(Value::Nil) => Ok(String::new()),
-        Some(v) => Ok(v.to_string()),
+        Some(v) => Ok(go_print(v)),
         None => Err(FuncError::AtLeastXArgs(name.into(), i + 1)),
     }
 }
@@ -98,9 +269,7 @@ fn json(args: &[Value]) -> Result<Value, FuncError> {
     let v = args
         .first()
         .ok_or(FuncError::ExactlyXArgs("json".into(), 1))?;
-    serde_json::to_string(&from_value(v))
-        .map(Value::String)
-        .map_err(|e| FuncError::Generic(e.to_string()))
+    Ok(Value::String(to_json(v)))
 }
 
 fn upper(args: &[Value]) -> Result<Value, FuncError> {
@@ -130,13 +299,10 @@ fn join(args: &[Value]) -> Result<Value, FuncError> {
     let sep = str_arg(args, 1, "join")?;
     match args.first() {
         Some(Value::Array(a)) => Ok(Value::String(
-            a.iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(&sep),
+            a.iter().map(go_print).collect::<Vec<_>>().join(&sep),
         )),
         Some(Value::NoValue) | Some(Value::Nil) => Ok(Value::String(String::new())),
-        Some(v) => Ok(Value::String(v.to_string())),
+        Some(v) => Ok(Value::String(go_print(v))),
         None => Err(FuncError::ExactlyXArgs("join".into(), 2)),
     }
 }
@@ -169,58 +335,14 @@ fn pad(args: &[Value]) -> Result<Value, FuncError> {
 }
 
 fn println(args: &[Value]) -> Result<Value, FuncError> {
-    let parts: Vec<String> = args.iter().map(|v| v.to_string()).collect();
+    let parts: Vec<String> = args.iter().map(go_print).collect();
     Ok(Value::String(format!("{}\n", parts.join(" "))))
 }
 
-/// JSON → template value. Objects become maps (a missing key renders as
-/// `<no value>`, as with docker's decoded inspect data); integral numbers
-/// stay integers so `{{.State.ExitCode}}` prints `0`.
+/// JSON → template value (see `template_value`: maps and structs print
+/// as Go prints them; a missing key renders as `<no value>`).
 pub fn to_value(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Nil,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                Value::from(n.as_f64().unwrap_or(0.0))
-            }
-        }
-        serde_json::Value::String(s) => Value::String(s.clone()),
-        serde_json::Value::Array(a) => Value::Array(a.iter().map(to_value).collect()),
-        serde_json::Value::Object(o) => Value::Map(
-            o.iter()
-                .map(|(k, v)| (k.clone(), to_value(v)))
-                .collect::<HashMap<_, _>>(),
-        ),
-    }
-}
-
-/// Template value → JSON (keys sorted, as Go marshals maps).
-pub fn from_value(v: &Value) -> serde_json::Value {
-    match v {
-        Value::NoValue | Value::Nil | Value::Function(_) => serde_json::Value::Null,
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::String(s) => serde_json::Value::String(s.clone()),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into()
-            } else if let Some(u) = n.as_u64() {
-                u.into()
-            } else {
-                n.as_f64()
-                    .map(Into::into)
-                    .unwrap_or(serde_json::Value::Null)
-            }
-        }
-        Value::Array(a) => serde_json::Value::Array(a.iter().map(from_value).collect()),
-        Value::Object(m) | Value::Map(m) => {
-            serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), from_value(v))).collect())
-        }
-    }
+    super::template_value::to_value(&Ordered::from(v))
 }
 
 #[cfg(test)]
@@ -254,7 +376,8 @@ mod tests {
             ),
             "running 0 true"
         );
-        assert_eq!(render("{{.Missing}}", d), "<no value>");
+        // docker's templates fail on a field the object does not have
+        assert!(Format::parse("{{.Missing}}").unwrap().render(&d).is_err());
     }
 
     #[test]
@@ -345,5 +468,70 @@ mod list_tests {
         )
         .unwrap();
         assert_eq!(out, "a\nb\n");
+    }
+}
+
+#[cfg(test)]
+mod go_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn render(f: &str, data: serde_json::Value) -> String {
+        Format::parse(f).unwrap().render(&data).unwrap()
+    }
+
+    #[test]
+    fn printer_is_added_to_output_actions_only() {
+        assert_eq!(add_printer("{{.A}}"), "{{ .A | __goprint }}");
+        assert_eq!(
+            add_printer("{{- .A -}} x {{if .B}}y{{else}}z{{end}}"),
+            "{{- .A | __goprint -}} x {{if .B}}y{{else}}z{{end}}"
+        );
+        assert_eq!(
+            add_printer("{{$x := .A}}{{$x}}"),
+            "{{$x := .A}}{{ $x | __goprint }}"
+        );
+        assert_eq!(add_printer("{{/* c */}}"), "{{/* c */}}");
+        assert_eq!(
+            add_printer(r#"{{.Label "a"}} {{.Labels}}"#),
+            r#"{{ (__label . "a") | __goprint }} {{ .Labels | __goprint }}"#
+        );
+        assert_eq!(
+            add_printer(r#"{{index .L "}}"}}"#),
+            r#"{{ index .L "}}" | __goprint }}"#
+        );
+    }
+
+    #[test]
+    fn go_forms() {
+        let d =
+            json!({"Cmd": ["sh", "-c", "x"], "Labels": {"b": "2", "a": "1"}, "N": null, "E": []});
+        assert_eq!(render("{{.Cmd}}", d.clone()), "[sh -c x]");
+        assert_eq!(render("{{.Labels}}", d.clone()), "map[a:1 b:2]");
+        assert_eq!(render("{{.N}}", d.clone()), "<nil>");
+        assert!(Format::parse("{{.Missing}}").unwrap().render(&d).is_err());
+        assert_eq!(render("{{.Labels.zz}}", d.clone()), "<no value>");
+        assert_eq!(render("{{.E}}", d.clone()), "[]");
+        assert_eq!(render("{{len .Cmd}}", d.clone()), "3");
+        assert_eq!(render("{{index .Cmd 1}}", d.clone()), "-c");
+        assert_eq!(
+            render("{{range .Cmd}}<{{.}}>{{end}}", d.clone()),
+            "<sh><-c><x>"
+        );
+        assert_eq!(
+            render(
+                r#"{{if eq (index .Labels "a") "1"}}yes{{else}}no{{end}}"#,
+                d.clone()
+            ),
+            "yes"
+        );
+        assert_eq!(render(r#"{{ne "a" "b"}}"#, d.clone()), "true");
+        assert_eq!(render(r#"{{split "a,b" ","}}"#, d.clone()), "[a b]");
+        assert_eq!(render(r#"{{join .Cmd " "}}"#, d.clone()), "sh -c x");
+        assert_eq!(render(r#"{{println "a" 1}}"#, d.clone()), "a 1\n");
+        assert_eq!(render(r#"{{pad "x" 1 2}}|"#, d.clone()), " x  |");
+        assert_eq!(render("{{json .Labels}}", d), r#"{"a":"1","b":"2"}"#);
+        let row = json!({"Names": "x", "Labels": "a=1,b=2"});
+        assert_eq!(render(r#"{{.Label "b"}}|{{.Label "z"}}"#, row), "2|");
     }
 }

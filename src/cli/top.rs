@@ -1,8 +1,6 @@
 //! `wharf top CONTAINER [ps OPTIONS]`
 
-use wharf_api::container::ContainerTopResponse;
-
-use super::{q, seg, tabwriter, Ctx};
+use super::{tabwriter, Ctx};
 
 #[derive(Debug, clap::Args)]
 pub struct TopArgs {
@@ -13,11 +11,12 @@ pub struct TopArgs {
 }
 
 pub async fn run(ctx: &Ctx, a: TopArgs) -> anyhow::Result<i32> {
-    let mut path = format!("/containers/{}/top", seg(&a.container));
-    if !a.ps_args.is_empty() {
-        path.push_str(&format!("?ps_args={}", q(&a.ps_args.join(" "))));
-    }
-    let t: ContainerTopResponse = ctx.client.get_json(&path).await?;
+    let ps_args = a.ps_args.join(" ");
+    let t = ctx
+        .client
+        .containers()
+        .top(&a.container, Some(&ps_args))
+        .await?;
     let mut text = t.titles.join("\t");
     text.push('\n');
     for p in &t.processes {

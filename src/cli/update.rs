@@ -3,7 +3,7 @@
 
 use wharf_api::container::{ContainerUpdate, ContainerUpdateResponse};
 
-use super::{for_each, parse, seg, Ctx, UsageError};
+use super::{for_each, parse, Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct UpdateArgs {
@@ -105,7 +105,8 @@ pub async fn run(ctx: &Ctx, a: UpdateArgs) -> anyhow::Result<i32> {
         async move {
             let _: ContainerUpdateResponse = ctx
                 .client
-                .post_json(&format!("/containers/{}/update", seg(&n)), Some(&body))
+                .containers()
+                .update_raw(&n, &serde_json::to_value(&body)?)
                 .await?;
             Ok(())
         }

@@ -37,7 +37,7 @@ fn go_arch() -> &'static str {
 
 pub async fn run(ctx: &Ctx, a: VersionArgs) -> anyhow::Result<i32> {
     let client = client_info();
-    let server = ctx.client.get_json::<Value>("/version").await;
+    let server = ctx.client.system().version_raw().await;
     if let Some(f) = &a.format {
         let t = Format::parse(f)?;
         let server = server.as_ref().ok().cloned().unwrap_or(Value::Null);

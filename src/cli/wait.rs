@@ -2,7 +2,7 @@
 
 use wharf_api::container::ContainerWaitResponse;
 
-use super::{is_connect_error, print_obj_error, seg, Ctx};
+use super::{is_connect_error, print_obj_error, Ctx};
 
 #[derive(Debug, clap::Args)]
 pub struct WaitArgs {
@@ -14,10 +14,7 @@ pub async fn run(ctx: &Ctx, a: WaitArgs) -> anyhow::Result<i32> {
     let mut code = 0;
     for n in &a.containers {
         let res: anyhow::Result<ContainerWaitResponse> = async {
-            let w = ctx
-                .client
-                .post_json::<(), _>(&format!("/containers/{}/wait", seg(n)), None)
-                .await?;
+            let w = ctx.client.containers().wait(n, None).await?;
             Ok(w)
         }
         .await;

@@ -222,6 +222,9 @@ pub struct ContainerCreateBody {
     pub networking_config: Option<NetworkingConfig>,
 }
 
+/// The create body under the name docker's Go client gives it.
+pub type ContainerCreate = ContainerCreateBody;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerCreateResponse {
@@ -383,4 +386,21 @@ pub struct ContainerUpdate {
 #[serde(rename_all = "PascalCase", default)]
 pub struct ContainerUpdateResponse {
     pub warnings: Vec<String>,
+}
+
+/// One entry of `GET /containers/{id}/changes`: `Kind` 0 modified,
+/// 1 added, 2 deleted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct FilesystemChange {
+    pub path: String,
+    pub kind: u8,
+}
+
+/// Answer of `POST /containers/prune`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerPruneResponse {
+    pub containers_deleted: Option<Vec<String>>,
+    pub space_reclaimed: u64,
 }

@@ -57,3 +57,11 @@ pub struct ProcessConfig {
     pub entrypoint: String,
     pub arguments: Vec<String>,
 }
+
+/// Answer of `POST /containers/{id}/exec` (and other `{"Id": ...}` answers).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct IdResponse {
+    #[serde(rename = "Id")]
+    pub id: String,
+}

@@ -83,3 +83,11 @@ pub struct ImageDeleteItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<String>,
 }
+
+/// Answer of `POST /images/prune`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ImagePruneResponse {
+    pub images_deleted: Option<Vec<ImageDeleteItem>>,
+    pub space_reclaimed: u64,
+}

@@ -1,5 +1,7 @@
 //! wharf-api owns the Docker Engine API v1.44 wire types (serde), shared by
-//! the daemon, the client, the CLI and compose. No I/O lives here.
+//! the daemon, the client, the CLI and compose, and the pure parsing the
+//! CLI and the daemon share (mount specs, volume names, sizes). No I/O lives
+//! here (save `VolumeName::random`, which reads `/dev/urandom`).
 //! Field names follow the spec (`../shared/specs/docker-engine-api-v1.44.yaml`);
 //! unknown fields are ignored on input, as the spec asks, and `null` is
 //! accepted wherever docker's own clients send it (hence the `Option`s).
@@ -11,12 +13,16 @@ pub mod duration;
 pub mod error;
 pub mod exec;
 pub mod image;
+pub mod jsonmessage;
 pub mod mount;
+pub mod mount_spec;
 pub mod network;
 pub mod port;
+pub mod size;
 pub mod strslice;
 pub mod system;
 pub mod volume;
+pub mod volume_name;
 
 /// The API version wharf serves.
 pub const API_VERSION: &str = "1.44";

@@ -11,10 +11,17 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::containers::Containers;
 use crate::error::ClientError;
+use crate::exec::Execs;
 use crate::hijack::{self, Conn, Hijacked};
 use crate::host::Host;
+use crate::images::Images;
+use crate::networks::Networks;
 use crate::response::Response;
+use crate::system::System;
+use crate::volumes::Volumes;
+use wharf_api::system::SystemVersion;
 
 /// A request or response body: whole or streamed.
 pub type Body = UnsyncBoxBody<Bytes, std::io::Error>;
@@ -92,6 +99,19 @@ impl Client {
         content_type: Option<&str>,
         body: Body,
     ) -> Result<Response, ClientError> {
+        self.request_with_headers(method, path, &[], content_type, body)
+            .await
+    }
+
+    /// [`Client::request`] with extra headers (`X-Registry-Auth`, ...).
+    pub async fn request_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        content_type: Option<&str>,
+        body: Body,
+    ) -> Result<Response, ClientError> {
         let conn = self.connect().await?;
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(conn)).await?;
@@ -107,6 +127,9 @@ impl Client {
         if let Some(ct) = content_type {
             req = req.header(hyper::header::CONTENT_TYPE, ct);
         }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         let req = req
             .body(body)
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
@@ -118,6 +141,68 @@ impl Client {
             return Err(ClientError::from_body(status, &body));
         }
         Ok(resp)
+    }
+
+    /// Stream a body up (a tar) and read the whole answer, reading it while
+    /// still sending: a daemon that refuses before taking the whole body
+    /// yields its error answer, not a broken pipe.
+    pub async fn upload(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Body,
+    ) -> Result<Bytes, ClientError> {
+        let conn = self.connect().await?;
+        crate::upload::upload(
+            conn,
+            method.as_str(),
+            &format!("{PREFIX}{path}"),
+            USER_AGENT,
+            content_type,
+            body,
+        )
+        .await
+    }
+
+    /// The container endpoints.
+    pub fn containers(&self) -> Containers<'_> {
+        Containers::new(self)
+    }
+
+    /// The image endpoints (and `/build`).
+    pub fn images(&self) -> Images<'_> {
+        Images::new(self)
+    }
+
+    /// The network endpoints.
+    pub fn networks(&self) -> Networks<'_> {
+        Networks::new(self)
+    }
+
+    /// The volume endpoints.
+    pub fn volumes(&self) -> Volumes<'_> {
+        Volumes::new(self)
+    }
+
+    /// The exec endpoints.
+    pub fn exec(&self) -> Execs<'_> {
+        Execs::new(self)
+    }
+
+    /// Ping, version, info.
+    pub fn system(&self) -> System<'_> {
+        System::new(self)
+    }
+
+    /// `GET /version`, typed.
+    pub async fn version(&self) -> Result<SystemVersion, ClientError> {
+        self.system().version().await
+    }
+
+    /// `GET /info` as JSON.
+    pub async fn info(&self) -> Result<serde_json::Value, ClientError> {
+        self.system().info().await
     }
 
     pub async fn get(&self, path: &str) -> Result<Response, ClientError> {

@@ -24,6 +24,11 @@ pub enum ClientError {
     Json(#[from] serde_json::Error),
     #[error("malformed answer from the daemon: {0}")]
     Protocol(String),
+    /// An error the daemon reported inside a streamed answer (a JSON
+    /// message's `error`, a stdcopy system-error frame), after a success
+    /// status.
+    #[error("{0}")]
+    Stream(String),
 }
 
 impl ClientError {
@@ -42,6 +47,20 @@ impl ClientError {
             ClientError::Connect { .. } => ErrorKind::Unavailable,
             _ => ErrorKind::Other,
         }
+    }
+
+    /// The daemon's message for an error answer or a streamed error.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            ClientError::Api { message, .. } => Some(message),
+            ClientError::Stream(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The daemon answered 404 (no such object).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
     }
 
     /// The HTTP status of a daemon error answer, if this is one.

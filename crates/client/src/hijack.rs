@@ -31,7 +31,7 @@ impl Conn {
         })
     }
 
-    fn split(self) -> (BoxRead, BoxWrite) {
+    pub(crate) fn split(self) -> (BoxRead, BoxWrite) {
         match self {
             Conn::Unix(s) => {
                 let (r, w) = s.into_split();
@@ -79,8 +79,8 @@ impl AsyncWrite for Conn {
     }
 }
 
-type BoxRead = Box<dyn AsyncRead + Send + Unpin>;
-type BoxWrite = Box<dyn AsyncWrite + Send + Unpin>;
+pub(crate) type BoxRead = Box<dyn AsyncRead + Send + Unpin>;
+pub(crate) type BoxWrite = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// The raw stream after a successful hijack. Shutting `writer` down
 /// half-closes the connection, which tells the daemon stdin has ended.
@@ -106,7 +106,7 @@ impl Hijacked {
 }
 
 /// Largest response head we accept before the raw stream begins.
-const MAX_HEAD: usize = 64 * 1024;
+pub(crate) const MAX_HEAD: usize = 64 * 1024;
 
 pub(crate) async fn hijack(
     mut conn: Conn,
@@ -162,16 +162,16 @@ pub(crate) async fn hijack(
 }
 
 #[derive(Debug)]
-struct Head {
-    status: u16,
-    len: usize,
-    content_type: Option<String>,
-    content_length: Option<usize>,
-    chunked: bool,
+pub(crate) struct Head {
+    pub(crate) status: u16,
+    pub(crate) len: usize,
+    pub(crate) content_type: Option<String>,
+    pub(crate) content_length: Option<usize>,
+    pub(crate) chunked: bool,
 }
 
 /// Parse a response head if `buf` holds all of it.
-fn parse_head(buf: &[u8]) -> Result<Option<Head>, ClientError> {
+pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ClientError> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut resp = httparse::Response::new(&mut headers);
     let len = match resp.parse(buf) {
@@ -200,7 +200,11 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ClientError> {
 }
 
 /// Read the body of an error answer (best effort: it only feeds a message).
-async fn read_error_body(mut conn: Conn, mut body: Vec<u8>, head: &Head) -> Vec<u8> {
+pub(crate) async fn read_error_body<R: AsyncRead + Unpin>(
+    mut conn: R,
+    mut body: Vec<u8>,
+    head: &Head,
+) -> Vec<u8> {
     let limit = head.content_length.unwrap_or(MAX_HEAD).min(MAX_HEAD);
     let mut chunk = [0u8; 4096];
     while body.len() < limit {

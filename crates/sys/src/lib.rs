@@ -11,3 +11,4 @@ pub mod mountns;
 pub mod net;
 pub mod netns;
 pub mod sockpath;
+pub mod systemd;

@@ -10,9 +10,11 @@
 //! wire types live in `wharf_api`. Raw syscalls it needs (mount, umount,
 //! chown) go through `nix`'s safe wrappers; no `unsafe` here.
 
-pub mod name;
-pub mod size;
-pub mod spec;
+// Names, sizes and mount specs are pure parsing shared with the CLI; they
+// live in wharf_api and keep their old paths here.
+pub use wharf_api::mount_spec as spec;
+pub use wharf_api::size;
+pub use wharf_api::volume_name as name;
 
 pub use name::VolumeName;
 pub mod archive;

@@ -3,7 +3,7 @@
 
 use wharf_api::network::{EndpointSettings, NetworkConnectRequest};
 
-use crate::cli::{seg, Ctx, UsageError};
+use crate::cli::{Ctx, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct ConnectArgs {
@@ -52,8 +52,6 @@ pub fn body(a: &ConnectArgs) -> Result<NetworkConnectRequest, UsageError> {
 
 pub async fn run(ctx: &Ctx, a: ConnectArgs) -> anyhow::Result<i32> {
     let b = body(&a)?;
-    ctx.client
-        .post(&format!("/networks/{}/connect", seg(&a.network)), Some(&b))
-        .await?;
+    ctx.client.networks().connect(&a.network, &b).await?;
     Ok(0)
 }

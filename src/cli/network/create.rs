@@ -97,7 +97,7 @@ pub fn body(a: &CreateArgs) -> Result<NetworkCreateRequest, UsageError> {
 
 pub async fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<i32> {
     let b = body(&a)?;
-    let r: NetworkCreateResponse = ctx.client.post_json("/networks/create", Some(&b)).await?;
+    let r: NetworkCreateResponse = ctx.client.networks().create(&b).await?;
     println!("{}", r.id);
     Ok(0)
 }

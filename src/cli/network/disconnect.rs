@@ -2,7 +2,7 @@
 
 use wharf_api::network::NetworkDisconnectRequest;
 
-use crate::cli::{seg, Ctx};
+use crate::cli::Ctx;
 
 #[derive(Debug, clap::Args)]
 pub struct DisconnectArgs {
@@ -18,11 +18,6 @@ pub async fn run(ctx: &Ctx, a: DisconnectArgs) -> anyhow::Result<i32> {
         container: a.container.clone(),
         force: a.force,
     };
-    ctx.client
-        .post(
-            &format!("/networks/{}/disconnect", seg(&a.network)),
-            Some(&b),
-        )
-        .await?;
+    ctx.client.networks().disconnect(&a.network, &b).await?;
     Ok(0)
 }

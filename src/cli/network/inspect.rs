@@ -13,5 +13,5 @@ pub struct InspectArgs {
 }
 
 pub async fn run(ctx: &Ctx, a: InspectArgs) -> anyhow::Result<i32> {
-    inspect_objects(ctx, "/networks", &a.names, a.format.as_deref()).await
+    inspect_objects(ctx, "network", &a.names, a.format.as_deref()).await
 }

@@ -3,9 +3,8 @@
 use serde_json::{json, Value};
 use wharf_api::network::NetworkResource;
 
-use crate::cli::ps::filters_json;
 use crate::cli::template::{list_format, render_list};
-use crate::cli::{q, Ctx};
+use crate::cli::Ctx;
 
 #[derive(Debug, clap::Args)]
 pub struct LsArgs {
@@ -45,15 +44,8 @@ pub fn row(n: &NetworkResource, no_trunc: bool) -> Value {
 }
 
 pub async fn run(ctx: &Ctx, a: LsArgs) -> anyhow::Result<i32> {
-    let path = if a.filter.is_empty() {
-        "/networks".to_string()
-    } else {
-        format!(
-            "/networks?filters={}",
-            q(&filters_json(&a.filter, "-f, --filter")?)
-        )
-    };
-    let mut list: Vec<NetworkResource> = ctx.client.get_json(&path).await?;
+    let f = crate::cli::ps::filters(&a.filter, "-f, --filter")?;
+    let mut list: Vec<NetworkResource> = ctx.client.networks().list(&f).await?;
     list.sort_by(|x, y| x.name.cmp(&y.name));
     if a.quiet && a.format.is_none() {
         for n in &list {

@@ -1,7 +1,5 @@
 //! `wharf network prune [-f] [--filter k=v]`
 
-use wharf_api::network::NetworkPruneResponse;
-
 use crate::cli::{prune, Ctx};
 
 #[derive(Debug, clap::Args)]
@@ -22,8 +20,11 @@ pub async fn run(ctx: &Ctx, a: PruneArgs) -> anyhow::Result<i32> {
     {
         return Ok(0);
     }
-    let path = prune::path("/networks/prune", &a.filter)?;
-    let r: NetworkPruneResponse = ctx.client.post_json::<(), _>(&path, None).await?;
+    let r = ctx
+        .client
+        .networks()
+        .prune(&prune::filters(&a.filter)?)
+        .await?;
     prune::print_deleted("Deleted Networks", &r.networks_deleted.unwrap_or_default());
     Ok(0)
 }

@@ -1,6 +1,6 @@
 //! `wharf network rm [-f] NETWORK...`
 
-use crate::cli::{for_each, is_connect_error, seg, Ctx};
+use crate::cli::{for_each, is_connect_error, Ctx};
 
 #[derive(Debug, clap::Args)]
 pub struct RmArgs {
@@ -14,7 +14,7 @@ pub struct RmArgs {
 pub async fn run(ctx: &Ctx, a: RmArgs) -> anyhow::Result<i32> {
     let force = a.force;
     for_each(&a.names, true, |n| async move {
-        match ctx.client.delete(&format!("/networks/{}", seg(&n))).await {
+        match ctx.client.networks().remove(&n).await {
             Ok(_) => Ok(()),
             Err(e) => {
                 let e = anyhow::Error::from(e);

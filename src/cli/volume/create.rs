@@ -53,7 +53,7 @@ pub fn body(a: &CreateArgs) -> Result<VolumeCreateOptions, UsageError> {
 
 pub async fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<i32> {
     let b = body(&a)?;
-    let v: Volume = ctx.client.post_json("/volumes/create", Some(&b)).await?;
+    let v: Volume = ctx.client.volumes().create(&b).await?;
     println!("{}", v.name);
     Ok(0)
 }

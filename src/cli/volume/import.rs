@@ -1,9 +1,9 @@
 //! `wharf volume import VOLUME [FILE|-]`: fill a volume from a tar archive
 //! (`PUT /volumes/{name}/import`, a wharf extension).
 
-use wharf_client::{Client, Method};
+use wharf_client::Client;
 
-use crate::cli::{seg, tty, Ctx};
+use crate::cli::{tty, Ctx};
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
@@ -26,13 +26,6 @@ pub async fn run(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<i32> {
             Client::reader_body(tokio::io::stdin())
         }
     };
-    ctx.client
-        .request(
-            Method::PUT,
-            &format!("/volumes/{}/import", seg(&a.name)),
-            Some("application/x-tar"),
-            body,
-        )
-        .await?;
+    ctx.client.volumes().import(&a.name, body).await?;
     Ok(0)
 }

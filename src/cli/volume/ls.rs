@@ -3,9 +3,8 @@
 use serde_json::{json, Value};
 use wharf_api::volume::{Volume, VolumeListResponse};
 
-use crate::cli::ps::filters_json;
 use crate::cli::template::{list_format, render_list};
-use crate::cli::{q, Ctx};
+use crate::cli::Ctx;
 
 #[derive(Debug, clap::Args)]
 pub struct LsArgs {
@@ -46,15 +45,8 @@ pub fn row(v: &Volume) -> Value {
 }
 
 pub async fn run(ctx: &Ctx, a: LsArgs) -> anyhow::Result<i32> {
-    let path = if a.filter.is_empty() {
-        "/volumes".to_string()
-    } else {
-        format!(
-            "/volumes?filters={}",
-            q(&filters_json(&a.filter, "-f, --filter")?)
-        )
-    };
-    let mut list: VolumeListResponse = ctx.client.get_json(&path).await?;
+    let f = crate::cli::ps::filters(&a.filter, "-f, --filter")?;
+    let mut list: VolumeListResponse = ctx.client.volumes().list(&f).await?;
     list.volumes.sort_by(|x, y| x.name.cmp(&y.name));
     for w in &list.warnings {
         eprintln!("{w}");

@@ -1,7 +1,5 @@
 //! `wharf volume prune [-a] [-f] [--filter k=v]`
 
-use wharf_api::volume::VolumePruneResponse;
-
 use crate::cli::format::human_size;
 use crate::cli::{prune, Ctx};
 
@@ -35,8 +33,11 @@ pub async fn run(ctx: &Ctx, a: PruneArgs) -> anyhow::Result<i32> {
     if a.all {
         filters.push("all=true".into());
     }
-    let path = prune::path("/volumes/prune", &filters)?;
-    let r: VolumePruneResponse = ctx.client.post_json::<(), _>(&path, None).await?;
+    let r = ctx
+        .client
+        .volumes()
+        .prune(&prune::filters(&filters)?)
+        .await?;
     prune::print_deleted("Deleted Volumes", &r.volumes_deleted);
     println!(
         "Total reclaimed space: {}",

@@ -1,6 +1,6 @@
 //! `wharf volume rm [-f] NAME...`
 
-use crate::cli::{for_each, seg, Ctx};
+use crate::cli::{for_each, Ctx};
 
 #[derive(Debug, clap::Args)]
 pub struct RmArgs {
@@ -12,11 +12,8 @@ pub struct RmArgs {
 }
 
 pub async fn run(ctx: &Ctx, a: RmArgs) -> anyhow::Result<i32> {
-    let force = a.force as u8;
     for_each(&a.names, true, |n| async move {
-        ctx.client
-            .delete(&format!("/volumes/{}?force={force}", seg(&n)))
-            .await?;
+        ctx.client.volumes().remove(&n, a.force).await?;
         Ok(())
     })
     .await

@@ -7,11 +7,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use wharf_api::error::ErrorKind;
-use wharf_api::mount::{BindOptions, DriverConfig, Mount, TmpfsOptions, VolumeOptions};
+use crate::error::ErrorKind;
+use crate::mount::{BindOptions, DriverConfig, Mount, TmpfsOptions, VolumeOptions};
 
-use crate::name::{NameError, VolumeName};
 pub use crate::size::parse_size;
+use crate::volume_name::{NameError, VolumeName};
 
 pub const TYPE_BIND: &str = "bind";
 pub const TYPE_VOLUME: &str = "volume";
@@ -666,5 +666,5 @@ fn merge_options(opts: &[String]) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[path = "spec_tests.rs"]
+#[path = "mount_spec_tests.rs"]
 mod tests;

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::io::Read;
 
-use wharf_api::error::ErrorKind;
+use crate::error::ErrorKind;
 
 /// Docker's allowed characters, quoted in its error message.
 pub const RESTRICTED_NAME_CHARS: &str = "[a-zA-Z0-9][a-zA-Z0-9_.-]";

@@ -6,8 +6,8 @@
 pub struct SizeError(pub String);
 
 impl SizeError {
-    pub fn kind(&self) -> wharf_api::error::ErrorKind {
-        wharf_api::error::ErrorKind::InvalidArgument
+    pub fn kind(&self) -> crate::error::ErrorKind {
+        crate::error::ErrorKind::InvalidArgument
     }
 }
 
