@@ -8,6 +8,7 @@ pub mod daemon_args;
 
 mod attach;
 mod completion;
+mod compose;
 mod container;
 mod container_opts;
 mod container_prune;
@@ -160,6 +161,8 @@ pub enum Command {
     Daemon(daemon_args::DaemonArgs),
     /// Generate the autocompletion script for the specified shell
     Completion(completion::CompletionArgs),
+    /// Define and run multi-container applications (Compose)
+    Compose(compose::ComposeArgs),
     /// Per-container monitor (started by the daemon)
     #[command(name = "__monitor", hide = true)]
     Monitor { config: PathBuf },
@@ -298,6 +301,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Network(_) => "network",
         Command::Daemon(_) => "daemon",
         Command::Completion(_) => "completion",
+        Command::Compose(_) => "compose",
         Command::Monitor { .. } => "__monitor",
     }
 }
@@ -341,6 +345,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Volume(c) => volume::dispatch(ctx, c).await,
         Command::Network(c) => network::dispatch(ctx, c).await,
         Command::Completion(a) => completion::run(a),
+        Command::Compose(a) => Box::pin(compose::run(ctx, a)).await,
         Command::Daemon(_) | Command::Monitor { .. } => {
             // main.rs handles both before a runtime exists.
             Err(anyhow::anyhow!(
