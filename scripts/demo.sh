@@ -4,10 +4,26 @@
 #
 #   bash scripts/demo.sh
 #
-# The daemon keeps running afterwards on the default socket /run/wharf/wharf.sock
-# (log: /tmp/wharf-daemon.log); stop it with `kill $(cat /run/wharf/demo-daemon.pid)`.
+# wharf is installed to /usr/local/bin/wharf (with bash completion). The
+# daemon keeps running afterwards on the default socket /run/wharf/wharf.sock
+# (log: /tmp/wharf-daemon.log); stop it with `bash scripts/demo.sh stop`
+# (its pidfile, /run/wharf/demo-daemon.pid, goes when the daemon exits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+pidfile=/run/wharf/demo-daemon.pid
+if [ "${1:-}" = stop ]; then
+    if [ -f "$pidfile" ]; then
+        pid=$(cat "$pidfile")
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do [ -f "$pidfile" ] || break; sleep 0.1; done
+        rm -f "$pidfile"
+        echo "wharf daemon $pid stopped"
+    else
+        echo "no demo daemon running (no $pidfile)"
+    fi
+    exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
     echo "error: wharf needs root; run: sudo bash scripts/demo.sh" >&2
@@ -18,10 +34,14 @@ bash scripts/setup.sh
 
 echo "== building wharf (release)"
 cargo build --release
-wharf=${CARGO_TARGET_DIR:-$PWD/target}/release/wharf
+echo "== installing /usr/local/bin/wharf"
+install -m 0755 "${CARGO_TARGET_DIR:-$PWD/target}/release/wharf" /usr/local/bin/wharf
+wharf=/usr/local/bin/wharf
+if [ -d /usr/share/bash-completion/completions ]; then
+    "$wharf" completion bash >/usr/share/bash-completion/completions/wharf
+fi
 sock=/run/wharf/wharf.sock
 log=/tmp/wharf-daemon.log
-pidfile=/run/wharf/demo-daemon.pid
 
 ping() { curl -sf --max-time 2 --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1; }
 
@@ -30,11 +50,17 @@ if ping; then
 else
     echo "== starting wharf daemon (log: $log)"
     mkdir -p /run/wharf
-    nohup "$wharf" daemon -H "unix://$sock" >"$log" 2>&1 </dev/null &
-    echo $! >"$pidfile"
+    rm -f "$pidfile"
+    # A small keeper shell writes the daemon's pid and removes the pidfile
+    # when the daemon exits, however it is stopped.
+    nohup bash -c 'w=$1; sock=$2; pidfile=$3
+        "$w" daemon -H "unix://$sock" &
+        echo $! >"$pidfile"
+        wait $!
+        rm -f "$pidfile"' keeper "$wharf" "$sock" "$pidfile" >"$log" 2>&1 </dev/null &
     for _ in $(seq 1 100); do
         ping && break
-        if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
             echo "error: the daemon exited; its log:" >&2
             cat "$log" >&2
             exit 1
@@ -49,11 +75,17 @@ w() {
     "$wharf" -H "unix://$sock" "$@"
 }
 
-echo "== importing busybox:latest (built offline from busybox-static)"
-tar=$(mktemp /tmp/busybox-XXXXXX.tar)
-trap 'rm -f "$tar"' EXIT
-bash scripts/build-busybox-image.sh "$tar" >/dev/null
-w import -c 'CMD ["sh"]' "$tar" busybox:latest
+# Re-running the demo re-uses the image: importing again would make a new
+# image (a new creation time) and leave the old one dangling.
+if "$wharf" -H "unix://$sock" image inspect busybox:latest >/dev/null 2>&1; then
+    echo "== busybox:latest is already imported: re-using it"
+else
+    echo "== importing busybox:latest (built offline from busybox-static)"
+    tar=$(mktemp /tmp/busybox-XXXXXX.tar)
+    trap 'rm -f "$tar"' EXIT
+    bash scripts/build-busybox-image.sh "$tar" >/dev/null
+    w import -c 'CMD ["sh"]' "$tar" busybox:latest
+fi
 w images
 
 echo "== a one-shot container"
@@ -83,5 +115,6 @@ fi
 
 echo
 echo "== done. The daemon keeps running on $sock; try:"
-echo "   $wharf -H unix://$sock run -it --rm busybox"
+echo "   wharf run -it --rm busybox"
 echo "   DOCKER_HOST=unix://$sock docker ps"
+echo "   bash scripts/demo.sh stop      # stops the daemon, removes its pidfile"

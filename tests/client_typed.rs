@@ -265,3 +265,26 @@ fn volumes_networks_images_events() {
         c.containers().remove("typedc", true, false).await.unwrap();
     });
 }
+
+/// `wharf volume import` into a name the daemon refuses at once: the
+/// daemon's error is printed and the exit code is 1, never a silent
+/// SIGPIPE death (141), however much of the tar was still to be sent.
+#[test]
+fn volume_import_refused_early_prints_the_daemon_error() {
+    let d = Daemon::start_bare();
+    let tar = d.tmp().join("big.tar");
+    std::fs::write(&tar, vec![7u8; 48 << 20]).unwrap();
+    let tar = tar.to_string_lossy().into_owned();
+    for _ in 0..5 {
+        let o = d.wharf(&["volume", "import", "a/b", &tar]);
+        o.code_is(1);
+        assert!(
+            o.err().starts_with("Error response from daemon: "),
+            "{}",
+            o.err()
+        );
+        let o = d.wharf(&["volume", "import", "bad@name", &tar]);
+        o.code_is(1);
+        assert!(o.err().contains("bad@name"), "{}", o.err());
+    }
+}

@@ -130,7 +130,56 @@ fn action_end(s: &str) -> Option<usize> {
     None
 }
 
+/// `.Label "k"` (a method of docker's list rows) becomes `(__label . "k")`.
+fn rewrite_label_calls(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut rest = t;
+    while let Some(i) = rest.find(".Label") {
+        let before_ok = i == 0 || rest[..i].ends_with([' ', '(', '\t', '|']);
+        let after = &rest[i + ".Label".len()..];
+        let arg_start = after.len() - after.trim_start().len();
+        let quoted = after[arg_start..].starts_with('"') && arg_start > 0;
+        let close = quoted.then(|| after[arg_start + 1..].find('"')).flatten();
+        match close {
+            Some(c) if before_ok => {
+                out.push_str(&rest[..i]);
+                let arg = &after[arg_start..arg_start + c + 2];
+                out.push_str(&format!("(__label . {arg})"));
+                rest = &after[arg_start + c + 2..];
+            }
+            _ => {
+                out.push_str(&rest[..i + ".Label".len()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `{{.Label "k"}}` on a list row: the value of label `k` from the row's
+/// `Labels` text (`a=1,b=2`), or empty.
+fn label(args: &[Value]) -> Result<Value, FuncError> {
+    let name = str_arg(args, 1, "Label")?;
+    let labels = match args.first() {
+        Some(Value::Object(m)) | Some(Value::Map(m)) => match m.get("Labels") {
+            Some(Value::String(s)) => s.clone(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    let v = labels
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default();
+    Ok(Value::String(v))
+}
+
 fn rewrite_action(inner: &str) -> String {
+    let rewritten = rewrite_label_calls(inner);
+    let inner = rewritten.as_str();
     let (lead, body) = match inner.strip_prefix('-') {
         Some(r) if r.starts_with([' ', '\t', '\n', '\r']) => ("-", r),
         _ => ("", inner),
@@ -185,6 +234,7 @@ fn goprint(args: &[Value]) -> Result<Value, FuncError> {
 
 fn add_funcs(t: &mut Template) {
     t.add_func("__goprint", goprint);
+    t.add_func("__label", label);
     t.add_func("json", json);
     t.add_func("upper", upper);
     t.add_func("lower", lower);
@@ -326,7 +376,8 @@ mod tests {
             ),
             "running 0 true"
         );
-        assert_eq!(render("{{.Missing}}", d), "<no value>");
+        // docker's templates fail on a field the object does not have
+        assert!(Format::parse("{{.Missing}}").unwrap().render(&d).is_err());
     }
 
     #[test]
@@ -442,6 +493,10 @@ mod go_tests {
         );
         assert_eq!(add_printer("{{/* c */}}"), "{{/* c */}}");
         assert_eq!(
+            add_printer(r#"{{.Label "a"}} {{.Labels}}"#),
+            r#"{{ (__label . "a") | __goprint }} {{ .Labels | __goprint }}"#
+        );
+        assert_eq!(
             add_printer(r#"{{index .L "}}"}}"#),
             r#"{{ index .L "}}" | __goprint }}"#
         );
@@ -454,7 +509,8 @@ mod go_tests {
         assert_eq!(render("{{.Cmd}}", d.clone()), "[sh -c x]");
         assert_eq!(render("{{.Labels}}", d.clone()), "map[a:1 b:2]");
         assert_eq!(render("{{.N}}", d.clone()), "<nil>");
-        assert_eq!(render("{{.Missing}}", d.clone()), "<no value>");
+        assert!(Format::parse("{{.Missing}}").unwrap().render(&d).is_err());
+        assert_eq!(render("{{.Labels.zz}}", d.clone()), "<no value>");
         assert_eq!(render("{{.E}}", d.clone()), "[]");
         assert_eq!(render("{{len .Cmd}}", d.clone()), "3");
         assert_eq!(render("{{index .Cmd 1}}", d.clone()), "-c");
@@ -475,5 +531,7 @@ mod go_tests {
         assert_eq!(render(r#"{{println "a" 1}}"#, d.clone()), "a 1\n");
         assert_eq!(render(r#"{{pad "x" 1 2}}|"#, d.clone()), " x  |");
         assert_eq!(render("{{json .Labels}}", d), r#"{"a":"1","b":"2"}"#);
+        let row = json!({"Names": "x", "Labels": "a=1,b=2"});
+        assert_eq!(render(r#"{{.Label "b"}}|{{.Label "z"}}"#, row), "2|");
     }
 }

@@ -214,6 +214,17 @@ fn convert(v: &Ordered, key: Option<&str>, parent: Option<&str>) -> Value {
                     (k.clone(), child)
                 })
                 .collect();
+            // A nil pointer the daemon leaves out still exists in docker's
+            // struct: the container State's Health prints `<nil>`.
+            let mut members = members.clone();
+            if !map
+                && key == Some("State")
+                && members.iter().any(|(k, _)| k == "Running")
+                && !members.iter().any(|(k, _)| k == "Health")
+            {
+                members.push(("Health".into(), Ordered::Null));
+                m.insert("Health".into(), Value::Nil);
+            }
             if !map {
                 m.insert(
                     ORDER_KEY.to_string(),
@@ -225,7 +236,14 @@ fn convert(v: &Ordered, key: Option<&str>, parent: Option<&str>) -> Value {
                     ),
                 );
             }
-            Value::Map(m)
+            // Structs answer a missing field with an error, as Go's do
+            // (docker's templates run with missingkey=error); maps give
+            // `<no value>`.
+            if map {
+                Value::Map(m)
+            } else {
+                Value::Object(m)
+            }
         }
     }
 }
@@ -236,7 +254,7 @@ fn convert_map_value(v: &Ordered, map_key: Option<&str>) -> Value {
         Ordered::Object(m) if m.is_empty() => {
             let mut h = HashMap::new();
             h.insert(ORDER_KEY.to_string(), Value::Array(Vec::new()));
-            Value::Map(h)
+            Value::Object(h)
         }
         // Values of string maps are strings; structs inside are typed by
         // their own fields.
@@ -425,7 +443,7 @@ mod tests {
         let mut cur = v.clone();
         for p in path {
             cur = match cur {
-                Value::Map(m) => m.get(*p).cloned().unwrap_or(Value::NoValue),
+                Value::Map(m) | Value::Object(m) => m.get(*p).cloned().unwrap_or(Value::NoValue),
                 _ => Value::NoValue,
             };
         }
@@ -450,6 +468,8 @@ mod tests {
         assert_eq!(p(&["HostConfig", "Binds"]), "[]");
         assert_eq!(p(&["State", "Health"]), "<nil>");
         assert_eq!(p(&["State"]), "{<nil> 0 false}");
+        let s = val(r#"{"State":{"Status":"created","Running":false}}"#);
+        assert_eq!(go_print(&field(&s, &["State", "Health"])), "<nil>");
         assert_eq!(p(&["RootFS", "Layers"]), "[sha256:a sha256:b]");
         assert_eq!(p(&["Nope"]), "<no value>");
         assert_eq!(

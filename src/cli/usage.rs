@@ -208,7 +208,6 @@ fn value_type(a: &Arg) -> Option<&'static str> {
         "filter" => Some("filter"),
         "mount" => Some("mount"),
         "ulimit" => Some("ulimit"),
-        "sysctl" | "opt" | "log-opt" | "annotation" | "storage-opt" if false => Some("map"),
         "blkio-weight" => Some("uint16"),
         _ => None,
     };
@@ -470,9 +469,26 @@ pub fn exit_with(root: &Command, argv: &[String], e: clap::Error) -> ! {
                     None => flag.to_string(),
                 })
                 .unwrap_or_else(|| flag.to_string());
-            let why = std::error::Error::source(&e)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "invalid syntax".into());
+            let int_flag = cmd
+                .get_arguments()
+                .find(|a| a.get_long().is_some_and(|l| flag == format!("--{l}")))
+                .and_then(value_type)
+                == Some("int");
+            let why = match std::error::Error::source(&e) {
+                // Go's strconv words, as pflag reports them.
+                Some(s) if int_flag => {
+                    let range =
+                        s.to_string().contains("too large") || s.to_string().contains("too small");
+                    let what = if range {
+                        "value out of range"
+                    } else {
+                        "invalid syntax"
+                    };
+                    format!("strconv.ParseInt: parsing \"{value}\": {what}")
+                }
+                Some(s) => s.to_string(),
+                None => "invalid syntax".into(),
+            };
             eprintln!("invalid argument \"{value}\" for \"{names}\" flag: {why}\n\nUsage:  {usage}\n\nRun '{name} --help' for more information");
             std::process::exit(125);
         }

@@ -925,6 +925,79 @@ impl Daemon {
         self.spawn_daemon();
     }
 
+    /// Starts the daemon again on the same roots, the way systemd's
+    /// `wharf.socket` does: the socket is bound by another process (python3
+    /// here) and passed as fd 3 with `LISTEN_FDS`/`LISTEN_PID`, and the
+    /// daemon runs with `-H fd://`.
+    pub fn restart_socket_activated(&mut self) {
+        assert!(
+            self.child.is_none(),
+            "restart_socket_activated() after stop()"
+        );
+        const ACTIVATE: &str = r#"
+import os, socket, sys
+path = sys.argv[1]
+try:
+    os.unlink(path)
+except FileNotFoundError:
+    pass
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(128)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.environ["LISTEN_FDS"] = "1"
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.execv(sys.argv[2], sys.argv[2:])
+"#;
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("open daemon log");
+        let log2 = log.try_clone().expect("dup daemon log");
+        let mut cmd = Command::new("python3");
+        cmd.arg("-c")
+            .arg(ACTIVATE)
+            .arg(&self.sock)
+            .arg(WHARF)
+            .arg("daemon")
+            .arg("-H")
+            .arg("fd://")
+            .arg("--data-root")
+            .arg(self.data_root())
+            .arg("--exec-root")
+            .arg(self.exec_root())
+            .arg("--bridge")
+            .arg(&self.bridge)
+            .arg("--bip")
+            .arg(&self.bip)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .env("WHARF_MONITOR_DEBUG", "1")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2);
+        let mut child = cmd.spawn().expect("spawn python3 socket activation");
+        let deadline = Instant::now() + START_TIMEOUT;
+        while !self.ping() {
+            if let Ok(Some(st)) = child.try_wait() {
+                panic!(
+                    "socket-activated daemon exited with {st}; log:\n{}",
+                    self.log_text()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "socket-activated daemon did not answer; log:\n{}",
+                self.log_text()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+        self.child = Some(child);
+    }
+
     /// Stops the daemon gracefully (SIGTERM, then SIGKILL after 10 s).
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {

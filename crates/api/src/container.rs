@@ -222,6 +222,9 @@ pub struct ContainerCreateBody {
     pub networking_config: Option<NetworkingConfig>,
 }
 
+/// The create body under the name docker's Go client gives it.
+pub type ContainerCreate = ContainerCreateBody;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerCreateResponse {

@@ -86,13 +86,22 @@ pub fn kinded<E: Kinded>(e: E) -> Error {
 
 /// Runs the daemon until SIGINT/SIGTERM.
 pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
-    let sock = opts.host.strip_prefix("unix://").with_context(|| {
-        format!(
-            "unsupported host {:?}: only unix:///path sockets are served",
+    // `fd://`: the socket systemd passed (contrib/wharf.socket).
+    let activated = opts.host == "fd://" || opts.host == "fd://3";
+    let sock = match opts.host.strip_prefix("unix://") {
+        Some(p) => PathBuf::from(p),
+        None if activated => PathBuf::new(),
+        None => anyhow::bail!(
+            "unsupported host {:?}: only unix:///path sockets and fd:// are served",
             opts.host
-        )
-    })?;
-    let sock = PathBuf::from(sock);
+        ),
+    };
+    // Taken first: without activation nothing else is set up.
+    let passed = if activated {
+        Some(wharf_sys::systemd::take_listen_socket()?)
+    } else {
+        None
+    };
     private_roots::secure(&opts.data_root, &opts.exec_root).with_context(|| {
         format!(
             "make the data root {} and the exec root {} private",
@@ -141,7 +150,10 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         attach_waiters: Default::default(),
     });
     container::reconcile::load_all(&d);
-    let listener = server::bind(&sock)?;
+    let listener = match passed {
+        Some(l) => tokio::net::UnixListener::from_std(l).context("adopt the systemd socket")?,
+        None => server::bind(&sock)?,
+    };
     container::reconcile::reconcile(&d).await;
     container::reconcile::reap_orphans(&d).await;
     tracing::info!(socket = %sock.display(), data_root = %opts.data_root.display(), "wharf daemon listening");
@@ -156,7 +168,9 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     server::serve(d.clone(), listener, shutdown).await;
     d.networks.shutdown();
     // Containers keep running under their monitors; only the socket goes.
-    let _ = std::fs::remove_file(&sock);
+    if !activated {
+        let _ = std::fs::remove_file(&sock);
+    }
     tracing::info!("wharf daemon stopped; containers keep running");
     Ok(())
 }

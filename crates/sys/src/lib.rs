@@ -9,3 +9,4 @@ pub mod mount;
 pub mod net;
 pub mod netns;
 pub mod sockpath;
+pub mod systemd;

@@ -131,10 +131,17 @@ fn human_since(rfc: &str) -> String {
 }
 
 pub fn summary(d: &Daemon, rec: &Container) -> ContainerSummary {
+    // Docker's list quotes an argument holding a space: `sh -c 'echo hi'`.
     let mut command = rec.path.clone();
     for a in &rec.args {
         command.push(' ');
-        command.push_str(a);
+        if a.contains(' ') {
+            command.push('\'');
+            command.push_str(a);
+            command.push('\'');
+        } else {
+            command.push_str(a);
+        }
     }
     let ports = wharf_network::ports::summary_ports(
         rec.config.exposed_ports.as_ref(),

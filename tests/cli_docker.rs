@@ -1,0 +1,399 @@
+//! Issue 10: the command line compared with the real `docker` CLI (docker
+//! 28) talking to a real Docker engine (Debian's `dockerd`, started here on
+//! its own data root and socket, with no bridge and no firewall rules, and
+//! stopped by its pid at the end). Each case runs the same command through
+//! `wharf` against a wharf daemon and through `docker` against dockerd, on
+//! objects made the same way in both, and compares what a user sees.
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{busybox_tar, run_cmd, Daemon, Output, WHARF};
+
+const DOCKER: &str = "/usr/local/bin/docker";
+const T: Duration = Duration::from_secs(60);
+
+/// A Docker engine of our own; stopped (by pid) and removed on drop.
+struct DockerEngine {
+    root: PathBuf,
+    child: Option<Child>,
+}
+
+impl DockerEngine {
+    /// `None` (with the reason printed) when dockerd is not installed.
+    fn start() -> Option<DockerEngine> {
+        let dockerd = ["/usr/sbin/dockerd", "/usr/bin/dockerd"]
+            .into_iter()
+            .find(|p| Path::new(p).exists());
+        let Some(dockerd) = dockerd else {
+            eprintln!("SKIP: dockerd is not installed (scripts/setup.sh installs docker.io)");
+            return None;
+        };
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let root = PathBuf::from(format!("/tmp/wdk{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let log = std::fs::File::create(root.join("dockerd.log")).unwrap();
+        let child = Command::new(dockerd)
+            .args(["--data-root", &root.join("data").to_string_lossy()])
+            .args(["--exec-root", &root.join("exec").to_string_lossy()])
+            .args(["-H", &format!("unix://{}", root.join("d.sock").display())])
+            .args(["--pidfile", &root.join("d.pid").to_string_lossy()])
+            // Network safety: no bridge, no iptables, no sysctls.
+            .args(["--bridge", "none", "--iptables=false", "--ip6tables=false"])
+            .args(["--ip-forward=false", "--ip-masq=false"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("spawn dockerd");
+        let e = DockerEngine {
+            root,
+            child: Some(child),
+        };
+        let deadline = Instant::now() + T;
+        while Instant::now() < deadline {
+            if e.docker(&["version"]).code == 0 {
+                return Some(e);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!(
+            "dockerd did not answer; log:\n{}",
+            std::fs::read_to_string(e.root.join("dockerd.log")).unwrap_or_default()
+        );
+    }
+
+    fn host(&self) -> String {
+        format!("unix://{}", self.root.join("d.sock").display())
+    }
+
+    fn docker(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(DOCKER);
+        c.env("DOCKER_HOST", self.host())
+            .env("DOCKER_CONFIG", self.root.join("cfg"))
+            .args(args);
+        run_cmd(c, None, T)
+    }
+}
+
+impl Drop for DockerEngine {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if let Ok(None) = c.try_wait() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        // dockerd unmounts its layers on a clean stop; anything left is
+        // unmounted before the directory goes.
+        for dir in ["exec", "data"] {
+            let _ = Command::new("umount")
+                .args(["-R", "-l"])
+                .arg(self.root.join(dir))
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// The same objects on both engines: the busybox image, a created
+/// container, a labelled volume.
+fn prepare(d: &Daemon, e: &DockerEngine) {
+    let tar = busybox_tar().to_string_lossy().into_owned();
+    e.docker(&["import", "-c", r#"CMD ["sh"]"#, &tar, "busybox:latest"])
+        .success();
+    let create = [
+        "create",
+        "--name",
+        "fmt1",
+        "--network",
+        "none",
+        "-l",
+        "b=2",
+        "-l",
+        "a=1",
+        "-e",
+        "A=1",
+        "--restart",
+        "no",
+        "-w",
+        "/tmp",
+        "--expose",
+        "80",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi",
+    ];
+    d.wharf(&create).success();
+    e.docker(&create).success();
+    let vol = [
+        "volume", "create", "--label", "team=qa", "--label", "x=y", "vol1",
+    ];
+    d.wharf(&vol).success();
+    e.docker(&vol).success();
+}
+
+/// Run `args` through both; `Err` with both outputs if they differ.
+fn same(d: &Daemon, e: &DockerEngine, args: &[&str]) -> Result<(), String> {
+    let w = d.wharf(args);
+    let k = e.docker(args);
+    let w_out = w.out().to_string();
+    let k_out = k.out().to_string();
+    if w_out == k_out && w.code == k.code {
+        Ok(())
+    } else {
+        Err(format!(
+            "{args:?}\n  wharf  ({:?}): {w_out:?} {:?}\n  docker ({:?}): {k_out:?} {:?}",
+            w.code,
+            w.err(),
+            k.code,
+            k.err()
+        ))
+    }
+}
+
+/// `--format`/`-f` templates, each compared with docker's output.
+const TEMPLATES: &[&[&str]] = &[
+    // inspect: Go's printing of slices, maps, structs, nil and missing keys
+    &["inspect", "-f", "{{.Config.Cmd}}", "fmt1"],
+    &["inspect", "-f", "{{.Config.Entrypoint}}", "fmt1"],
+    &["inspect", "-f", "{{.Config.Labels}}", "fmt1"],
+    &["inspect", "-f", "{{.Config.ExposedPorts}}", "fmt1"],
+    &[
+        "inspect",
+        "-f",
+        "{{.Config.WorkingDir}} {{.Config.Tty}}",
+        "fmt1",
+    ],
+    &["inspect", "-f", "{{.HostConfig.RestartPolicy}}", "fmt1"],
+    &[
+        "inspect",
+        "-f",
+        "{{.HostConfig.RestartPolicy.Name}}",
+        "fmt1",
+    ],
+    &["inspect", "-f", "{{.HostConfig.Binds}}", "fmt1"],
+    &["inspect", "-f", "{{.HostConfig.NetworkMode}}", "fmt1"],
+    &[
+        "inspect",
+        "-f",
+        "{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}",
+        "fmt1",
+    ],
+    &["inspect", "-f", "{{.State.Health}}", "fmt1"],
+    &["inspect", "-f", "{{.NoSuchField}}", "fmt1"],
+    &["inspect", "-f", "{{.Name}}", "fmt1"],
+    // docker's template functions
+    &["inspect", "-f", "{{json .Config.Labels}}", "fmt1"],
+    &["inspect", "-f", "{{json .Config.Cmd}}", "fmt1"],
+    &[
+        "inspect",
+        "-f",
+        "{{json .HostConfig.RestartPolicy}}",
+        "fmt1",
+    ],
+    &["inspect", "-f", "{{join .Config.Cmd \",\"}}", "fmt1"],
+    &["inspect", "-f", "{{split \"a,b,c\" \",\"}}", "fmt1"],
+    &[
+        "inspect",
+        "-f",
+        "{{upper .Name}} {{lower \"ABC\"}} {{title \"hello world\"}}",
+        "fmt1",
+    ],
+    &[
+        "inspect",
+        "-f",
+        "{{truncate .Name 3}}|{{pad .Name 1 2}}|",
+        "fmt1",
+    ],
+    &["inspect", "-f", "{{println .Name}}", "fmt1"],
+    &[
+        "inspect",
+        "-f",
+        "{{len .Config.Cmd}} {{index .Config.Cmd 1}} {{index .Config.Labels \"a\"}}",
+        "fmt1",
+    ],
+    &[
+        "inspect",
+        "-f",
+        "{{range .Config.Cmd}}<{{.}}>{{end}}",
+        "fmt1",
+    ],
+    &[
+        "inspect",
+        "-f",
+        "{{range $i, $c := .Config.Cmd}}{{$i}}={{$c}} {{end}}",
+        "fmt1",
+    ],
+    &[
+        "inspect",
+        "-f",
+        "{{if eq .State.Status \"created\"}}new{{else}}old{{end}}",
+        "fmt1",
+    ],
+    &[
+        "inspect",
+        "-f",
+        "{{if ne .State.Status \"created\"}}old{{else}}new{{end}}",
+        "fmt1",
+    ],
+    &[
+        "inspect",
+        "-f",
+        "{{with .Config}}{{.WorkingDir}}{{end}}",
+        "fmt1",
+    ],
+    &["inspect", "-f", "{{- .Name -}}", "fmt1"],
+    // list commands
+    &[
+        "ps",
+        "-a",
+        "--format",
+        "{{.Names}} {{.Image}} {{.Command}} {{.Labels}}",
+    ],
+    &[
+        "ps",
+        "-a",
+        "--format",
+        "{{.Names}}|{{.Label \"a\"}}|{{.State}}",
+    ],
+    &["ps", "-a", "--format", "table {{.Names}}\t{{.Image}}"],
+    &["images", "--format", "{{.Repository}}:{{.Tag}}"],
+    &["images", "--format", "table {{.Repository}}\t{{.Tag}}"],
+    &[
+        "volume",
+        "ls",
+        "--format",
+        "{{.Name}} {{.Driver}} {{.Labels}}",
+    ],
+    &["volume", "ls", "--format", "table {{.Name}}\t{{.Driver}}"],
+    &[
+        "volume",
+        "inspect",
+        "-f",
+        "{{.Labels}} {{.Driver}} {{json .Labels}}",
+        "vol1",
+    ],
+    &[
+        "info",
+        "--format",
+        "{{.Swarm.LocalNodeState}} {{json .Swarm.LocalNodeState}}",
+    ],
+];
+
+#[test]
+fn templates_print_as_docker() {
+    let Some(e) = DockerEngine::start() else {
+        return;
+    };
+    let d = Daemon::start();
+    prepare(&d, &e);
+    let mut diffs = Vec::new();
+    for args in TEMPLATES {
+        if let Err(m) = same(&d, &e, args) {
+            diffs.push(m);
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} of {} template cases differ from docker:\n{}",
+        diffs.len(),
+        TEMPLATES.len(),
+        diffs.join("\n")
+    );
+}
+
+/// The exit code and first stderr line of a usage error, with `docker`
+/// spelled `wharf`.
+fn usage(o: &Output) -> (i32, String) {
+    let first = o
+        .err()
+        .lines()
+        .next()
+        .unwrap_or("")
+        .replace("docker", "wharf");
+    (o.code, first)
+}
+
+#[test]
+fn usage_errors_match_docker() {
+    let Some(e) = DockerEngine::start() else {
+        return;
+    };
+    let d = Daemon::start();
+    let cases: &[&[&str]] = &[
+        &["run", "--rmm", "busybox", "true"],
+        &["run", "--bogus", "busybox"],
+        &["create", "--bogus", "busybox"],
+        &["run", "-Z", "busybox"],
+        &["ps", "--bogus"],
+        &["exec", "--bogus", "x", "ls"],
+        &["logs", "--bogus", "x"],
+        &["volume", "create", "--bogus"],
+        &["run"],
+        &["logs"],
+        &["exec", "x"],
+        &["rm"],
+        &["inspect"],
+        &["stop", "-t", "x", "a"],
+        &["frobnicate"],
+    ];
+    let mut diffs = Vec::new();
+    for args in cases {
+        let w = usage(&d.wharf(args));
+        let k = usage(&e.docker(args));
+        if w != k {
+            diffs.push(format!("{args:?}: wharf {w:?}, docker {k:?}"));
+        }
+    }
+    // Nothing reached the wharf daemon: no container was created.
+    assert_eq!(d.wharf(&["ps", "-a", "-q"]).success().out(), "");
+    assert!(
+        diffs.is_empty(),
+        "usage errors differ:\n{}",
+        diffs.join("\n")
+    );
+}
+
+#[test]
+fn unreachable_daemon_exit_codes_match_docker() {
+    // No engine needed: both clients point at a socket nobody serves.
+    let dir = PathBuf::from(format!("/tmp/wun{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let host = format!("unix://{}", dir.join("none.sock").display());
+    for (args, code) in [
+        (&["ps"][..], 1),
+        (&["run", "busybox", "true"][..], 125),
+        (&["images"][..], 1),
+        (&["logs", "x"][..], 1),
+    ] {
+        let mut w = Command::new(WHARF);
+        w.arg("-H").arg(&host).args(args);
+        let w = run_cmd(w, None, T);
+        let mut k = Command::new(DOCKER);
+        k.env("DOCKER_CONFIG", dir.join("cfg"))
+            .arg("-H")
+            .arg(&host)
+            .args(args);
+        let k = run_cmd(k, None, T);
+        assert_eq!(k.code, code, "docker {args:?}: {}", k.err());
+        assert_eq!(w.code, code, "wharf {args:?}: {}", w.err());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
