@@ -7,6 +7,7 @@
 pub mod daemon_args;
 
 mod attach;
+mod build;
 mod container;
 mod container_opts;
 mod container_prune;
@@ -127,6 +128,8 @@ pub enum Command {
     Images(images::ImagesArgs),
     /// Import the contents from a tarball to create a filesystem image
     Import(import::ImportArgs),
+    /// Build an image from a Dockerfile
+    Build(build::BuildArgs),
     /// Load an image from a tar archive or STDIN
     Load(load::LoadArgs),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
@@ -286,6 +289,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Events(_) => "events",
         Command::Images(_) => "images",
         Command::Import(_) => "import",
+        Command::Build(_) => "build",
         Command::Load(_) => "load",
         Command::Save(_) => "save",
         Command::Tag(_) => "tag",
@@ -329,6 +333,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Events(a) => events::run(ctx, a).await,
         Command::Images(a) => images::run(ctx, a).await,
         Command::Import(a) => import::run(ctx, a).await,
+        Command::Build(a) => build::run(ctx, a).await,
         Command::Load(a) => load::run(ctx, a).await,
         Command::Save(a) => save::run(ctx, a).await,
         Command::Tag(a) => tag::run(ctx, a).await,

@@ -5,6 +5,7 @@
 //! the monitor, a separate process (see wharf-runtime).
 
 pub mod blocking_io;
+pub mod build;
 pub mod container;
 pub mod daemon;
 pub mod error;
