@@ -324,3 +324,93 @@ fn docker_cli_classic_builder() {
     let o = common::run_cmd(cmd, None, std::time::Duration::from_secs(120));
     assert!(o.success().out().starts_with("sha256:"), "{o}");
 }
+
+#[test]
+fn housekeeping_intermediates_prune_and_commit() {
+    let d = Daemon::start();
+    let dir = ctx(
+        &d,
+        "house",
+        &[
+            (
+                "Dockerfile",
+                "FROM busybox\nENV A=1\nRUN echo x > /x\nCOPY f /f\n",
+            ),
+            ("f", "F"),
+        ],
+    );
+    d.wharf(&["build", "-t", "house", s(&dir)]).success();
+    // Intermediate steps only show with -a.
+    let shown = d.wharf(&["images", "-q"]).success().lines().len();
+    assert_eq!(shown, 2, "busybox and house");
+    let all = d.wharf(&["images", "-a", "-q"]).success().lines().len();
+    assert_eq!(all, 4, "busybox, the ENV and RUN steps, house");
+    // rmi takes the untagged parents along, and the cache with them.
+    let o = d.wharf(&["rmi", "house"]);
+    assert!(
+        o.success().out().matches("Deleted: sha256:").count() >= 4,
+        "{o}"
+    );
+    assert_eq!(d.wharf(&["images", "-a", "-q"]).success().lines().len(), 1);
+    let o = d.wharf(&["build", "-t", "house", s(&dir)]);
+    assert!(!o.success().out().contains("Using cache"), "{o}");
+    // A rebuild with a changed file leaves the old image dangling; prune
+    // removes it (and its own steps), not the tagged one.
+    fs::write(dir.join("f"), "G").unwrap();
+    d.wharf(&["build", "-t", "house", s(&dir)]).success();
+    assert!(
+        d.wharf(&["images", "-f", "dangling=true", "-q"])
+            .success()
+            .lines()
+            .len()
+            == 1
+    );
+    let o = d.wharf(&["image", "prune", "-f"]);
+    assert!(o.success().out().contains("deleted: sha256:"), "{o}");
+    assert_eq!(
+        d.wharf(&["images", "-f", "dangling=true", "-q"])
+            .success()
+            .out(),
+        ""
+    );
+    assert_eq!(
+        d.wharf(&["run", "--rm", "house", "cat", "/f"])
+            .success()
+            .out(),
+        "G"
+    );
+    // builder prune forgets the cache: the next build runs again.
+    d.wharf(&["builder", "prune", "-f"]).success();
+    let o = d.wharf(&["build", "-t", "house", s(&dir)]);
+    assert!(o.success().out().contains("Running in"), "{o}");
+
+    // commit: a container's changes and --change lines.
+    d.wharf(&[
+        "run",
+        "--name",
+        "c1",
+        "busybox",
+        "sh",
+        "-c",
+        "echo made > /made; rm /bin/true",
+    ])
+    .success();
+    let o = d.wharf(&["commit", "-m", "msg", "-c", "ENV Z=9", "c1", "committed:v1"]);
+    assert!(o.success().out().starts_with("sha256:"), "{o}");
+    let o = d.wharf(&[
+        "run",
+        "--rm",
+        "committed:v1",
+        "sh",
+        "-c",
+        "cat /made; echo $Z; ls /bin/true || echo gone",
+    ]);
+    assert_eq!(o.success().out(), "made\n9\ngone", "{o}");
+    let o = d.docker(&["commit", "c1", "viadocker:commit"]);
+    o.success();
+    d.wharf(&["rm", "c1"]).success();
+    // -a removes every image no container uses.
+    let o = d.wharf(&["image", "prune", "-a", "-f"]);
+    o.success();
+    assert_eq!(d.wharf(&["images", "-a", "-q"]).success().out(), "", "{o}");
+}

@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod exec;
 pub mod http;
+pub mod image_prune;
 pub mod image_view;
 pub mod private_roots;
 pub mod router;

@@ -1,5 +1,5 @@
 //! `POST /build` (the classic builder's API: a tar context in, Docker's
-//! JSON progress out) and `POST /build/prune`.
+//! JSON progress out), `POST /build/prune` and `POST /commit`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,6 +24,7 @@ pub async fn route(
     Some(match (method.as_str(), segs) {
         ("POST", ["build"]) => start(d, req, q),
         ("POST", ["build", "prune"]) => prune(d).await,
+        ("POST", ["commit"]) => commit(d, q).await,
         _ => return None,
     })
 }
@@ -95,4 +96,35 @@ async fn prune(d: &Arc<Daemon>) -> Result<Reply> {
         "CachesDeleted": deleted,
         "SpaceReclaimed": 0,
     })))
+}
+
+async fn commit(d: &Arc<Daemon>, q: &Query) -> Result<Reply> {
+    let container = q.get("container").unwrap_or("").to_string();
+    if container.is_empty() {
+        return Err(Error::invalid("a container is required: container=NAME|ID"));
+    }
+    let reference = match (
+        q.get("repo").unwrap_or(""),
+        q.get("tag").filter(|t| !t.is_empty()),
+    ) {
+        ("", _) => None,
+        (r, Some(t)) => Some(format!("{r}:{t}")),
+        (r, None) => Some(r.to_string()),
+    };
+    let opts = crate::container::commit::CommitOptions {
+        container,
+        reference,
+        comment: q.get("comment").unwrap_or("").to_string(),
+        author: q.get("author").unwrap_or("").to_string(),
+        changes: q.all("changes"),
+    };
+    let d2 = d.clone();
+    let id = tokio::task::spawn_blocking(move || crate::container::commit::commit(&d2, opts))
+        .await
+        .map_err(|e| Error::internal(e.to_string()))??;
+    d.events.emit("image", "commit", &id, Default::default());
+    Ok(http::json(
+        hyper::StatusCode::CREATED,
+        &serde_json::json!({ "Id": id }),
+    ))
 }

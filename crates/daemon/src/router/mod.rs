@@ -109,6 +109,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/networks/prune"),
     ("POST", "/build"),
     ("POST", "/build/prune"),
+    ("POST", "/images/prune"),
+    ("POST", "/commit"),
 ];
 
 /// Splits `/v1.44/containers/x/json` into (Some("1.44"), "/containers/x/json").
@@ -172,7 +174,7 @@ pub async fn route(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
         }
         Some(first) if swarm::PREFIXES.contains(&first) => swarm::route(&method, &segs),
         Some("networks") => networks::route(&d, req, &method, &segs, &q).await,
-        Some("build") => build::route(&d, req, &method, &segs, &q).await,
+        Some("build") | Some("commit") => build::route(&d, req, &method, &segs, &q).await,
         _ => None,
     };
     match result {
