@@ -414,3 +414,41 @@ fn housekeeping_intermediates_prune_and_commit() {
     o.success();
     assert_eq!(d.wharf(&["images", "-a", "-q"]).success().out(), "", "{o}");
 }
+
+#[test]
+fn add_downloads_from_a_loopback_url() {
+    use std::io::{Read, Write};
+    let d = Daemon::start();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut c, _) = listener.accept().unwrap();
+        let mut req = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => req.extend_from_slice(&buf[..n]),
+            }
+        }
+        let body = "downloaded body\n";
+        let _ = write!(
+            c,
+            "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let df = format!("FROM busybox\nADD http://127.0.0.1:{port}/files/data.txt /srv/\n");
+    let dir = ctx(&d, "url", &[("Dockerfile", &df)]);
+    d.wharf(&["build", "-t", "url", s(&dir)]).success();
+    server.join().unwrap();
+    let o = d.wharf(&[
+        "run",
+        "--rm",
+        "url",
+        "sh",
+        "-c",
+        "cat /srv/data.txt; stat -c %a /srv/data.txt",
+    ]);
+    assert_eq!(o.success().out(), "downloaded body\n600");
+}

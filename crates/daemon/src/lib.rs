@@ -102,6 +102,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             opts.exec_root.display()
         )
     })?;
+    build::reap(&opts.data_root);
     let images =
         wharf_image::ImageStore::open(&opts.data_root.join("image")).context("open image store")?;
     let volumes = wharf_volume::VolumeStore::open(&opts.data_root.join("volumes"))

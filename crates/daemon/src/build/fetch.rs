@@ -30,11 +30,10 @@ pub fn download(url: &str, dir: &Path) -> Result<String, String> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
         .map_err(|e| format!("connecting to {hostport}: {e}"))?;
     s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    write!(
-        s,
+    let req = format!(
         "GET {path} HTTP/1.0\r\nHost: {hostport}\r\nUser-Agent: wharf\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
+    );
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
     let mut r = BufReader::new(s);
     let mut status = String::new();
     r.read_line(&mut status).map_err(|e| e.to_string())?;

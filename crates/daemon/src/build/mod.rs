@@ -91,3 +91,28 @@ pub fn build<R: Read>(
     }
     result
 }
+
+/// At start-up: what builds interrupted by a crash left (snapshot mounts,
+/// contexts, layer tars under `<data-root>/build`) is removed.
+pub fn reap(data_root: &std::path::Path) {
+    let dir = data_root.join("build");
+    if !dir.exists() {
+        return;
+    }
+    let prefix = format!("{}/", dir.display());
+    let mut mounts: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4).map(str::to_string))
+        .filter(|m| m.starts_with(&prefix))
+        .collect();
+    mounts.sort();
+    for m in mounts.iter().rev() {
+        if let Err(e) = nix::mount::umount2(m.as_str(), nix::mount::MntFlags::MNT_DETACH) {
+            tracing::warn!(mount = %m, error = %e, "unmounting a stale build snapshot");
+        }
+    }
+    if let Err(e) = std::fs::remove_dir_all(&dir) {
+        tracing::warn!(path = %dir.display(), error = %e, "removing stale build files");
+    }
+}
