@@ -7,6 +7,9 @@
 pub mod daemon_args;
 
 mod attach;
+mod build;
+mod builder;
+mod commit;
 mod completion;
 mod compose;
 mod container;
@@ -21,6 +24,7 @@ mod export;
 mod format;
 mod history;
 mod image;
+mod image_prune;
 mod images;
 mod import;
 mod info;
@@ -131,6 +135,13 @@ pub enum Command {
     Images(images::ImagesArgs),
     /// Import the contents from a tarball to create a filesystem image
     Import(import::ImportArgs),
+    /// Build an image from a Dockerfile
+    Build(build::BuildArgs),
+    /// Manage builds
+    #[command(subcommand)]
+    Builder(builder::BuilderCmd),
+    /// Create a new image from a container's changes
+    Commit(commit::CommitArgs),
     /// Load an image from a tar archive or STDIN
     Load(load::LoadArgs),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
@@ -288,6 +299,9 @@ fn command_name(c: &Command) -> &'static str {
         Command::Events(_) => "events",
         Command::Images(_) => "images",
         Command::Import(_) => "import",
+        Command::Build(_) => "build",
+        Command::Builder(_) => "builder",
+        Command::Commit(_) => "commit",
         Command::Load(_) => "load",
         Command::Save(_) => "save",
         Command::Tag(_) => "tag",
@@ -333,6 +347,9 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Events(a) => events::run(ctx, a).await,
         Command::Images(a) => images::run(ctx, a).await,
         Command::Import(a) => import::run(ctx, a).await,
+        Command::Build(a) => build::run(ctx, a).await,
+        Command::Builder(c) => builder::dispatch(ctx, c).await,
+        Command::Commit(a) => commit::run(ctx, a).await,
         Command::Load(a) => load::run(ctx, a).await,
         Command::Save(a) => save::run(ctx, a).await,
         Command::Tag(a) => tag::run(ctx, a).await,

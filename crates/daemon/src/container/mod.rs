@@ -3,6 +3,7 @@
 pub mod attach;
 pub mod cgroups;
 pub mod changes;
+pub mod commit;
 pub mod create;
 pub mod etc;
 pub mod export;
