@@ -74,15 +74,16 @@ services:
     volumes:
       - data:/data
   web:
-    image: busybox
+    build: .
     stop_grace_period: 1s
     command:
       - sh
       - -c
       - |
         mkdir -p /w
+        cat /baked.txt
         until printf 'GET / HTTP/1.0\r\n\r\n' | nc db 80 > /w/raw 2>/dev/null && grep -q db-page /w/raw; do sleep 0.2; done
-        (cat /app/hello.txt; grep db-page /w/raw) > /w/index.html
+        (cat /app/hello.txt /baked.txt; grep db-page /w/raw) > /w/index.html
         httpd -f -p 8000 -h /w
     volumes:
       - .:/app
@@ -102,10 +103,19 @@ fn compose_seed_shape_up_ps_run_stop_start_down() {
     let port = port();
     let p = Proj::new(&d, "wcseed", &seed_yaml(port));
     std::fs::write(p.dir.join("hello.txt"), "hello-from-bind\n").unwrap();
-    p.wharf(&["up", "-d"]).success();
+    std::fs::write(
+        p.dir.join("Dockerfile"),
+        "FROM busybox\nRUN echo baked > /baked.txt\n",
+    )
+    .unwrap();
+    let up = p.wharf(&["up", "-d"]);
+    up.success();
+    assert!(up.err().contains("Built"), "{up}");
+    let imgs = d.wharf(&["images", "--format", "{{.Repository}}"]);
+    assert!(imgs.success().out().contains("wcseed-web"), "{imgs}");
     assert!(
         common::wait_until(Duration::from_secs(20), || fetch(port)
-            == "hello-from-bind\ndb-page\n"),
+            == "hello-from-bind\nbaked\ndb-page\n"),
         "{:?}\n{}",
         fetch(port),
         p.wharf(&["logs"])
@@ -172,7 +182,7 @@ fn compose_seed_shape_up_ps_run_stop_start_down() {
     p.wharf(&["start"]).success();
     assert!(
         common::wait_until(Duration::from_secs(20), || fetch(port)
-            == "hello-from-bind\ndb-page\n"),
+            == "hello-from-bind\nbaked\ndb-page\n"),
         "{}",
         p.wharf(&["logs"])
     );
@@ -184,10 +194,12 @@ fn compose_seed_shape_up_ps_run_stop_start_down() {
     let vols = d.wharf(&["volume", "ls", "-q"]);
     assert!(vols.success().out().contains("wcseed_data"), "{vols}");
     p.wharf(&["up", "-d"]).success();
-    p.wharf(&["down", "-v"]).success();
+    p.wharf(&["down", "-v", "--rmi", "local"]).success();
     assert_eq!(d.wharf(&["ps", "-aq"]).success().out(), "");
     let vols = d.wharf(&["volume", "ls", "-q"]);
     assert!(!vols.success().out().contains("wcseed_data"), "{vols}");
+    let imgs = d.wharf(&["images", "--format", "{{.Repository}}"]);
+    assert!(!imgs.success().out().contains("wcseed-web"), "{imgs}");
 }
 
 const HEALTHY: &str = r#"
@@ -500,4 +512,34 @@ fn compose_bad_inputs_change_nothing() {
     let vols = d.wharf(&["volume", "ls", "-q"]);
     assert_eq!(vols.success().out(), "");
     let _ = Path::new("/");
+}
+
+/// Attached `up`: prefixed logs of every container; the first to exit
+/// stops the rest, and `--exit-code-from` gives its code.
+#[test]
+fn compose_attached_up_prefixes_and_exit_code() {
+    let d = Daemon::start();
+    let p = Proj::new(
+        &d,
+        "wcatt",
+        r#"
+services:
+  srv:
+    image: busybox
+    network_mode: none
+    stop_grace_period: 1s
+    command: sh -c 'echo serving; sleep 1000'
+  t:
+    image: busybox
+    network_mode: none
+    depends_on: [srv]
+    command: sh -c 'sleep 1; echo tested; exit 3'
+"#,
+    );
+    let o = p.wharf(&["up", "--exit-code-from", "t"]);
+    o.code_is(3);
+    assert!(o.out().contains("wcatt-t-1    | tested"), "{o}");
+    assert!(o.out().contains("wcatt-srv-1  | serving"), "{o}");
+    assert_eq!(d.inspect("wcatt-srv-1")["State"]["Status"], "exited");
+    p.wharf(&["down"]).success();
 }

@@ -38,14 +38,15 @@ pub async fn run(ctx: &Ctx, a: &ComposeArgs, l: &LogsArgs) -> anyhow::Result<i32
         timestamps: l.timestamps,
         ..LogsOptions::default()
     };
-    follow(&ctx.client, &list, &o, !l.no_color, !l.no_prefix).await;
+    follow(&ctx.client, &list, &o, !l.no_color, !l.no_prefix, None).await;
     Ok(0)
 }
 
 const COLOURS: [&str; 6] = ["36", "33", "32", "35", "34", "31"];
 
 /// Print the logs of `ctrs`, each line prefixed `name  | ` (coloured on
-/// a terminal), until every stream ends. Returns the names in the order
+/// a terminal), until every stream ends. `layout` is the prefix width
+/// and colour index when the caller splits one set of containers. Returns the names in the order
 /// their streams ended.
 pub async fn follow(
     c: &Client,
@@ -53,8 +54,10 @@ pub async fn follow(
     o: &LogsOptions,
     colour: bool,
     prefix: bool,
+    layout: Option<(usize, usize)>,
 ) -> Vec<String> {
-    let width = ctrs.iter().map(|x| x.name.len()).max().unwrap_or(0);
+    let (width, first) =
+        layout.unwrap_or((ctrs.iter().map(|x| x.name.len()).max().unwrap_or(0), 0));
     let colour = colour && crate::cli::tty::stdout_is_terminal();
     let ended = std::cell::RefCell::new(Vec::new());
     let futs = ctrs.iter().enumerate().map(|(i, x)| {
@@ -71,7 +74,7 @@ pub async fn follow(
             } else if colour {
                 format!(
                     "\x1b[{}m{:<width$}  |\x1b[0m ",
-                    COLOURS[i % COLOURS.len()],
+                    COLOURS[(first + i) % COLOURS.len()],
                     x.name
                 )
             } else {

@@ -156,22 +156,25 @@ pub async fn run(ctx: &Ctx, a: &ComposeArgs, u: &UpArgs) -> anyhow::Result<i32> 
     let logs = async {
         if abort {
             // the first container to end stops the rest
+            let width = ctrs.iter().map(|x| x.name.len()).max().unwrap_or(0);
             let futs: Vec<_> = ctrs
                 .iter()
-                .map(|x| {
+                .enumerate()
+                .map(|(i, x)| {
                     Box::pin(super::logs::follow(
                         &ctx.client,
                         std::slice::from_ref(x),
                         &lo,
                         !u.no_color,
                         true,
+                        Some((width, i)),
                     ))
                 })
                 .collect();
             let (ended, _, _rest) = futures_util::future::select_all(futs).await;
             ended
         } else {
-            super::logs::follow(&ctx.client, &ctrs, &lo, !u.no_color, true).await
+            super::logs::follow(&ctx.client, &ctrs, &lo, !u.no_color, true, None).await
         }
     };
     let interrupted = tokio::select! {
