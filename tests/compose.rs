@@ -5,7 +5,7 @@
 //! change nothing.
 mod common;
 
-use common::{Daemon, Output};
+use common::{Daemon, Output, Runtime};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -97,11 +97,28 @@ volumes:
     )
 }
 
-#[test]
-fn compose_seed_shape_up_ps_run_stop_start_down() {
-    let d = Daemon::start();
+/// The services of `yaml` run under `rt` (`runtime: runc` for runc).
+fn with_runtime(yaml: &str, rt: Runtime) -> String {
+    match rt {
+        Runtime::Default => yaml.to_string(),
+        Runtime::Runc => yaml
+            .replace(
+                "    image: busybox\n",
+                "    image: busybox\n    runtime: runc\n",
+            )
+            .replace("    build: .\n", "    build: .\n    runtime: runc\n"),
+    }
+}
+
+runtime_tests!(
+    compose_seed_shape_up_ps_run_stop_start_down,
+    compose_healthy_wait_and_recreate_only_changed
+);
+
+fn compose_seed_shape_up_ps_run_stop_start_down(rt: Runtime) {
+    let d = Daemon::start_with(rt);
     let port = port();
-    let p = Proj::new(&d, "wcseed", &seed_yaml(port));
+    let p = Proj::new(&d, "wcseed", &with_runtime(&seed_yaml(port), rt));
     std::fs::write(p.dir.join("hello.txt"), "hello-from-bind\n").unwrap();
     std::fs::write(
         p.dir.join("Dockerfile"),
@@ -121,6 +138,9 @@ fn compose_seed_shape_up_ps_run_stop_start_down() {
         p.wharf(&["logs"])
     );
     // names, labels, the default network
+    if rt == Runtime::Runc {
+        assert_eq!(d.inspect("wcseed-web-1")["HostConfig"]["Runtime"], "runc");
+    }
     let labels = d.inspect("wcseed-web-1")["Config"]["Labels"].clone();
     assert_eq!(labels["com.docker.compose.project"], "wcseed");
     assert_eq!(labels["com.docker.compose.service"], "web");
@@ -225,10 +245,10 @@ services:
     command: sleep 1000
 "#;
 
-#[test]
-fn compose_healthy_wait_and_recreate_only_changed() {
-    let d = Daemon::start();
-    let p = Proj::new(&d, "wchealth", HEALTHY);
+fn compose_healthy_wait_and_recreate_only_changed(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let yaml = with_runtime(HEALTHY, rt);
+    let p = Proj::new(&d, "wchealth", &yaml);
     let up = p.wharf(&["up", "-d"]);
     up.success();
     assert!(up.err().contains("Healthy"), "{up}");
@@ -252,7 +272,7 @@ fn compose_healthy_wait_and_recreate_only_changed() {
     );
     assert!(again.err().contains("Running"), "{again}");
     // change web only: web recreated, db untouched
-    p.write(&HEALTHY.replace("V: \"1\"", "V: \"2\""));
+    p.write(&yaml.replace("V: \"1\"", "V: \"2\""));
     p.wharf(&["up", "-d"]).success();
     assert_eq!(p.id("wchealth-db-1"), db1);
     let web2 = p.id("wchealth-web-1");

@@ -129,6 +129,8 @@ pub struct Service {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<FileRef>,

@@ -508,6 +508,9 @@ pub fn create_spec(
     if let Some(sh) = &s.shm_size {
         hc.insert("ShmSize".into(), bytes(sh)?.into());
     }
+    if let Some(r) = &s.runtime {
+        hc.insert("Runtime".into(), r.clone().into());
+    }
     if let Some(i) = &s.ipc {
         hc.insert("IpcMode".into(), i.clone().into());
     }
