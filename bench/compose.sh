@@ -98,14 +98,17 @@ dv2() { DOCKER_HOST="unix://$DOCKER_SOCK" "$V2" -f "$proj/compose.yaml" -p wcben
 dv1() { DOCKER_HOST="unix://$DOCKER_SOCK" docker-compose -f "$proj/compose.yaml" -p wcbench "$@"; }
 wd() { "$WHARF" -H "unix://$DOCKER_SOCK" compose -f "$proj/compose.yaml" -p wcbench "$@"; }
 have_v1=0
+have_wd=0
+# wharf compose against the Docker engine needs it to speak API 1.44
+if [ $have_docker = 1 ] && wd ps >/dev/null 2>&1; then have_wd=1; fi
 if command -v docker-compose >/dev/null && [ $have_docker = 1 ]; then have_v1=1; fi
 a_up=(); a_ps=(); a_down=(); b_up=(); b_ps=(); b_down=(); c_up=(); c_ps=(); c_down=(); e_up=(); e_ps=(); e_down=()
 for _ in $(seq 1 "$RUNS"); do
     cycle a ww
     if [ $have_docker = 1 ]; then
         cycle b dv2
-        cycle e wd
     fi
+    if [ $have_wd = 1 ]; then cycle e wd; fi
     if [ $have_v1 = 1 ]; then cycle c dv1; fi
 done
 med() { local -n arr=$1; [ ${#arr[@]} -gt 0 ] && echo "$(ms "$(printf '%s\n' "${arr[@]}" | median)") ms" || echo -; }

@@ -411,6 +411,13 @@ services:
     c.current_dir(&dir);
     let o = common::run_cmd(c, None, Duration::from_secs(20));
     assert_eq!(o.success().lines(), ["db", "web"]);
+    // invoked as docker-compose (argv[0]) it is `wharf compose`
+    let link = d.tmp().join("docker-compose");
+    std::os::unix::fs::symlink(common::WHARF, &link).unwrap();
+    let mut c = std::process::Command::new(&link);
+    c.args(["config", "--services"]).current_dir(&dir);
+    let o = common::run_cmd(c, None, Duration::from_secs(20));
+    assert_eq!(o.success().lines(), ["db"]);
     // file discovery walks up from a subdirectory
     let sub = dir.join("a/b");
     std::fs::create_dir_all(&sub).unwrap();

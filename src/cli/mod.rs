@@ -183,7 +183,7 @@ impl Cli {
     /// Parse argv; help and version exit 0, a usage error is printed and
     /// exits as docker's CLI does (`usage.rs`).
     pub fn parse_or_exit() -> Cli {
-        let argv: Vec<String> = std::env::args().collect();
+        let argv = compose::argv0(std::env::args().collect());
         match Cli::try_parse_from(&argv) {
             Ok(c) => c,
             Err(e) => {

@@ -31,12 +31,10 @@ pub enum ComposeError {
     /// A project-level problem (dependencies, profiles).
     #[error("{0}")]
     Project(String),
-    #[error("{context}: {source}")]
-    Engine {
-        context: String,
-        #[source]
-        source: ClientError,
-    },
+    /// The engine's answer to what was being done (the client error is
+    /// part of the message, not a separate cause, so it prints once).
+    #[error("{context}: {error}")]
+    Engine { context: String, error: ClientError },
     #[error("{0}")]
     Failed(String),
 }
@@ -70,9 +68,9 @@ pub(crate) trait EngineContext<T> {
 
 impl<T> EngineContext<T> for Result<T, ClientError> {
     fn ctx(self, context: impl FnOnce() -> String) -> Result<T, ComposeError> {
-        self.map_err(|source| ComposeError::Engine {
+        self.map_err(|error| ComposeError::Engine {
             context: context(),
-            source,
+            error,
         })
     }
 }

@@ -116,6 +116,21 @@ impl ComposeArgs {
     }
 }
 
+/// Installed (or linked) as `docker-compose` or `wharf-compose`, the
+/// binary is `wharf compose`: `docker-compose up -d` = `wharf compose up -d`.
+pub fn argv0(mut argv: Vec<String>) -> Vec<String> {
+    let name = argv
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if name == "docker-compose" || name == "wharf-compose" {
+        argv[0] = "wharf".into();
+        argv.insert(1, "compose".into());
+    }
+    argv
+}
+
 pub async fn run(ctx: &Ctx, a: ComposeArgs) -> anyhow::Result<i32> {
     match &a.command {
         ComposeCmd::Config(c) => config::run(&a, c),
