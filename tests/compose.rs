@@ -189,6 +189,10 @@ fn compose_seed_shape_up_ps_run_stop_start_down(rt: Runtime) {
     r.code_is(3);
     assert_eq!(r.out(), "42");
     assert_eq!(d.wharf(&["ps", "-aq"]).success().lines().len(), 2);
+    let top = p.wharf(&["top", "db"]);
+    assert!(top.success().out().contains("httpd"), "{top}");
+    let imgs = p.wharf(&["images"]);
+    assert!(imgs.success().out().contains("wcseed-web"), "{imgs}");
     // exec into the running service
     let e = p.wharf(&["exec", "-T", "db", "cat", "/w/index.html"]);
     assert_eq!(e.success().out(), "db-page");

@@ -191,3 +191,75 @@ pub fn version(v: &VersionArgs) -> anyhow::Result<i32> {
     }
     Ok(0)
 }
+
+#[derive(Debug, clap::Args)]
+pub struct TopArgs {
+    pub service: Vec<String>,
+}
+
+/// `wharf compose top [SERVICE...]`: each running container's processes.
+pub async fn top(ctx: &Ctx, a: &ComposeArgs, t: &TopArgs) -> anyhow::Result<i32> {
+    let (name, _) = a.project_or_name()?;
+    let list = wharf_compose::engine::containers(&ctx.client, &name, false).await?;
+    for x in list
+        .iter()
+        .filter(|x| t.service.is_empty() || t.service.contains(&x.service))
+    {
+        let r = ctx.client.containers().top(&x.id, None).await?;
+        println!("{}", x.name);
+        let mut s = r.titles.join("\t");
+        s.push('\n');
+        for p in &r.processes {
+            s.push_str(&p.join("\t"));
+            s.push('\n');
+        }
+        print!("{}", crate::cli::tabwriter::align(&s, 0, 3));
+        println!();
+    }
+    Ok(0)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImagesArgs {
+    /// Only display IDs
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    pub service: Vec<String>,
+}
+
+/// `wharf compose images [-q] [SERVICE...]`: the image of each container.
+pub async fn images(ctx: &Ctx, a: &ComposeArgs, i: &ImagesArgs) -> anyhow::Result<i32> {
+    let (name, _) = a.project_or_name()?;
+    let list = wharf_compose::engine::containers(&ctx.client, &name, true).await?;
+    let mut t = String::from("CONTAINER\tREPOSITORY\tTAG\tIMAGE ID\tSIZE\n");
+    for x in list
+        .iter()
+        .filter(|x| i.service.is_empty() || i.service.contains(&x.service))
+    {
+        let img = ctx.client.images().inspect(&x.image_id).await?;
+        let short = img
+            .id
+            .trim_start_matches("sha256:")
+            .chars()
+            .take(12)
+            .collect::<String>();
+        if i.quiet {
+            println!("{short}");
+            continue;
+        }
+        let reference = x.summary["Image"].as_str().unwrap_or_default();
+        let (repo, tag) = match reference.rsplit_once(':') {
+            Some((r, t)) if !t.contains('/') => (r.to_string(), t.to_string()),
+            _ => (reference.to_string(), "latest".to_string()),
+        };
+        let size = img.size as f64 / 1e6;
+        t.push_str(&format!(
+            "{}\t{repo}\t{tag}\t{short}\t{size:.3}MB\n",
+            x.name
+        ));
+    }
+    if !i.quiet {
+        print!("{}", crate::cli::tabwriter::table(&t));
+    }
+    Ok(0)
+}

@@ -74,6 +74,10 @@ pub enum ComposeCmd {
     Port(misc::PortArgs),
     /// List running compose projects
     Ls(misc::LsArgs),
+    /// Display the running processes
+    Top(misc::TopArgs),
+    /// List images used by the created containers
+    Images(misc::ImagesArgs),
     /// Show the Docker Compose version information
     Version(misc::VersionArgs),
 }
@@ -150,6 +154,8 @@ pub async fn run(ctx: &Ctx, a: ComposeArgs) -> anyhow::Result<i32> {
         ComposeCmd::Pull(s) => lifecycle::pull(ctx, &a, s).await,
         ComposeCmd::Port(p) => misc::port(ctx, &a, p).await,
         ComposeCmd::Ls(l) => misc::ls(ctx, l).await,
+        ComposeCmd::Top(t) => misc::top(ctx, &a, t).await,
+        ComposeCmd::Images(i) => misc::images(ctx, &a, i).await,
         ComposeCmd::Version(v) => misc::version(v),
     }
 }
