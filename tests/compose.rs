@@ -283,6 +283,9 @@ fn compose_healthy_wait_and_recreate_only_changed(rt: Runtime) {
     assert_ne!(web2, web1);
     let env = d.inspect("wchealth-web-1")["Config"]["Env"].to_string();
     assert!(env.contains("V=2"), "{env}");
+    // --wait returns once every service is running (and healthy)
+    let w = p.wharf(&["up", "--wait"]);
+    assert!(w.success().err().contains("Healthy"), "{w}");
     // --force-recreate recreates both; --scale adds replicas
     p.wharf(&["up", "-d", "--force-recreate"]).success();
     assert_ne!(p.id("wchealth-db-1"), db1);
