@@ -24,6 +24,10 @@ pub enum ImageCmd {
     History(history::HistoryArgs),
     /// Display detailed information on one or more images
     Inspect(ImageInspectArgs),
+    /// Remove unused images
+    Prune(image_prune::ImagePruneArgs),
+    /// Build an image from a Dockerfile
+    Build(build::BuildArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -44,6 +48,8 @@ pub async fn dispatch(ctx: &Ctx, c: ImageCmd) -> anyhow::Result<i32> {
         ImageCmd::Tag(a) => tag::run(ctx, a).await,
         ImageCmd::Rm(a) => rmi::run(ctx, a).await,
         ImageCmd::History(a) => history::run(ctx, a).await,
+        ImageCmd::Prune(a) => image_prune::run(ctx, a).await,
+        ImageCmd::Build(a) => build::run(ctx, a).await,
         ImageCmd::Inspect(a) => {
             let a = inspect::InspectArgs {
                 format: a.format,

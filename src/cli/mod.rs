@@ -7,7 +7,11 @@
 pub mod daemon_args;
 
 mod attach;
+mod build;
+mod builder;
+mod commit;
 mod completion;
+mod compose;
 mod container;
 mod container_opts;
 mod container_prune;
@@ -21,6 +25,7 @@ mod export;
 mod format;
 mod history;
 mod image;
+mod image_prune;
 mod images;
 mod import;
 mod info;
@@ -133,6 +138,13 @@ pub enum Command {
     Images(images::ImagesArgs),
     /// Import the contents from a tarball to create a filesystem image
     Import(import::ImportArgs),
+    /// Build an image from a Dockerfile
+    Build(build::BuildArgs),
+    /// Manage builds
+    #[command(subcommand)]
+    Builder(builder::BuilderCmd),
+    /// Create a new image from a container's changes
+    Commit(commit::CommitArgs),
     /// Load an image from a tar archive or STDIN
     Load(load::LoadArgs),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
@@ -163,6 +175,8 @@ pub enum Command {
     Daemon(daemon_args::DaemonArgs),
     /// Generate the autocompletion script for the specified shell
     Completion(completion::CompletionArgs),
+    /// Define and run multi-container applications (Compose)
+    Compose(compose::ComposeArgs),
     /// Per-container monitor (started by the daemon)
     #[command(name = "__monitor", hide = true)]
     Monitor { config: PathBuf },
@@ -172,7 +186,7 @@ impl Cli {
     /// Parse argv; help and version exit 0, a usage error is printed and
     /// exits as docker's CLI does (`usage.rs`).
     pub fn parse_or_exit() -> Cli {
-        let argv: Vec<String> = std::env::args().collect();
+        let argv = compose::argv0(std::env::args().collect());
         match Cli::try_parse_from(&argv) {
             Ok(c) => c,
             Err(e) => {
@@ -289,6 +303,9 @@ fn command_name(c: &Command) -> &'static str {
         Command::Events(_) => "events",
         Command::Images(_) => "images",
         Command::Import(_) => "import",
+        Command::Build(_) => "build",
+        Command::Builder(_) => "builder",
+        Command::Commit(_) => "commit",
         Command::Load(_) => "load",
         Command::Save(_) => "save",
         Command::Tag(_) => "tag",
@@ -302,6 +319,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Network(_) => "network",
         Command::Daemon(_) => "daemon",
         Command::Completion(_) => "completion",
+        Command::Compose(_) => "compose",
         Command::Monitor { .. } => "__monitor",
     }
 }
@@ -334,6 +352,9 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Events(a) => events::run(ctx, a).await,
         Command::Images(a) => images::run(ctx, a).await,
         Command::Import(a) => import::run(ctx, a).await,
+        Command::Build(a) => build::run(ctx, a).await,
+        Command::Builder(c) => builder::dispatch(ctx, c).await,
+        Command::Commit(a) => commit::run(ctx, a).await,
         Command::Load(a) => load::run(ctx, a).await,
         Command::Save(a) => save::run(ctx, a).await,
         Command::Tag(a) => tag::run(ctx, a).await,
@@ -346,6 +367,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Volume(c) => volume::dispatch(ctx, c).await,
         Command::Network(c) => network::dispatch(ctx, c).await,
         Command::Completion(a) => completion::run(a),
+        Command::Compose(a) => Box::pin(compose::run(ctx, a)).await,
         Command::Daemon(_) | Command::Monitor { .. } => {
             // main.rs handles both before a runtime exists.
             Err(anyhow::anyhow!(

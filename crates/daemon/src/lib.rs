@@ -5,12 +5,14 @@
 //! the monitor, a separate process (see wharf-runtime).
 
 pub mod blocking_io;
+pub mod build;
 pub mod container;
 pub mod daemon;
 pub mod error;
 pub mod events;
 pub mod exec;
 pub mod http;
+pub mod image_prune;
 pub mod image_view;
 pub mod phases;
 pub mod private_roots;
@@ -110,6 +112,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             opts.exec_root.display()
         )
     })?;
+    build::reap(&opts.data_root);
     let images =
         wharf_image::ImageStore::open(&opts.data_root.join("image")).context("open image store")?;
     let volumes = wharf_volume::VolumeStore::open(&opts.data_root.join("volumes"))

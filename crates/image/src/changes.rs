@@ -313,7 +313,7 @@ fn clean_path(p: &str) -> String {
 }
 
 /// `80`, `80/udp`, `8000-8002/tcp` → `["80/tcp"]`, …
-fn parse_ports(word: &str) -> Result<Vec<String>, String> {
+pub fn parse_ports(word: &str) -> Result<Vec<String>, String> {
     let (range, proto) = word.split_once('/').unwrap_or((word, "tcp"));
     let proto = proto.to_ascii_lowercase();
     if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
@@ -360,7 +360,7 @@ pub fn valid_signal(s: &str) -> bool {
 
 /// `NONE`, or `[--interval=D] [--timeout=D] [--start-period=D]
 /// [--start-interval=D] [--retries=N] CMD …` → Docker's `Healthcheck` JSON.
-fn healthcheck(rest: &str, shell: Option<&[String]>) -> Result<serde_json::Value, String> {
+pub fn healthcheck(rest: &str, shell: Option<&[String]>) -> Result<serde_json::Value, String> {
     if rest.eq_ignore_ascii_case("NONE") {
         return Ok(serde_json::json!({ "Test": ["NONE"] }));
     }

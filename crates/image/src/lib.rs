@@ -13,6 +13,7 @@
 //! `spawn_blocking`.
 
 pub mod archive;
+pub mod build_cache;
 pub mod changes;
 pub mod config;
 pub mod digest;
@@ -23,6 +24,7 @@ pub mod load;
 pub mod reference;
 pub mod remove;
 pub mod save;
+pub mod snapshot;
 pub mod store;
 /// The safe tar unpacker, shared with volume imports (see wharf-archive).
 pub use wharf_archive::unpack;
@@ -31,5 +33,6 @@ pub mod wire;
 pub use config::ImageConfig;
 pub use error::{ImageError, Result};
 pub use remove::{DeleteItem, InUse};
+pub use snapshot::{pack_upper, Transaction};
 pub use store::{short_id, Image, ImageStore};
 pub use unpack::{unpack_tar, unpack_tar_with, UnpackError, UnpackOptions, UnpackStats};

@@ -88,8 +88,48 @@ impl ImageStore {
         }
         let remaining = tags_of(&st, &hex);
         self.untag(&mut st, &remaining, &mut records)?;
+        let parent = st.images.get(&hex).map(|c| c.parent.clone());
         self.delete_image(&mut st, &hex, &mut records)?;
+        drop(st);
+        if let Some(p) = parent {
+            self.prune_parents(&p, in_use, &mut records);
+        }
         Ok(records)
+    }
+
+    /// After a delete, removes the untagged parents that no other image
+    /// builds on and no container uses (a build's intermediate steps), as
+    /// Docker's `rmi` does.
+    fn prune_parents(
+        &self,
+        parent: &str,
+        in_use: &dyn Fn(&str) -> InUse,
+        records: &mut Vec<DeleteItem>,
+    ) {
+        let mut next = parent.to_string();
+        while let Some(hex) = sha256_hex(&next).map(str::to_string) {
+            let eligible = |st: &State| {
+                st.images.contains_key(&hex)
+                    && tags_of(st, &hex).is_empty()
+                    && !st.images.values().any(|c| c.parent == next)
+            };
+            if !eligible(&self.lock()) || in_use(&next).is_some() {
+                return;
+            }
+            let mut st = self.lock();
+            if !eligible(&st) {
+                return;
+            }
+            let up = st
+                .images
+                .get(&hex)
+                .map(|c| c.parent.clone())
+                .unwrap_or_default();
+            if self.delete_image(&mut st, &hex, records).is_err() {
+                return;
+            }
+            next = up;
+        }
     }
 
     fn untag(&self, st: &mut State, tags: &[String], records: &mut Vec<DeleteItem>) -> Result<()> {

@@ -44,7 +44,7 @@ impl Image {
     pub fn summary(&self) -> ImageSummary {
         ImageSummary {
             id: self.id.clone(),
-            parent_id: String::new(),
+            parent_id: self.config.parent.clone(),
             repo_tags: self.repo_tags.clone(),
             repo_digests: Vec::new(),
             created: self.config.created_unix(),

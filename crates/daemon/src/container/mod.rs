@@ -5,6 +5,7 @@ pub mod attach_ws;
 pub mod cgroups;
 pub mod changes;
 pub mod cp;
+pub mod commit;
 pub mod create;
 pub mod etc;
 pub mod export;

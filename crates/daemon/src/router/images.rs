@@ -27,6 +27,7 @@ pub async fn route(
         ("GET", "json") => list(d, q),
         ("POST", "create") => create(d, req, q).await,
         ("POST", "load") => load(d, req, q).await,
+        ("POST", "prune") => prune(d, q).await,
         ("GET", "get") => save(d, q.all("names")),
         ("GET", r) if r.ends_with("/get") => save(d, vec![r.trim_end_matches("/get").to_string()]),
         ("GET", r) if r.ends_with("/json") => inspect(d, r.trim_end_matches("/json")),
@@ -41,7 +42,19 @@ fn list(d: &Daemon, q: &Query) -> Result<Reply> {
     let filters = q.filters()?;
     filters.only(&["reference", "dangling", "label", "before", "since", "until"])?;
     let mut out = Vec::new();
-    for img in d.images.list() {
+    let all = q.bool("all", false)?;
+    let images = d.images.list();
+    // As Docker: untagged images with children (a build's intermediate
+    // steps) only show with `all`.
+    let parents: std::collections::HashSet<String> = images
+        .iter()
+        .map(|i| i.config.parent.clone())
+        .filter(|p| !p.is_empty())
+        .collect();
+    for img in images {
+        if !all && img.repo_tags.is_empty() && parents.contains(&img.id) {
+            continue;
+        }
         let s = image_view::summary(d, &img);
         let ok = filters.get("reference").is_empty()
             || filters.get("reference").iter().any(|r| {
@@ -217,4 +230,13 @@ fn save(d: &Arc<Daemon>, names: Vec<String>) -> Result<Reply> {
         }
     });
     Ok(reply)
+}
+
+async fn prune(d: &Arc<Daemon>, q: &Query) -> Result<Reply> {
+    let filters = q.filters()?;
+    let d2 = d.clone();
+    let v = tokio::task::spawn_blocking(move || crate::image_prune::prune(&d2, &filters))
+        .await
+        .map_err(|e| Error::internal(e.to_string()))??;
+    Ok(http::ok_json(&v))
 }

@@ -2,6 +2,7 @@
 //! (method, path) to its handler group. Handlers are thin: parse, call the
 //! backend, encode.
 
+mod build;
 mod containers;
 mod cp;
 mod exec;
@@ -111,6 +112,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/containers/{id}/archive"),
     ("PUT", "/containers/{id}/archive"),
     ("GET", "/containers/{id}/attach/ws"),
+    ("POST", "/build"),
+    ("POST", "/build/prune"),
+    ("POST", "/images/prune"),
+    ("POST", "/commit"),
 ];
 
 /// Splits `/v1.44/containers/x/json` into (Some("1.44"), "/containers/x/json").
@@ -174,6 +179,7 @@ pub async fn route(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
         }
         Some(first) if swarm::PREFIXES.contains(&first) => swarm::route(&method, &segs),
         Some("networks") => networks::route(&d, req, &method, &segs, &q).await,
+        Some("build") | Some("commit") => build::route(&d, req, &method, &segs, &q).await,
         _ => None,
     };
     match result {

@@ -1,0 +1,47 @@
+//! `wharf compose config [--services] [--volumes] [--format yaml|json] [-q]`
+
+use super::ComposeArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// Print the service names, one per line
+    #[arg(long)]
+    pub services: bool,
+    /// Print the volume names, one per line
+    #[arg(long)]
+    pub volumes: bool,
+    /// Format the output: yaml or json
+    #[arg(long, default_value = "yaml")]
+    pub format: String,
+    /// Only validate the configuration, don't print anything
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+pub fn run(a: &ComposeArgs, c: &ConfigArgs) -> anyhow::Result<i32> {
+    let p = a.project()?;
+    if c.quiet {
+        return Ok(0);
+    }
+    if c.services {
+        for n in p.services.keys() {
+            println!("{n}");
+        }
+        return Ok(0);
+    }
+    if c.volumes {
+        for n in p.volumes.keys() {
+            println!("{n}");
+        }
+        return Ok(0);
+    }
+    match c.format.as_str() {
+        "yaml" => print!("{}", wharf_compose::config_yaml(&p)),
+        "json" => println!(
+            "{}",
+            serde_json::to_string_pretty(&wharf_compose::config_value(&p))?
+        ),
+        f => anyhow::bail!("unsupported format {f:?}: use yaml or json"),
+    }
+    Ok(0)
+}
