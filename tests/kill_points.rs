@@ -422,6 +422,10 @@ fn check_nothing_left(
         let prefix = s.trim_end_matches("0/24");
         for l in addrs.lines().filter(|l| l.contains(&format!(" {prefix}"))) {
             leaked.push(format!("interface holding {s}: {l}"));
+            // ours (the test's own subnet): removed so it cannot outlive the test
+            if let Some(dev) = l.split_whitespace().nth(1) {
+                sh(&format!("ip link del {dev}"));
+            }
         }
     }
     let fw = firewall(d);
