@@ -19,17 +19,15 @@ pub async fn remove(d: &Arc<Daemon>, key: &str, force: bool, remove_volumes: boo
 pub async fn remove_locked(
     d: &Arc<Daemon>,
     id: &str,
-    key: &str,
+    _key: &str,
     force: bool,
     remove_volumes: bool,
 ) -> Result<()> {
     let id = id.to_string();
     let rec = d.get(&id)?;
-    if rec.state.status == Status::Removing {
-        return Err(Error::conflict(format!(
-            "removal of container {key} is already in progress"
-        )));
-    }
+    // `Removing` here is a removal that failed part-way (a full disk, a
+    // crash): the op lock rules out one still under way, so it resumes
+    // instead of answering "already in progress" for good.
     if rec.state.status.is_active() {
         if !force {
             let what = if rec.state.status == Status::Paused {
