@@ -452,3 +452,50 @@ fn add_downloads_from_a_loopback_url() {
     ]);
     assert_eq!(o.success().out(), "downloaded body\n600");
 }
+
+#[test]
+fn system_df_counts_images_containers_volumes_and_cache() {
+    let d = Daemon::start();
+    let dir = ctx(
+        &d,
+        "df",
+        &[(
+            "Dockerfile",
+            "FROM busybox\nRUN head -c 300000 /dev/zero > /z\n",
+        )],
+    );
+    d.wharf(&["build", "-t", "df", s(&dir)]).success();
+    d.wharf(&["volume", "create", "dfvol"]).success();
+    d.wharf(&[
+        "run",
+        "--name",
+        "dfc",
+        "-v",
+        "dfvol:/v",
+        "df",
+        "sh",
+        "-c",
+        "head -c 100000 /dev/zero > /w; head -c 50000 /dev/zero > /v/x",
+    ])
+    .success();
+    let (code, v) = d.api("GET", "/system/df", None);
+    assert_eq!(code, 200, "{v}");
+    assert!(v["LayersSize"].as_u64().unwrap() > 1_300_000, "{v}");
+    let c = &v["Containers"][0];
+    assert!(c["SizeRw"].as_i64().unwrap() >= 100_000, "{c}");
+    let vol = v["Volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["Name"] == "dfvol")
+        .unwrap();
+    assert_eq!(vol["UsageData"]["Size"], 50_000);
+    assert_eq!(vol["UsageData"]["RefCount"], 1);
+    assert!(!v["BuildCache"].as_array().unwrap().is_empty());
+    let o = d.docker(&["system", "df"]);
+    let out = o.success().out().to_string();
+    for kind in ["Images", "Containers", "Local Volumes", "Build Cache"] {
+        assert!(out.contains(kind), "{out}");
+    }
+    d.wharf(&["rm", "dfc"]).success();
+}

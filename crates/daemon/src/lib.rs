@@ -17,6 +17,7 @@ pub mod image_view;
 pub mod private_roots;
 pub mod router;
 pub mod server;
+pub mod system_df;
 pub mod util;
 
 use std::path::PathBuf;
