@@ -69,6 +69,12 @@ fn seed_shape_builds_and_runs() {
     assert_eq!(layers, 4, "{v}");
     let h = d.wharf(&["history", "seed:1"]);
     assert!(h.success().out().contains("mkdir -p $APP_HOME/data"), "{h}");
+    let (_, hist) = d.api("GET", "/images/seed:1/history", None);
+    let steps = hist.as_array().unwrap();
+    assert_eq!(steps.len(), 7, "{hist}");
+    assert!(steps.iter().all(|s| s["Id"] != "<missing>"), "{hist}");
+    assert_eq!(steps[0]["Tags"], common::json!(["seed:1"]));
+    assert_eq!(steps[6]["Tags"], common::json!(["busybox:latest"]));
     // Build containers are gone.
     assert_eq!(d.wharf(&["ps", "-aq"]).success().out(), "");
 }
