@@ -61,6 +61,14 @@ fn seed_shape_builds_and_runs() {
         "hello world from /app: built conf-a",
         "{o}"
     );
+    if common::Runtime::Runc.enabled() {
+        let o = d.wharf(&["run", "--rm", "--runtime", "runc", "seed:1"]);
+        assert_eq!(
+            o.success().out(),
+            "hello world from /app: built conf-a",
+            "{o}"
+        );
+    }
     let v = d.api("GET", "/images/seed:1/json", None).1;
     assert_eq!(v["Config"]["WorkingDir"], "/app");
     assert_eq!(v["Config"]["Cmd"], common::json!(["sh", "app.sh"]));
