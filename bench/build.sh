@@ -86,8 +86,8 @@ for _ in $(seq 1 "$RUNS"); do
     t0=$(now); w build --no-cache -q -t bench:cold "$ctx" >/dev/null; t1=$(now); wc_+=($((t1 - t0)))
     t0=$(now); w build -q -t bench:cached "$ctx" >/dev/null; t1=$(now); wh+=($((t1 - t0)))
     if [ $have_docker = 1 ]; then
-        t0=$(now); dk build --no-cache -q -t wharf-bench:cold "$ctx" >/dev/null; t1=$(now); dc+=($((t1 - t0)))
-        t0=$(now); dk build -q -t wharf-bench:cached "$ctx" >/dev/null; t1=$(now); dh+=($((t1 - t0)))
+        t0=$(now); dk build --no-cache -q -t wharf-bench:cold "$ctx" >/dev/null 2>&1; t1=$(now); dc+=($((t1 - t0)))
+        t0=$(now); dk build -q -t wharf-bench:cached "$ctx" >/dev/null 2>&1; t1=$(now); dh+=($((t1 - t0)))
     fi
 done
 row "" "wharf" "docker (classic)"

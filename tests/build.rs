@@ -61,6 +61,14 @@ fn seed_shape_builds_and_runs() {
         "hello world from /app: built conf-a",
         "{o}"
     );
+    if common::Runtime::Runc.enabled() {
+        let o = d.wharf(&["run", "--rm", "--runtime", "runc", "seed:1"]);
+        assert_eq!(
+            o.success().out(),
+            "hello world from /app: built conf-a",
+            "{o}"
+        );
+    }
     let v = d.api("GET", "/images/seed:1/json", None).1;
     assert_eq!(v["Config"]["WorkingDir"], "/app");
     assert_eq!(v["Config"]["Cmd"], common::json!(["sh", "app.sh"]));
@@ -69,6 +77,12 @@ fn seed_shape_builds_and_runs() {
     assert_eq!(layers, 4, "{v}");
     let h = d.wharf(&["history", "seed:1"]);
     assert!(h.success().out().contains("mkdir -p $APP_HOME/data"), "{h}");
+    let (_, hist) = d.api("GET", "/images/seed:1/history", None);
+    let steps = hist.as_array().unwrap();
+    assert_eq!(steps.len(), 7, "{hist}");
+    assert!(steps.iter().all(|s| s["Id"] != "<missing>"), "{hist}");
+    assert_eq!(steps[0]["Tags"], common::json!(["seed:1"]));
+    assert_eq!(steps[6]["Tags"], common::json!(["busybox:latest"]));
     // Build containers are gone.
     assert_eq!(d.wharf(&["ps", "-aq"]).success().out(), "");
 }
@@ -451,4 +465,51 @@ fn add_downloads_from_a_loopback_url() {
         "cat /srv/data.txt; stat -c %a /srv/data.txt",
     ]);
     assert_eq!(o.success().out(), "downloaded body\n600");
+}
+
+#[test]
+fn system_df_counts_images_containers_volumes_and_cache() {
+    let d = Daemon::start();
+    let dir = ctx(
+        &d,
+        "df",
+        &[(
+            "Dockerfile",
+            "FROM busybox\nRUN head -c 300000 /dev/zero > /z\n",
+        )],
+    );
+    d.wharf(&["build", "-t", "df", s(&dir)]).success();
+    d.wharf(&["volume", "create", "dfvol"]).success();
+    d.wharf(&[
+        "run",
+        "--name",
+        "dfc",
+        "-v",
+        "dfvol:/v",
+        "df",
+        "sh",
+        "-c",
+        "head -c 100000 /dev/zero > /w; head -c 50000 /dev/zero > /v/x",
+    ])
+    .success();
+    let (code, v) = d.api("GET", "/system/df", None);
+    assert_eq!(code, 200, "{v}");
+    assert!(v["LayersSize"].as_u64().unwrap() > 1_300_000, "{v}");
+    let c = &v["Containers"][0];
+    assert!(c["SizeRw"].as_i64().unwrap() >= 100_000, "{c}");
+    let vol = v["Volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["Name"] == "dfvol")
+        .unwrap();
+    assert_eq!(vol["UsageData"]["Size"], 50_000);
+    assert_eq!(vol["UsageData"]["RefCount"], 1);
+    assert!(!v["BuildCache"].as_array().unwrap().is_empty());
+    let o = d.docker(&["system", "df"]);
+    let out = o.success().out().to_string();
+    for kind in ["Images", "Containers", "Local Volumes", "Build Cache"] {
+        assert!(out.contains(kind), "{out}");
+    }
+    d.wharf(&["rm", "dfc"]).success();
 }

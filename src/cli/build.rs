@@ -178,10 +178,10 @@ fn context(a: &BuildArgs) -> anyhow::Result<(Vec<u8>, String)> {
         anyhow::bail!("unable to prepare context: path {:?} not found", a.context);
     }
     let dir = dir.canonicalize()?;
-    let (df_path, stdin_df) = match a.file.as_deref() {
-        Some("-") => (None, true),
-        Some(f) => (Some(PathBuf::from(f)), false),
-        None => (Some(dir.join("Dockerfile")), false),
+    let df_path = match a.file.as_deref() {
+        Some("-") => None,
+        Some(f) => Some(PathBuf::from(f)),
+        None => Some(dir.join("Dockerfile")),
     };
     let (inside, extra): (String, Option<Vec<u8>>) = match df_path {
         None => {
@@ -198,7 +198,6 @@ fn context(a: &BuildArgs) -> anyhow::Result<(Vec<u8>, String)> {
             }
         }
     };
-    let _ = stdin_df;
     let mut t = pack_dir(&dir, &inside)?;
     let name = match extra {
         Some(data) => {

@@ -18,6 +18,7 @@ pub mod phases;
 pub mod private_roots;
 pub mod router;
 pub mod server;
+pub mod system_df;
 pub mod util;
 
 use std::path::PathBuf;

@@ -200,8 +200,9 @@ impl ImageStore {
     }
 
     /// `docker history`: newest step first; the newest carries the image ID
-    /// and tags, older ones `<missing>` (no parent chain is kept), as Docker
-    /// shows for pulled or loaded images.
+    /// and tags, and so do the older steps whose image is still in the store
+    /// (a build's parents); others are `<missing>`, as Docker shows for
+    /// pulled or loaded images.
     pub fn history(&self, reference: &str) -> Result<Vec<HistoryItem>> {
         let st = self.lock();
         let hex = resolve_hex(&st, reference)?;
@@ -246,9 +247,22 @@ impl ImageStore {
             }
         }
         items.reverse();
-        if let Some(top) = items.first_mut() {
-            top.id = image.id.clone();
-            top.tags = image.repo_tags.clone();
+        // Locally built or committed images know their parents: each step
+        // of the chain still in the store gets its ID and tags, as Docker
+        // shows them after a classic build.
+        let mut cur = Some(hex.clone());
+        let mut i = 0;
+        while let (Some(h), true) = (cur.clone(), i < items.len()) {
+            let Some(cfg) = st.images.get(&h) else {
+                break;
+            };
+            if cfg.history.len() != items.len() - i {
+                break;
+            }
+            items[i].id = format!("sha256:{h}");
+            items[i].tags = tags_of(&st, &h);
+            i += 1;
+            cur = sha256_hex(&cfg.parent).map(str::to_string);
         }
         Ok(items)
     }

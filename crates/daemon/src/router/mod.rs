@@ -116,6 +116,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/build/prune"),
     ("POST", "/images/prune"),
     ("POST", "/commit"),
+    ("GET", "/system/df"),
 ];
 
 /// Splits `/v1.44/containers/x/json` into (Some("1.44"), "/containers/x/json").
@@ -180,6 +181,16 @@ pub async fn route(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
         Some(first) if swarm::PREFIXES.contains(&first) => swarm::route(&method, &segs),
         Some("networks") => networks::route(&d, req, &method, &segs, &q).await,
         Some("build") | Some("commit") => build::route(&d, req, &method, &segs, &q).await,
+        Some("system") if segs == ["system", "df"] && method == Method::GET => {
+            let d2 = d.clone();
+            Some(
+                tokio::task::spawn_blocking(move || crate::system_df::df(&d2))
+                    .await
+                    .map_err(|e| Error::internal(e.to_string()))
+                    .and_then(|r| r)
+                    .map(|v| http::ok_json(&v)),
+            )
+        }
         _ => None,
     };
     match result {
