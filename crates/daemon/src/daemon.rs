@@ -108,13 +108,8 @@ impl Daemon {
     pub fn update<T>(&self, id: &str, f: impl FnOnce(&mut Container) -> T) -> Result<T> {
         let (out, rec, generation, saved) = {
             let mut t = self.table();
-            let e = t
-                .by_id
-                .get_mut(id)
-                .ok_or_else(|| Error::no_such_container(id))?;
-            let out = f(&mut e.rec);
-            e.changed.send_modify(|g| *g += 1);
-            let generation = *e.changed.borrow();
+            let (out, generation) = Self::mutate(&mut t, id, f)?;
+            let e = &t.by_id[id];
             (out, e.rec.clone(), generation, e.saved.clone())
         };
         let mut last = saved.lock().unwrap_or_else(|p| p.into_inner());
@@ -125,6 +120,18 @@ impl Daemon {
         Ok(out)
     }
 
+    /// Applies `f` to the record in the table and bumps its generation.
+    fn mutate<T>(t: &mut Table, id: &str, f: impl FnOnce(&mut Container) -> T) -> Result<(T, u64)> {
+        let e = t
+            .by_id
+            .get_mut(id)
+            .ok_or_else(|| Error::no_such_container(id))?;
+        let out = f(&mut e.rec);
+        e.changed.send_modify(|g| *g += 1);
+        let generation = *e.changed.borrow();
+        Ok((out, generation))
+    }
+
     /// Like [`update`](Self::update) without the save: the change reaches
     /// disk with the next saved update of the record. For facts that a
     /// restart can do without because the next step saves them anyway
@@ -132,14 +139,7 @@ impl Daemon {
     /// between the two leaves a `Created` record whose namespace, and so
     /// whose veths, are reaped at start-up).
     pub fn update_deferred<T>(&self, id: &str, f: impl FnOnce(&mut Container) -> T) -> Result<T> {
-        let mut t = self.table();
-        let e = t
-            .by_id
-            .get_mut(id)
-            .ok_or_else(|| Error::no_such_container(id))?;
-        let out = f(&mut e.rec);
-        e.changed.send_modify(|g| *g += 1);
-        Ok(out)
+        Self::mutate(&mut self.table(), id, f).map(|(out, _)| out)
     }
 
     pub fn op_lock(&self, id: &str) -> Result<Arc<tokio::sync::Mutex<()>>> {

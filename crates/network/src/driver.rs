@@ -46,6 +46,14 @@ fn nl_err(net: &Network, op: &str, message: String) -> NetworkError {
     }
 }
 
+/// A bridge network's own addresses: each pool's gateway.
+fn bridge_addrs(net: &Network) -> Vec<(std::net::IpAddr, u8)> {
+    net.pools
+        .iter()
+        .map(|p| (p.gateway, p.subnet.prefix_len()))
+        .collect()
+}
+
 /// Linux bridge networks.
 pub struct BridgeDriver;
 
@@ -75,12 +83,7 @@ impl NetworkDriver for BridgeDriver {
     }
 
     fn setup_network(&self, net: &Network) -> Result<()> {
-        let addrs: Vec<_> = net
-            .pools
-            .iter()
-            .map(|p| (p.gateway, p.subnet.prefix_len()))
-            .collect();
-        netlink::ensure_bridge(&net.bridge, &addrs)
+        netlink::ensure_bridge(&net.bridge, &bridge_addrs(net))
             .map(|_| ())
             .map_err(|m| nl_err(net, "set up bridge", m))
     }
@@ -113,11 +116,7 @@ impl NetworkDriver for BridgeDriver {
         } else {
             None
         };
-        let bridge_addrs: Vec<_> = net
-            .pools
-            .iter()
-            .map(|p| (p.gateway, p.subnet.prefix_len()))
-            .collect();
+        let bridge_addrs = bridge_addrs(net);
         netlink::connect_veth(&netlink::VethSpec {
             netns,
             bridge: &net.bridge,
