@@ -281,6 +281,27 @@ const TEMPLATES: &[&[&str]] = &[
         "fmt1",
     ],
     &["inspect", "-f", "{{- .Name -}}", "fmt1"],
+    // a map ranges in sorted key order; a nil slice is `[]` printed, `null`
+    // in JSON
+    &[
+        "inspect",
+        "-f",
+        "{{range $k, $v := .Config.Labels}}{{$k}}={{$v}},{{end}}",
+        "fmt1",
+    ],
+    &[
+        "inspect",
+        "-f",
+        "{{.Config.Entrypoint}} {{json .Config.Entrypoint}} {{json .HostConfig.CapAdd}}",
+        "fmt1",
+    ],
+    &[
+        "volume",
+        "inspect",
+        "-f",
+        "{{range $k, $v := .Labels}}{{$k}}:{{$v}} {{end}}",
+        "vol1",
+    ],
     // list commands
     &[
         "ps",

@@ -6,7 +6,7 @@
 
 use gtmpl::{Context, FuncError, Template, Value};
 
-use super::template_value::{go_print, to_json, Ordered};
+use super::template_value::{go_print, is_nil_member, to_json, Ordered};
 use super::UsageError;
 
 /// A parsed `--format` value.
@@ -177,8 +177,42 @@ fn label(args: &[Value]) -> Result<Value, FuncError> {
     Ok(Value::String(v))
 }
 
+/// `json .A.B` becomes `(__jsonf .A "B")`: the function needs the struct
+/// holding `B` to tell a nil slice (`null`) from an empty one (`[]`), since
+/// both reach a template function as the same empty list.
+fn rewrite_json_fields(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut rest = t;
+    while let Some(i) = rest.find("json") {
+        let before_ok = i == 0 || rest[..i].ends_with([' ', '(', '\t']);
+        let after = &rest[i + "json".len()..];
+        let arg = after.trim_start();
+        let gap = after.len() - arg.len();
+        let chain_len = arg
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(arg.len());
+        let chain = &arg[..chain_len];
+        let simple = chain.len() > 1
+            && chain.starts_with('.')
+            && !chain.ends_with('.')
+            && !chain.contains("..");
+        if !(before_ok && gap > 0 && simple) {
+            out.push_str(&rest[..i + "json".len()]);
+            rest = after;
+            continue;
+        }
+        let (parent, last) = chain.rsplit_once('.').unwrap_or((".", chain));
+        let parent = if parent.is_empty() { "." } else { parent };
+        out.push_str(&rest[..i]);
+        out.push_str(&format!("(__jsonf {parent} \"{last}\")"));
+        rest = &arg[chain_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn rewrite_action(inner: &str) -> String {
-    let rewritten = rewrite_label_calls(inner);
+    let rewritten = rewrite_json_fields(&rewrite_label_calls(inner));
     let inner = rewritten.as_str();
     let (lead, body) = match inner.strip_prefix('-') {
         Some(r) if r.starts_with([' ', '\t', '\n', '\r']) => ("-", r),
@@ -236,6 +270,7 @@ fn add_funcs(t: &mut Template) {
     t.add_func("__goprint", goprint);
     t.add_func("__label", label);
     t.add_func("json", json);
+    t.add_func("__jsonf", json_field);
     t.add_func("upper", upper);
     t.add_func("lower", lower);
     t.add_func("title", title);
@@ -270,6 +305,29 @@ fn json(args: &[Value]) -> Result<Value, FuncError> {
         .first()
         .ok_or(FuncError::ExactlyXArgs("json".into(), 1))?;
     Ok(Value::String(to_json(v)))
+}
+
+/// `json` of a struct's field, `null` where the field is a nil slice or map.
+fn json_field(args: &[Value]) -> Result<Value, FuncError> {
+    let (Some(parent), Some(Value::String(name))) = (args.first(), args.get(1)) else {
+        return Err(FuncError::ExactlyXArgs("json".into(), 1));
+    };
+    if is_nil_member(parent, name) {
+        return Ok(Value::String("null".into()));
+    }
+    match parent {
+        Value::Map(m) => Ok(Value::String(to_json(
+            m.get(name).unwrap_or(&Value::NoValue),
+        ))),
+        Value::Object(m) => match m.get(name) {
+            Some(v) => Ok(Value::String(to_json(v))),
+            None => Err(FuncError::Generic(format!("can't evaluate field {name}"))),
+        },
+        _ => Err(FuncError::Generic(format!(
+            "can't evaluate field {name} in type {}",
+            go_print(parent)
+        ))),
+    }
 }
 
 fn upper(args: &[Value]) -> Result<Value, FuncError> {
@@ -385,6 +443,48 @@ mod tests {
         let d = json!({"b": 1, "a": "x"});
         assert_eq!(render("{{json .}}", d), r#"{"a":"x","b":1}"#);
         assert_eq!(render("{{json .A}}", json!({"A": [1, 2]})), "[1,2]");
+    }
+
+    fn render_raw(f: &str, raw: &str) -> String {
+        Format::parse(f)
+            .unwrap()
+            .render_raw(raw.as_bytes())
+            .unwrap()
+    }
+
+    #[test]
+    fn range_over_a_map_is_sorted() {
+        let raw = r#"{"Config":{"Labels":{"zz":"1","b":"2","a":"3","m":"4","c":"5","q":"6"}}}"#;
+        for _ in 0..20 {
+            assert_eq!(
+                render_raw(
+                    "{{range $k, $v := .Config.Labels}}{{$k}}={{$v}} {{end}}",
+                    raw
+                ),
+                "a=3 b=2 c=5 m=4 q=6 zz=1 "
+            );
+        }
+    }
+
+    #[test]
+    fn json_of_a_nil_slice_is_null() {
+        let raw =
+            r#"{"Config":{"Cmd":["sh"],"Entrypoint":null,"Env":[]},"HostConfig":{"Binds":null}}"#;
+        assert_eq!(render_raw("{{json .Config.Entrypoint}}", raw), "null");
+        assert_eq!(render_raw("{{.Config.Entrypoint}}", raw), "[]");
+        assert_eq!(render_raw("{{json .Config.Env}}", raw), "[]");
+        assert_eq!(render_raw("{{json .Config.Cmd}}", raw), r#"["sh"]"#);
+        assert_eq!(render_raw("{{json .HostConfig.Binds}}", raw), "null");
+        assert_eq!(
+            render_raw("{{json .Config}}", raw),
+            r#"{"Cmd":["sh"],"Entrypoint":null,"Env":[]}"#
+        );
+        assert_eq!(
+            render_raw("{{ json .HostConfig }}", raw),
+            r#"{"Binds":null}"#
+        );
+        // a field chain inside other words is left alone
+        assert_eq!(render_raw("{{.Config.Cmd}} jsonx", raw), "[sh] jsonx");
     }
 
     #[test]

@@ -16,6 +16,10 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 /// Hidden member of a struct value: its field names in order.
 pub const ORDER_KEY: &str = "\u{1}order";
 
+/// Hidden member of a struct value: the fields that are nil slices or maps.
+/// Go prints a nil slice `[]` like an empty one, but `json` writes `null`.
+pub const NILS_KEY: &str = "\u{1}nils";
+
 /// Fields whose Go type is a map (`map[string]string`, `nat.PortMap`, ...).
 const MAP_FIELDS: &[&str] = &[
     "Labels",
@@ -262,6 +266,14 @@ fn convert(v: &Ordered, key: Option<&str>, parent: Option<&str>) -> Value {
                 m.insert("Health".into(), Value::Nil);
             }
             if !map {
+                let nils: Vec<Value> = members
+                    .iter()
+                    .filter(|(k, x)| *x == Ordered::Null && typed_nil(k, key))
+                    .map(|(k, _)| Value::String(k.clone()))
+                    .collect();
+                if !nils.is_empty() {
+                    m.insert(NILS_KEY.to_string(), Value::Array(nils));
+                }
                 // Templates name fields as Go does; printing and `json` keep
                 // the JSON names (the order list below).
                 for (k, _) in members.iter() {
@@ -292,6 +304,28 @@ fn convert(v: &Ordered, key: Option<&str>, parent: Option<&str>) -> Value {
             }
         }
     }
+}
+
+/// Whether a `null` member is a nil slice or map (typed by its name), as
+/// opposed to a nil pointer.
+fn typed_nil(member: &str, parent: Option<&str>) -> bool {
+    SLICE_FIELDS.contains(&member)
+        || MAP_FIELDS.contains(&member)
+        || (member == "Config" && parent == Some("LogConfig"))
+}
+
+/// Whether a struct's member (by JSON or Go name) is a nil slice or map.
+pub fn is_nil_member(v: &Value, member: &str) -> bool {
+    let (Value::Map(m) | Value::Object(m)) = v else {
+        return false;
+    };
+    let Some(Value::Array(nils)) = m.get(NILS_KEY) else {
+        return false;
+    };
+    nils.iter().any(|n| match n {
+        Value::String(s) => s == member || go_field_name(s).as_deref() == Some(member),
+        _ => false,
+    })
 }
 
 fn convert_map_value(v: &Ordered, map_key: Option<&str>) -> Value {
@@ -470,7 +504,11 @@ fn json_into(v: &Value, out: &mut String) {
                 }
                 out.push_str(&serde_json::to_string(k).unwrap_or_default());
                 out.push(':');
-                json_into(m.get(k).unwrap_or(&Value::Nil), out);
+                if is_nil_member(v, k) {
+                    out.push_str("null");
+                } else {
+                    json_into(m.get(k).unwrap_or(&Value::Nil), out);
+                }
             }
             out.push('}');
         }
@@ -526,7 +564,11 @@ mod tests {
             to_json(&field(&v, &["Config", "Labels"])),
             r#"{"a":"1","b":"2"}"#
         );
-        assert_eq!(to_json(&field(&v, &["Config", "Entrypoint"])), "[]");
+        // A nil slice prints `[]` but is `null` in JSON, inside its struct.
+        assert!(to_json(&field(&v, &["Config"])).contains(r#""Entrypoint":null"#));
+        assert!(to_json(&field(&v, &["HostConfig"])).contains(r#""Binds":null"#));
+        assert!(is_nil_member(&field(&v, &["Config"]), "Entrypoint"));
+        assert!(!is_nil_member(&field(&v, &["Config"]), "Cmd"));
     }
 
     #[test]
