@@ -529,11 +529,40 @@ fn prune_removes_unused(cli: Cli) {
     d.cli(
         cli,
         &[
-            "create",
+            "run",
+            "-d",
             "--name",
             &c,
             "--network",
             &used,
+            "busybox",
+            "sleep",
+            "60",
+        ],
+    )
+    .success();
+    // A stopped container does not hold its network, as in Docker.
+    let stopped_net = unique("stoppednet");
+    d.cli(
+        cli,
+        &[
+            "network",
+            "create",
+            "--subnet",
+            &unique_subnet(),
+            &stopped_net,
+        ],
+    )
+    .success();
+    let s = unique("s");
+    d.cli(
+        cli,
+        &[
+            "create",
+            "--name",
+            &s,
+            "--network",
+            &stopped_net,
             "busybox",
             "true",
         ],
@@ -542,11 +571,51 @@ fn prune_removes_unused(cli: Cli) {
     let out = d.cli(cli, &["network", "prune", "-f"]);
     out.success();
     assert!(out.stdout.contains(&unused), "{out}");
+    assert!(out.stdout.contains(&stopped_net), "{out}");
     assert!(!out.stdout.contains(&used), "{out}");
     let ls = d.cli(cli, &["network", "ls", "--format", "{{.Name}}"]);
     assert_eq!(ls.lines(), ["bridge", "host", "none", used.as_str()]);
-    d.cli(cli, &["rm", &c]).success();
+    // Its next start names the network that is gone.
+    let start = d.cli(cli, &["start", &s]);
+    assert_ne!(start.code, 0, "{start}");
+    assert!(
+        start
+            .stderr
+            .contains(&format!("network {stopped_net} not found")),
+        "{start}"
+    );
+    d.cli(cli, &["rm", "-f", &c, &s]).success();
     d.cli(cli, &["network", "rm", &used]).success();
+}
+
+fn stopped_container_does_not_hold_its_network(cli: Cli) {
+    let d = Daemon::start();
+    let net = unique("held");
+    d.cli(
+        cli,
+        &["network", "create", "--subnet", &unique_subnet(), &net],
+    )
+    .success();
+    let c = unique("h");
+    d.cli(
+        cli,
+        &["run", "--name", &c, "--network", &net, "busybox", "true"],
+    )
+    .success();
+    d.cli(cli, &["network", "rm", &net]).success();
+    assert_ne!(d.cli(cli, &["network", "inspect", &net]).code, 0);
+    let start = d.cli(cli, &["start", &c]);
+    assert_ne!(start.code, 0, "{start}");
+    assert!(start.stderr.contains("not found"), "{start}");
+    // The container stays removable, and a network of the same name can be
+    // made again and used by it.
+    d.cli(
+        cli,
+        &["network", "create", "--subnet", &unique_subnet(), &net],
+    )
+    .success();
+    d.cli(cli, &["rm", &c]).success();
+    d.cli(cli, &["network", "rm", &net]).success();
 }
 
 fn names_resolve_on_user_networks(cli: Cli) {
@@ -845,6 +914,7 @@ cli_tests!(
     connect_disconnect_live,
     bad_input_changes_nothing,
     prune_removes_unused,
+    stopped_container_does_not_hold_its_network,
 );
 
 /// A running container keeps its address across a daemon restart, and its

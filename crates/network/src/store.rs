@@ -549,7 +549,9 @@ impl NetworkStore {
     }
 
     /// `DELETE /networks/{id}`: refused for the predefined networks and
-    /// while any container refers to the network.
+    /// while a running container is attached. A stopped container does not
+    /// hold it, as in Docker: its next start fails with `network … not
+    /// found`.
     pub fn remove(&self, key: &str) -> Result<Network> {
         let n = {
             let inner = self.lock();
@@ -557,7 +559,7 @@ impl NetworkStore {
             if n.predefined {
                 return Err(NetworkError::Predefined(n.name));
             }
-            if inner.refs.get(&n.id).is_some_and(|s| !s.is_empty()) {
+            if Self::has_endpoints(&inner, &n.id) {
                 return Err(NetworkError::InUse {
                     name: n.name,
                     id: n.id,
@@ -582,9 +584,18 @@ impl NetworkStore {
         Ok(n)
     }
 
-    /// Whether any container refers to the network.
+    /// Whether a running container is attached (Docker's "active
+    /// endpoints": what blocks `network rm` and `prune`, and what `dangling`
+    /// means).
     pub fn in_use(&self, id: &str) -> bool {
-        self.lock().refs.get(id).is_some_and(|s| !s.is_empty())
+        Self::has_endpoints(&self.lock(), id)
+    }
+
+    fn has_endpoints(inner: &Inner, network_id: &str) -> bool {
+        inner
+            .endpoints
+            .values()
+            .any(|(_, eps)| eps.iter().any(|e| e.network_id == network_id))
     }
 
     pub fn add_ref(&self, network_id: &str, container_id: &str) {

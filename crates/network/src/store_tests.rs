@@ -173,14 +173,25 @@ fn create_validates_and_changes_nothing_on_error() {
     assert_eq!(s.list().len(), 4);
     // prefix and name lookups
     assert_eq!(s.get(&n.id[..6]).unwrap().name, "front");
-    // in use
+    // A container that refers to it but is not running does not hold it
+    // (Docker's rule); one with a live endpoint does.
     s.add_ref(&n.id, "c1");
+    assert!(!s.in_use(&n.id));
+    let c = ContainerRef {
+        id: "c2",
+        name: "c2",
+        netns: Path::new("/nonexistent"),
+    };
+    let ep = s.connect(&n, &c, &EndpointConfig::default(), &[]).unwrap();
+    rec.take();
+    assert!(s.in_use(&n.id));
     assert!(s
         .remove("front")
         .unwrap_err()
         .to_string()
         .contains("active endpoints"));
-    s.remove_ref(&n.id, "c1");
+    s.disconnect(c.id, &ep, None).unwrap();
+    rec.take();
     s.remove("front").unwrap();
     assert_eq!(
         rec.take(),

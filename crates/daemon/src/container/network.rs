@@ -222,7 +222,15 @@ pub fn connect_all(d: &Daemon, rec: &Container, paths: &Paths) -> Result<Vec<End
         }
     };
     for (net_id, att) in atts {
-        let res = d.networks.get(net_id).and_then(|net| {
+        // A network removed while the container was stopped (Docker allows
+        // that) is named as the user knows it, not by its id.
+        let res = match d.networks.get(net_id) {
+            Err(wharf_network::NetworkError::NotFound(_)) => {
+                Err(wharf_network::NetworkError::NotFound(att.name.clone()))
+            }
+            other => other,
+        }
+        .and_then(|net| {
             d.networks
                 .connect(&net, &cref(rec, &netns), &att.config, &[])
         });
