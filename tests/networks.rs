@@ -588,6 +588,169 @@ fn prune_removes_unused(cli: Cli) {
     d.cli(cli, &["network", "rm", &used]).success();
 }
 
+/// `--network container:X` (compose's `network_mode: service:x`): same
+/// interfaces, loopback, names and hostname as the target.
+fn join_another_containers_network(cli: Cli) {
+    let d = Daemon::start();
+    let net = unique("joinnet");
+    d.cli(
+        cli,
+        &["network", "create", "--subnet", &unique_subnet(), &net],
+    )
+    .success();
+    let peer = unique("peer");
+    d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &peer,
+            "--network",
+            &net,
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    )
+    .success();
+    let target = unique("target");
+    // The target listens; the joined container reaches it on 127.0.0.1.
+    d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &target,
+            "--network",
+            &net,
+            "busybox",
+            "sh",
+            "-c",
+            "while true; do echo from-target | nc -l -p 7000; done",
+        ],
+    )
+    .success();
+    let t = d.inspect(&target);
+    let tid = t["Id"].as_str().unwrap().to_string();
+    let ip = t["NetworkSettings"]["Networks"][&net]["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let joined = unique("joined");
+    d.cli(
+        cli,
+        &[
+            "create",
+            "--name",
+            &joined,
+            "--network",
+            &format!("container:{target}"),
+            "busybox",
+            "sh",
+            "-c",
+            "hostname; ip -4 addr show eth0; nc 127.0.0.1 7000 </dev/null; nslookup $0",
+            &peer,
+        ],
+    )
+    .success();
+    let j = d.inspect(&joined);
+    assert_eq!(j["HostConfig"]["NetworkMode"], format!("container:{tid}"));
+    assert_eq!(j["NetworkSettings"]["Networks"], serde_json::json!({}));
+    let out = wait_for_output(&d, cli, &joined, "from-target");
+    assert!(out.contains(&tid[..12]), "the target's hostname: {out}");
+    assert!(
+        out.contains(&format!("inet {ip}/")),
+        "the target's address: {out}"
+    );
+    let peer_ip = d.inspect(&peer)["NetworkSettings"]["Networks"][&net]["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        out.contains(&peer_ip),
+        "names resolve as in the target: {out}"
+    );
+    // It cannot be connected elsewhere, nor publish, nor join a stopped one.
+    let c = d.cli(cli, &["network", "connect", "bridge", &joined]);
+    assert_ne!(c.code, 0, "{c}");
+    let p = d.cli(
+        cli,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            &format!("container:{target}"),
+            "-p",
+            "8080:80",
+            "busybox",
+            "true",
+        ],
+    );
+    assert_eq!(p.code, 125, "{p}");
+    assert!(
+        p.stderr.contains("conflicting options: port publishing"),
+        "{p}"
+    );
+    let missing = d.cli(
+        cli,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "container:nosuchcontainer",
+            "busybox",
+            "true",
+        ],
+    );
+    assert_eq!(missing.code, 125, "{missing}");
+    assert!(
+        missing
+            .stderr
+            .contains("No such container: nosuchcontainer"),
+        "{missing}"
+    );
+    let stopped = unique("stopped");
+    d.cli(cli, &["create", "--name", &stopped, "busybox", "true"])
+        .success();
+    let s = d.cli(
+        cli,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            &format!("container:{stopped}"),
+            "busybox",
+            "true",
+        ],
+    );
+    assert_ne!(s.code, 0, "{s}");
+    assert!(
+        s.stderr
+            .contains("cannot join network of a non running container"),
+        "{s}"
+    );
+    d.cli(cli, &["rm", "-f", &joined, &target, &peer, &stopped])
+        .success();
+    d.cli(cli, &["network", "rm", &net]).success();
+}
+
+/// Starts `name` attached and returns its output once it holds `want`.
+fn wait_for_output(d: &Daemon, cli: Cli, name: &str, want: &str) -> String {
+    // The target's listener may need a moment after `run -d` returns.
+    let mut last = String::new();
+    for _ in 0..20 {
+        let o = d.cli(cli, &["start", "-a", name]);
+        last = o.stdout.clone();
+        if last.contains(want) {
+            return last;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{name} never printed {want:?}: {last}");
+}
+
 fn stopped_container_does_not_hold_its_network(cli: Cli) {
     let d = Daemon::start();
     let net = unique("held");
@@ -915,6 +1078,7 @@ cli_tests!(
     bad_input_changes_nothing,
     prune_removes_unused,
     stopped_container_does_not_hold_its_network,
+    join_another_containers_network,
 );
 
 /// A running container keeps its address across a daemon restart, and its

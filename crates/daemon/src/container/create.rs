@@ -81,6 +81,7 @@ pub fn create(
         return Err(Error::invalid("no command specified"));
     }
 
+    super::joined::check_create(d, &mut config, &mut host_config)?;
     let id = util::random_id();
     if host_config.uts_mode == "host" {
         // The host's name is what `hostname` shows inside.

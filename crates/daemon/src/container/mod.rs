@@ -11,6 +11,7 @@ pub mod etc;
 pub mod export;
 pub mod health;
 pub mod inspect;
+pub mod joined;
 pub mod logdriver;
 pub mod logs;
 pub mod monitor;

@@ -27,6 +27,8 @@ pub struct Launch {
     pub mounts: Vec<RtMount>,
     /// Variables of legacy `--link`s (`ALIAS_NAME`, `ALIAS_PORT_…`, `ALIAS_ENV_…`).
     pub link_env: Vec<String>,
+    /// `--network container:X`: the target's namespace instead of our own.
+    pub joined: Option<super::joined::JoinedNs>,
 }
 
 /// An attach that arrived before the container started (`docker run`
@@ -110,10 +112,11 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
         memory_bytes: Some(hc.memory).filter(|m| *m > 0),
         nano_cpus: Some(hc.nano_cpus).filter(|c| *c > 0),
         pids_limit: hc.pids_limit.filter(|p| *p > 0),
-        netns: if super::network::NetworkMode::of(hc).is_host() {
-            NetNs::Host
-        } else {
-            NetNs::Path(paths.netns())
+        netns: match &launch.joined {
+            Some(super::joined::JoinedNs::Host) => NetNs::Host,
+            Some(super::joined::JoinedNs::Path(p)) => NetNs::Path(p.clone()),
+            None if super::network::NetworkMode::of(hc).is_host() => NetNs::Host,
+            None => NetNs::Path(paths.netns()),
         },
         cgroup_path: format!("/wharf/{}", rec.id),
         init,

@@ -116,10 +116,14 @@ pub fn resolve(
             }
             return Ok(out);
         }
-        NetworkMode::Container(c) => {
-            return Err(Error::invalid(format!(
-                "network mode container:{c} is not supported by wharf"
-            )))
+        // Checked by `joined::check_create`; no endpoint of its own.
+        NetworkMode::Container(_) => {
+            if !eps.is_empty() {
+                return Err(Error::invalid(
+                    "container sharing network namespace with another container or host cannot be connected to any other network",
+                ));
+            }
+            return Ok(out);
         }
         NetworkMode::Bridge => d
             .networks
@@ -394,6 +398,11 @@ pub fn connect_live(
         NetworkMode::None => {
             return Err(Error::invalid(
                 "container cannot be connected to multiple networks with one of the networks in private (none) mode",
+            ))
+        }
+        NetworkMode::Container(_) => {
+            return Err(Error::invalid(
+                "container sharing network namespace with another container or host cannot be connected to any other network",
             ))
         }
         _ => {}

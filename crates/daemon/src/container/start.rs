@@ -150,6 +150,8 @@ fn start_error_code(msg: &str) -> i64 {
 fn prepare(d: &Daemon, rec: &Container, paths: &Paths, ph: &mut Phases) -> Result<Launch> {
     let image = d.images.resolve(&rec.image_id).map_err(crate::kinded)?;
     let layers = d.images.layer_dirs(&image);
+    // Checked before anything is made: the target of `container:X` runs.
+    let joined = super::joined::target(d, rec)?;
     ph.mark("image");
     let rootfs = rootfs::mount_rootfs(paths, &layers)?;
     ph.mark("rootfs");
@@ -164,24 +166,30 @@ fn prepare(d: &Daemon, rec: &Container, paths: &Paths, ph: &mut Phases) -> Resul
         ph.mark("mounts");
         let result = (|| {
             let mode = network::NetworkMode::of(&rec.host_config);
-            let mut endpoints = Vec::new();
-            if !mode.is_host() {
-                netns::create(&paths.netns())?;
-                ph.mark("netns");
-                endpoints = network::connect_all(d, rec, paths)?;
-                ph.mark("network");
-            }
-            let etc_mounts = match etc::write(d, paths, rec, &endpoints) {
-                Ok(m) => m,
-                Err(e) => {
-                    network::disconnect_all(d, rec, Some(&paths.netns()));
-                    return Err(e);
+            let etc_mounts = match &joined {
+                Some(t) => super::joined::etc_mounts(t),
+                None => {
+                    let mut endpoints = Vec::new();
+                    if !mode.is_host() {
+                        netns::create(&paths.netns())?;
+                        ph.mark("netns");
+                        endpoints = network::connect_all(d, rec, paths)?;
+                        ph.mark("network");
+                    }
+                    match etc::write(d, paths, rec, &endpoints) {
+                        Ok(m) => m,
+                        Err(e) => {
+                            network::disconnect_all(d, rec, Some(&paths.netns()));
+                            return Err(e);
+                        }
+                    }
                 }
             };
             ph.mark("etc");
             ensure_workdir(&rootfs, &rec.config.working_dir, &user);
             let link_env = etc::link_env(d, rec);
             Ok::<_, Error>(Launch {
+                joined: joined.map(|t| t.ns),
                 link_env,
                 rootfs: rootfs.clone(),
                 user,
