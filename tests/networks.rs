@@ -658,6 +658,7 @@ fn join_another_containers_network(cli: Cli) {
     let j = d.inspect(&joined);
     assert_eq!(j["HostConfig"]["NetworkMode"], format!("container:{tid}"));
     assert_eq!(j["NetworkSettings"]["Networks"], serde_json::json!({}));
+    assert_eq!(j["HostsPath"], t["HostsPath"], "the target's /etc/hosts");
     let out = wait_for_output(&d, cli, &joined, "from-target");
     assert!(out.contains(&tid[..12]), "the target's hostname: {out}");
     assert!(

@@ -13,6 +13,7 @@ use crate::http::Filters;
 
 pub fn inspect(d: &Daemon, rec: &Container) -> ContainerInspect {
     let paths = d.paths(&rec.id);
+    let etc = super::joined::etc_owner(d, rec);
     let s = &rec.state;
     let mut host_config = rec.host_config.clone();
     if host_config.network_mode.is_empty() {
@@ -41,9 +42,9 @@ pub fn inspect(d: &Daemon, rec: &Container) -> ContainerInspect {
             health: s.health.clone(),
         },
         image: rec.image_id.clone(),
-        resolv_conf_path: paths.resolv().to_string_lossy().into(),
-        hostname_path: paths.hostname().to_string_lossy().into(),
-        hosts_path: paths.hosts().to_string_lossy().into(),
+        resolv_conf_path: etc.resolv().to_string_lossy().into(),
+        hostname_path: etc.hostname().to_string_lossy().into(),
+        hosts_path: etc.hosts().to_string_lossy().into(),
         log_path: paths.log(&rec.id).to_string_lossy().into(),
         name: format!("/{}", rec.name),
         restart_count: rec.restart_count,

@@ -91,19 +91,12 @@ pub fn target(d: &Daemon, rec: &Container) -> Result<Option<Target>> {
             t.id
         )));
     }
-    // The files belong to the end of a chain of joins (a target may itself
-    // have joined another container).
-    let mut owner = t.clone();
-    for _ in 0..8 {
-        match NetworkMode::of(&owner.host_config) {
-            NetworkMode::Container(next) => owner = d.get(&next)?,
-            _ => break,
-        }
-    }
+    let pid = t.state.pid;
+    let owner = end_of_chain(d, t)?;
     let ns = if NetworkMode::of(&owner.host_config).is_host() {
         JoinedNs::Host
     } else {
-        JoinedNs::Path(PathBuf::from(format!("/proc/{}/ns/net", t.state.pid)))
+        JoinedNs::Path(PathBuf::from(format!("/proc/{pid}/ns/net")))
     };
     Ok(Some(Target {
         ns,
@@ -126,4 +119,27 @@ pub fn etc_mounts(t: &Target) -> Vec<RtMount> {
         options: vec!["rbind".into(), "rprivate".into()],
     })
     .collect()
+}
+
+/// The container whose namespace and files a join ends at: a target may
+/// itself have joined another container.
+fn end_of_chain(d: &Daemon, mut owner: Container) -> Result<Container> {
+    for _ in 0..8 {
+        match NetworkMode::of(&owner.host_config) {
+            NetworkMode::Container(next) => owner = d.get(&next)?,
+            _ => break,
+        }
+    }
+    Ok(owner)
+}
+
+/// Whose `hosts`/`resolv.conf`/`hostname` a container uses (inspect's
+/// `HostsPath` and friends): its own, or its target's.
+pub fn etc_owner(d: &Daemon, rec: &Container) -> Paths {
+    match NetworkMode::of(&rec.host_config) {
+        NetworkMode::Container(_) => end_of_chain(d, rec.clone())
+            .map(|o| d.paths(&o.id))
+            .unwrap_or_else(|_| d.paths(&rec.id)),
+        _ => d.paths(&rec.id),
+    }
 }
