@@ -513,18 +513,8 @@ fn bad_input_changes_nothing(cli: Cli) {
 
 fn prune_removes_unused(cli: Cli) {
     let d = Daemon::start();
-    let used = unique("used");
-    let unused = unique("unused");
-    d.cli(
-        cli,
-        &["network", "create", "--subnet", &unique_subnet(), &used],
-    )
-    .success();
-    d.cli(
-        cli,
-        &["network", "create", "--subnet", &unique_subnet(), &unused],
-    )
-    .success();
+    let used = new_network(&d, cli, "used");
+    let unused = new_network(&d, cli, "unused");
     let c = unique("p");
     d.cli(
         cli,
@@ -542,18 +532,7 @@ fn prune_removes_unused(cli: Cli) {
     )
     .success();
     // A stopped container does not hold its network, as in Docker.
-    let stopped_net = unique("stoppednet");
-    d.cli(
-        cli,
-        &[
-            "network",
-            "create",
-            "--subnet",
-            &unique_subnet(),
-            &stopped_net,
-        ],
-    )
-    .success();
+    let stopped_net = new_network(&d, cli, "stoppednet");
     let s = unique("s");
     d.cli(
         cli,
@@ -592,12 +571,7 @@ fn prune_removes_unused(cli: Cli) {
 /// interfaces, loopback, names and hostname as the target.
 fn join_another_containers_network(cli: Cli) {
     let d = Daemon::start();
-    let net = unique("joinnet");
-    d.cli(
-        cli,
-        &["network", "create", "--subnet", &unique_subnet(), &net],
-    )
-    .success();
+    let net = new_network(&d, cli, "joinnet");
     let peer = unique("peer");
     d.cli(
         cli,
@@ -737,6 +711,17 @@ fn join_another_containers_network(cli: Cli) {
     d.cli(cli, &["network", "rm", &net]).success();
 }
 
+/// A user-defined network with a unique name and subnet.
+fn new_network(d: &Daemon, cli: Cli, prefix: &str) -> String {
+    let name = unique(prefix);
+    d.cli(
+        cli,
+        &["network", "create", "--subnet", &unique_subnet(), &name],
+    )
+    .success();
+    name
+}
+
 /// Starts `name` attached and returns its output once it holds `want`.
 fn wait_for_output(d: &Daemon, cli: Cli, name: &str, want: &str) -> String {
     // The target's listener may need a moment after `run -d` returns.
@@ -754,12 +739,7 @@ fn wait_for_output(d: &Daemon, cli: Cli, name: &str, want: &str) -> String {
 
 fn stopped_container_does_not_hold_its_network(cli: Cli) {
     let d = Daemon::start();
-    let net = unique("held");
-    d.cli(
-        cli,
-        &["network", "create", "--subnet", &unique_subnet(), &net],
-    )
-    .success();
+    let net = new_network(&d, cli, "held");
     let c = unique("h");
     d.cli(
         cli,
@@ -784,12 +764,7 @@ fn stopped_container_does_not_hold_its_network(cli: Cli) {
 
 fn names_resolve_on_user_networks(cli: Cli) {
     let d = Daemon::start();
-    let net = unique("dnsnet");
-    d.cli(
-        cli,
-        &["network", "create", "--subnet", &unique_subnet(), &net],
-    )
-    .success();
+    let net = new_network(&d, cli, "dnsnet");
     let web = unique("web");
     d.cli(
         cli,
