@@ -67,11 +67,10 @@ for mode in "${modes[@]}"; do
         printf '  %-22s %8s\n' "$op total" \
             "$(grep -o 'total_us=[0-9]*' "$root/op" | cut -d= -f2 | median)"
         phases=$(grep -o 'phases:.*' "$root/op" | head -1 | sed 's/phases://; s/ op=.*//' |
-            tr ' ' '\n' | cut -d= -f1 | grep -v '^$' || true)
+            tr ' ' '\n' | cut -d= -f1 | grep -v -e '^$' -e ':' || true)
         for p in $phases; do
             printf '    %-20s %8s\n' "$p" \
                 "$(grep -o " $p=[0-9]*" "$root/op" | cut -d= -f2 | median)"
         done
     done
-done
 done
