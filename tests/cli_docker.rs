@@ -465,3 +465,69 @@ fn unreachable_daemon_exit_codes_match_docker() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `wharf` as a client of an older engine: Debian's dockerd 20.10 speaks
+/// API 1.41 at most, and wharf agrees on it through `/_ping` (issue 8).
+#[test]
+fn wharf_speaks_an_older_engines_api_version() {
+    let Some(e) = DockerEngine::start() else {
+        return;
+    };
+    let host = e.host();
+    let wharf = |args: &[&str]| {
+        let mut c = Command::new(WHARF);
+        c.env_remove("DOCKER_API_VERSION")
+            .args(["-H", &host])
+            .args(args);
+        run_cmd(c, None, T)
+    };
+    let server = e.docker(&["version", "--format", "{{.Server.APIVersion}}"]);
+    server.success();
+    let server = server.out().trim().to_string();
+    let v = wharf(&["version", "--format", "{{.Server.APIVersion}}"]);
+    v.success();
+    assert_eq!(v.out().trim(), server, "{v}");
+    let tar = busybox_tar().to_string_lossy().into_owned();
+    wharf(&["import", "-c", r#"CMD ["sh"]"#, &tar, "busybox:latest"]).success();
+    let run = wharf(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox",
+        "echo",
+        "hello from 20.10",
+    ]);
+    run.success();
+    assert_eq!(run.out().trim(), "hello from 20.10", "{run}");
+    wharf(&["volume", "create", "oldapi"]).success();
+    let ls = wharf(&["volume", "ls", "--format", "{{.Name}}"]);
+    assert!(ls.out().lines().any(|l| l == "oldapi"), "{ls}");
+    let d = wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "old1",
+        "--network",
+        "none",
+        "busybox",
+        "sleep",
+        "30",
+    ]);
+    d.success();
+    let ps = wharf(&["ps", "--format", "{{.Names}} {{.State}}"]);
+    assert!(ps.out().contains("old1 running"), "{ps}");
+    // the same objects through docker's own CLI
+    let dps = e.docker(&["ps", "--format", "{{.Names}}"]);
+    assert!(dps.out().contains("old1"), "{dps}");
+    wharf(&["rm", "-f", "old1"]).success();
+    wharf(&["volume", "rm", "oldapi"]).success();
+    // A version forced with DOCKER_API_VERSION is used as given; the engine
+    // refuses one newer than its own, in its words.
+    let mut c = Command::new(WHARF);
+    c.env("DOCKER_API_VERSION", "1.44")
+        .args(["-H", &host, "ps"]);
+    let forced = run_cmd(c, None, T);
+    assert_ne!(forced.code, 0, "{forced}");
+    assert!(forced.err().contains("1.44"), "{forced}");
+}

@@ -201,6 +201,14 @@ fn is_map(key: Option<&str>, parent: Option<&str>, members: &[(String, Ordered)]
 /// The Go field name of a struct member sent under a lowercase JSON name
 /// (`scope` → `Scope`, `id` → `ID`, `timeNano` → `TimeNano`).
 fn go_field_name(json: &str) -> Option<String> {
+    // Docker's Go fields whose JSON name differs in more than case:
+    // `types.Version.APIVersion` is sent as `ApiVersion`, and the inspect
+    // structs' `ID` as `Id`.
+    match json {
+        "ApiVersion" => return Some("APIVersion".into()),
+        "Id" => return Some("ID".into()),
+        _ => {}
+    }
     let first = json.chars().next()?;
     if !first.is_ascii_lowercase() {
         return None;

@@ -9,7 +9,10 @@ use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::sync::Arc;
+
 use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::OnceCell;
 
 use crate::containers::Containers;
 use crate::error::ClientError;
@@ -20,33 +23,71 @@ use crate::images::Images;
 use crate::networks::Networks;
 use crate::response::Response;
 use crate::system::System;
+use crate::version;
 use crate::volumes::Volumes;
 use wharf_api::system::SystemVersion;
 
 /// A request or response body: whole or streamed.
 pub type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 
-/// API version prefix every request carries.
-const PREFIX: &str = "/v1.44";
 const USER_AGENT: &str = concat!("wharf-cli/", env!("CARGO_PKG_VERSION"));
 
 /// A handle on one daemon; cheap to clone, connects per request.
 #[derive(Debug, Clone)]
 pub struct Client {
     host: Host,
+    /// The API version every request carries, agreed once per client.
+    version: Arc<OnceCell<String>>,
 }
 
 impl Client {
     /// Resolve the daemon from `-H/--host`, `WHARF_HOST`, or the default.
     pub fn from_host(flag: Option<&str>) -> Result<Client, ClientError> {
-        Ok(Client {
-            host: Host::resolve(flag)?,
-        })
+        Ok(Self::new(Host::resolve(flag)?))
     }
 
     /// A client for an already parsed address.
     pub fn new(host: Host) -> Client {
-        Client { host }
+        Client {
+            host,
+            version: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// A client that speaks `version` without asking the daemon (tests
+    /// against a scripted daemon, or a caller that knows the engine).
+    pub fn with_api_version(host: Host, version: &str) -> Client {
+        Client {
+            host,
+            version: Arc::new(OnceCell::new_with(Some(version.to_string()))),
+        }
+    }
+
+    /// The API version requests are sent with: `DOCKER_API_VERSION` when
+    /// set (as the docker CLI), else the lower of ours and the daemon's
+    /// (`GET /_ping`), so an older engine (Docker 20.10 speaks 1.41) is
+    /// spoken to in its own version.
+    pub async fn api_version(&self) -> Result<String, ClientError> {
+        self.version
+            .get_or_try_init(|| async {
+                match std::env::var("DOCKER_API_VERSION") {
+                    Ok(v) if !v.is_empty() => version::parse(&v)
+                        .map(|_| v.clone())
+                        .ok_or_else(|| ClientError::BadVersion(v)),
+                    _ => {
+                        let r = self.send(Method::GET, "/_ping".into(), &[], None, Self::empty());
+                        let server = r.await?.header("api-version").unwrap_or_default();
+                        version::negotiate(&server)
+                    }
+                }
+            })
+            .await
+            .cloned()
+    }
+
+    /// `/v1.NN` + `path`.
+    async fn versioned(&self, path: &str) -> Result<String, ClientError> {
+        Ok(format!("/v{}{path}", self.api_version().await?))
     }
 
     pub fn host(&self) -> &Host {
@@ -112,6 +153,19 @@ impl Client {
         content_type: Option<&str>,
         body: Body,
     ) -> Result<Response, ClientError> {
+        let uri = self.versioned(path).await?;
+        self.send(method, uri, headers, content_type, body).await
+    }
+
+    /// One request to `uri` as given (the versioned path, or `/_ping`).
+    async fn send(
+        &self,
+        method: Method,
+        uri: String,
+        headers: &[(&str, &str)],
+        content_type: Option<&str>,
+        body: Body,
+    ) -> Result<Response, ClientError> {
         let conn = self.connect().await?;
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(conn)).await?;
@@ -121,7 +175,7 @@ impl Client {
         });
         let mut req = Request::builder()
             .method(method)
-            .uri(format!("{PREFIX}{path}"))
+            .uri(uri)
             .header(hyper::header::HOST, "docker")
             .header(hyper::header::USER_AGENT, USER_AGENT);
         if let Some(ct) = content_type {
@@ -153,16 +207,9 @@ impl Client {
         content_type: &str,
         body: Body,
     ) -> Result<Bytes, ClientError> {
+        let uri = self.versioned(path).await?;
         let conn = self.connect().await?;
-        crate::upload::upload(
-            conn,
-            method.as_str(),
-            &format!("{PREFIX}{path}"),
-            USER_AGENT,
-            content_type,
-            body,
-        )
-        .await
+        crate::upload::upload(conn, method.as_str(), &uri, USER_AGENT, content_type, body).await
     }
 
     /// The container endpoints.
@@ -252,9 +299,12 @@ impl Client {
         self.post(path, body).await?.json().await
     }
 
-    /// `GET /_ping`: the daemon's `Api-Version`, or the connect error.
+    /// `GET /_ping` (unversioned, as docker's CLI sends it): the daemon's
+    /// `Api-Version`, or the connect error.
     pub async fn ping(&self) -> Result<String, ClientError> {
-        let r = self.get("/_ping").await?;
+        let r = self
+            .send(Method::GET, "/_ping".into(), &[], None, Self::empty())
+            .await?;
         Ok(r.header("api-version").unwrap_or_default())
     }
 
@@ -270,7 +320,14 @@ impl Client {
             Some(b) => Some(serde_json::to_vec(b)?),
             None => None,
         };
+        let uri = self.versioned(path).await?;
         let conn = self.connect().await?;
-        hijack::hijack(conn, &format!("{PREFIX}{path}"), USER_AGENT, body).await
+        let mut h = hijack::hijack(conn, &uri, USER_AGENT, body).await?;
+        // Before 1.42 Docker labels every attach stream "raw", framed or
+        // not; then only the container's TTY setting tells.
+        if version::parse(&self.api_version().await?) < Some((1, 42)) {
+            h.content_type = None;
+        }
+        Ok(h)
     }
 }

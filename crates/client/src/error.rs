@@ -24,6 +24,12 @@ pub enum ClientError {
     Json(#[from] serde_json::Error),
     #[error("malformed answer from the daemon: {0}")]
     Protocol(String),
+    #[error("invalid API version {0:?}: expected MAJOR.MINOR, such as 1.44 (is DOCKER_API_VERSION set?)")]
+    BadVersion(String),
+    #[error(
+        "the daemon speaks API version {server}, older than {min}, the oldest this client speaks"
+    )]
+    DaemonTooOld { server: String, min: &'static str },
     /// An error the daemon reported inside a streamed answer (a JSON
     /// message's `error`, a stdcopy system-error frame), after a success
     /// status.
@@ -43,7 +49,7 @@ impl ClientError {
                 503 => ErrorKind::Unavailable,
                 _ => ErrorKind::Other,
             },
-            ClientError::InvalidHost(_) => ErrorKind::InvalidArgument,
+            ClientError::InvalidHost(_) | ClientError::BadVersion(_) => ErrorKind::InvalidArgument,
             ClientError::Connect { .. } => ErrorKind::Unavailable,
             _ => ErrorKind::Other,
         }

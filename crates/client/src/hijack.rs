@@ -294,7 +294,7 @@ mod tests {
             s.write_all(&input).await.unwrap();
             req
         });
-        let client = crate::Client::new(Host::Unix(sock));
+        let client = crate::Client::with_api_version(Host::Unix(sock), "1.44");
         let mut h = client
             .hijack::<()>("/containers/x/attach?stream=1", None)
             .await
@@ -327,7 +327,7 @@ mod tests {
             s.write_all(head.as_bytes()).await.unwrap();
             s.write_all(body).await.unwrap();
         });
-        let client = crate::Client::new(Host::Unix(sock));
+        let client = crate::Client::with_api_version(Host::Unix(sock), "1.44");
         let err = client
             .hijack::<()>("/containers/x/attach", None)
             .await
@@ -342,7 +342,8 @@ mod tests {
     #[tokio::test]
     async fn nothing_listening_says_so() {
         let dir = tempfile::tempdir().unwrap();
-        let client = crate::Client::new(Host::Unix(dir.path().join("none.sock")));
+        let client =
+            crate::Client::with_api_version(Host::Unix(dir.path().join("none.sock")), "1.44");
         let err = client.ping().await.err().unwrap();
         assert!(matches!(err, ClientError::Connect { .. }));
         assert!(err

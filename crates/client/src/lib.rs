@@ -30,6 +30,7 @@ mod response;
 pub mod stdcopy;
 mod system;
 mod upload;
+pub mod version;
 mod volumes;
 
 pub use client::{Body, Client};

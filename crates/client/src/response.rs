@@ -61,6 +61,10 @@ impl Response {
     /// The body decoded as JSON.
     pub async fn json<T: DeserializeOwned>(self) -> Result<T, ClientError> {
         let b = self.bytes().await?;
-        Ok(serde_json::from_slice(&b)?)
+        // Go engines send `null` for every empty slice and map (Docker 20.10's
+        // volume list has `"Warnings": null`); our types read it as unset.
+        let mut v: serde_json::Value = serde_json::from_slice(&b)?;
+        wharf_api::strip_nulls(&mut v);
+        Ok(serde_json::from_value(v)?)
     }
 }

@@ -146,7 +146,7 @@ mod tests {
             s.write_all(body).await.unwrap();
             drop(s);
         });
-        let client = Client::new(Host::Unix(sock));
+        let client = Client::with_api_version(Host::Unix(sock), "1.44");
         let big = vec![7u8; 32 * 1024 * 1024];
         let err = client
             .upload(
