@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
+use wharf_api::error::ErrorKind;
 use wharf_api::volume::{VolumeCreateOptions, VolumeListResponse, VolumePruneResponse};
 
 use super::Handled;
@@ -26,6 +27,12 @@ pub async fn route(
         ("POST", ["volumes", "prune"]) => prune(d, q, api_version).await,
         ("GET", ["volumes", name]) => inspect(d, name),
         ("DELETE", ["volumes", name]) => remove(d, name, q).await,
+        // Only cluster (swarm) volumes can be updated; Docker outside a
+        // swarm answers this.
+        ("PUT", ["volumes", _]) => Err(Error::new(
+            ErrorKind::Unavailable,
+            "volume update only valid for cluster volumes, but swarm is unavailable",
+        )),
         ("GET", ["volumes", name, "export"]) => export(d, name),
         ("PUT", ["volumes", name, "import"]) | ("POST", ["volumes", name, "import"]) => {
             import(d, req, name).await
