@@ -57,6 +57,36 @@ pub struct ContainerOpts {
     /// CPU shares (relative weight)
     #[arg(short = 'c', long = "cpu-shares")]
     pub cpu_shares: Option<i64>,
+    /// CPUs in which to allow execution (0-3, 0,1)
+    #[arg(long = "cpuset-cpus")]
+    pub cpuset_cpus: Option<String>,
+    /// MEMs in which to allow execution (0-3, 0,1)
+    #[arg(long = "cpuset-mems")]
+    pub cpuset_mems: Option<String>,
+    /// Limit CPU CFS (Completely Fair Scheduler) period
+    #[arg(long = "cpu-period")]
+    pub cpu_period: Option<i64>,
+    /// Limit CPU CFS (Completely Fair Scheduler) quota
+    #[arg(long = "cpu-quota", allow_hyphen_values = true)]
+    pub cpu_quota: Option<i64>,
+    /// Memory soft limit
+    #[arg(long = "memory-reservation")]
+    pub memory_reservation: Option<String>,
+    /// Tune container memory swappiness (0 to 100)
+    #[arg(long = "memory-swappiness", allow_hyphen_values = true)]
+    pub memory_swappiness: Option<i64>,
+    /// Disable OOM Killer
+    #[arg(long = "oom-kill-disable")]
+    pub oom_kill_disable: bool,
+    /// Block IO (relative weight), between 10 and 1000, or 0 to disable
+    #[arg(long = "blkio-weight")]
+    pub blkio_weight: Option<u16>,
+    /// Cgroup namespace to use (host|private)
+    #[arg(long = "cgroupns")]
+    pub cgroupns: Option<String>,
+    /// Add a rule to the cgroup allowed devices list
+    #[arg(long = "device-cgroup-rule")]
+    pub device_cgroup_rule: Vec<String>,
     /// Tune container pids limit (set -1 for unlimited)
     #[arg(long = "pids-limit", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
@@ -276,6 +306,10 @@ impl ContainerOpts {
         };
         let shm_size = match &self.shm_size {
             Some(m) => parse::memory_flag("--shm-size", m).map_err(u)?,
+            None => 0,
+        };
+        let memory_reservation = match &self.memory_reservation {
+            Some(m) => parse::memory_flag("--memory-reservation", m).map_err(u)?,
             None => 0,
         };
         let nano_cpus = match &self.cpus {
@@ -554,6 +588,17 @@ impl ContainerOpts {
             pids_limit: self.pids_limit,
             cgroup_parent: self.cgroup_parent.clone().unwrap_or_default(),
             links: (!self.link.is_empty()).then(|| self.link.clone()),
+            cpuset_cpus: self.cpuset_cpus.clone().unwrap_or_default(),
+            cpuset_mems: self.cpuset_mems.clone().unwrap_or_default(),
+            cpu_period: self.cpu_period.unwrap_or(0),
+            cpu_quota: self.cpu_quota.unwrap_or(0),
+            memory_reservation,
+            memory_swappiness: self.memory_swappiness,
+            oom_kill_disable: self.oom_kill_disable.then_some(true),
+            blkio_weight: self.blkio_weight.unwrap_or(0),
+            cgroupns_mode: self.cgroupns.clone().unwrap_or_default(),
+            device_cgroup_rules: (!self.device_cgroup_rule.is_empty())
+                .then(|| self.device_cgroup_rule.clone()),
             ..Default::default()
         };
         let endpoint_wanted = !self.network_alias.is_empty()

@@ -42,6 +42,10 @@ pub struct ContainerConfig {
     pub shell: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<HealthConfig>,
+    /// Every other field a client sent (`ArgsEscaped`, `MacAddress`, …),
+    /// given back by inspect as Docker does.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `HealthConfig`: the healthcheck of a container or image. Durations in
@@ -152,6 +156,21 @@ pub struct HostConfig {
     pub masked_paths: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub readonly_paths: Option<Vec<String>>,
+    /// `private` or `host` (`--cgroupns`).
+    pub cgroupns_mode: String,
+    pub cpuset_cpus: String,
+    pub cpuset_mems: String,
+    pub memory_reservation: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_swappiness: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oom_kill_disable: Option<bool>,
+    pub device_cgroup_rules: Option<Vec<String>>,
+    pub blkio_weight: u16,
+    /// Every other field a client sent, kept so that inspect gives it back
+    /// as Docker does (the daemon refuses the ones it cannot honour).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The resource names a ulimit may name (go-units' list), for the CLI's

@@ -184,6 +184,12 @@ pub struct RunSpec {
     /// `--security-opt systempaths=unconfined`: no masked or read-only paths.
     #[serde(default)]
     pub unmasked_paths: bool,
+    /// `HostConfig.MaskedPaths` / `ReadonlyPaths` as an API client set
+    /// them; `None` is Docker's default list.
+    #[serde(default)]
+    pub masked_paths: Option<Vec<String>>,
+    #[serde(default)]
+    pub readonly_paths: Option<Vec<String>>,
     #[serde(default)]
     pub rlimits: Vec<Rlimit>,
     /// `--pid host`.
@@ -209,6 +215,43 @@ pub struct RunSpec {
     /// Relative CPU weight (`--cpu-shares`).
     #[serde(default)]
     pub cpu_shares: Option<u64>,
+    /// `--cpuset-cpus`, `--cpuset-mems` (`0-2,4`).
+    #[serde(default)]
+    pub cpuset_cpus: Option<String>,
+    #[serde(default)]
+    pub cpuset_mems: Option<String>,
+    /// `--cpu-period` / `--cpu-quota` (µs), when not given as `--cpus`.
+    #[serde(default)]
+    pub cpu_period: Option<i64>,
+    #[serde(default)]
+    pub cpu_quota: Option<i64>,
+    /// `--memory-reservation`, a soft limit in bytes.
+    #[serde(default)]
+    pub memory_reservation: Option<i64>,
+    /// `--memory-swappiness` (0–100; cgroup v1 only).
+    #[serde(default)]
+    pub memory_swappiness: Option<i64>,
+    /// `--oom-kill-disable`.
+    #[serde(default)]
+    pub oom_kill_disable: bool,
+    /// `--blkio-weight` (10–1000).
+    #[serde(default)]
+    pub blkio_weight: Option<u16>,
+    /// `--cgroupns host`: no cgroup namespace.
+    #[serde(default)]
+    pub cgroupns_host: bool,
+    /// `--device-cgroup-rule`s, added to the default allow list.
+    #[serde(default)]
+    pub device_rules: Vec<DeviceRule>,
+}
+
+/// A device cgroup rule: `kind` `a`, `b` or `c`; `None` numbers match any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeviceRule {
+    pub kind: String,
+    pub major: Option<i64>,
+    pub minor: Option<i64>,
+    pub access: String,
 }
 
 /// Docker's default capability set.
@@ -491,6 +534,16 @@ fn resources(rs: &RunSpec) -> Result<Value, SpecError> {
             }
         }
     }
+    if !rs.privileged {
+        if let Some(list) = rules.as_array_mut() {
+            for d in &rs.device_rules {
+                list.push(json!({
+                    "allow": true, "type": d.kind, "major": d.major, "minor": d.minor,
+                    "access": d.access,
+                }));
+            }
+        }
+    }
     let mut r = json!({ "devices": rules });
     if let Some(m) = rs.memory_bytes {
         if m < 0 {
@@ -528,6 +581,36 @@ fn resources(rs: &RunSpec) -> Result<Value, SpecError> {
         if p > 0 {
             r["pids"] = json!({ "limit": p });
         }
+    }
+    let cpu_extra = [
+        ("cpus", rs.cpuset_cpus.as_ref().map(|c| json!(c))),
+        ("mems", rs.cpuset_mems.as_ref().map(|m| json!(m))),
+        ("period", rs.cpu_period.map(|p| json!(p))),
+        ("quota", rs.cpu_quota.map(|q| json!(q))),
+    ];
+    for (k, v) in cpu_extra {
+        if let Some(v) = v {
+            if r.get("cpu").is_none() {
+                r["cpu"] = json!({});
+            }
+            r["cpu"][k] = v;
+        }
+    }
+    let mem_extra = [
+        ("reservation", rs.memory_reservation.map(|m| json!(m))),
+        ("swappiness", rs.memory_swappiness.map(|s| json!(s))),
+        ("disableOOMKiller", rs.oom_kill_disable.then(|| json!(true))),
+    ];
+    for (k, v) in mem_extra {
+        if let Some(v) = v {
+            if r.get("memory").is_none() {
+                r["memory"] = json!({});
+            }
+            r["memory"][k] = v;
+        }
+    }
+    if let Some(w) = rs.blkio_weight {
+        r["blockIO"] = json!({ "weight": w });
     }
     Ok(r)
 }
@@ -619,7 +702,9 @@ pub fn generate_spec_with(rs: &RunSpec, cgroup_v1_dirs: &[String]) -> Result<Spe
         namespaces.push(json!({"type": "uts"}));
     }
     namespaces.push(json!({"type": "mount"}));
-    namespaces.push(json!({"type": "cgroup"}));
+    if !rs.cgroupns_host {
+        namespaces.push(json!({"type": "cgroup"}));
+    }
     match &rs.netns {
         NetNs::New => namespaces.push(json!({"type": "network"})),
         NetNs::Host => {}
@@ -636,15 +721,25 @@ pub fn generate_spec_with(rs: &RunSpec, cgroup_v1_dirs: &[String]) -> Result<Spe
         "resources": resources(rs)?,
     });
     if !rs.privileged {
-        let mut ro: Vec<String> = if rs.unmasked_paths {
-            Vec::new()
-        } else {
-            READONLY_PATHS.iter().map(|s| s.to_string()).collect()
+        let defaults = |list: &[&str]| -> Vec<String> {
+            if rs.unmasked_paths {
+                Vec::new()
+            } else {
+                list.iter().map(|s| s.to_string()).collect()
+            }
         };
+        let mut ro = rs
+            .readonly_paths
+            .clone()
+            .unwrap_or_else(|| defaults(READONLY_PATHS));
         ro.push("/sys/fs/cgroup".to_string());
         ro.extend(cgroup_v1_dirs.iter().cloned());
-        if !rs.unmasked_paths {
-            linux["maskedPaths"] = json!(MASKED_PATHS);
+        let masked = rs
+            .masked_paths
+            .clone()
+            .unwrap_or_else(|| defaults(MASKED_PATHS));
+        if !masked.is_empty() {
+            linux["maskedPaths"] = json!(masked);
         }
         linux["readonlyPaths"] = json!(ro);
         match &rs.seccomp {

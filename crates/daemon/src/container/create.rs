@@ -228,6 +228,7 @@ fn validate_host_config(h: &wharf_api::container::HostConfig) -> Result<()> {
             "Range of CPUs is from 0.01 to {ncpu}.00, as there are only {ncpu} CPUs available"
         )));
     }
+    super::resources::check(h)?;
     validate_restart_policy(&h.restart_policy, h.auto_remove)
 }
 

@@ -23,6 +23,7 @@ pub mod prune;
 pub mod reconcile;
 pub mod record;
 pub mod remove;
+pub mod resources;
 pub mod rootfs;
 pub mod security;
 pub mod start;

@@ -361,14 +361,18 @@ pub fn check_and_default(h: &mut HostConfig, hostname_given: bool) -> Result<()>
     for d in h.devices.iter().flatten() {
         device(d)?;
     }
-    match (h.masked_paths.as_deref(), h.readonly_paths.as_deref()) {
-        (None, None) => {}
-        // `--security-opt systempaths=unconfined`, as the docker CLI sends it.
-        (Some([]), Some([])) => {}
-        _ => {
-            return Err(Error::invalid(
-                "custom MaskedPaths and ReadonlyPaths are not supported by wharf: only both empty (--security-opt systempaths=unconfined) is",
-            ))
+    // Lists an API client sets replace Docker's defaults (the docker CLI
+    // sends both empty for `--security-opt systempaths=unconfined`).
+    for (what, list) in [
+        ("MaskedPaths", &h.masked_paths),
+        ("ReadonlyPaths", &h.readonly_paths),
+    ] {
+        for p in list.iter().flatten() {
+            if !p.starts_with('/') || p.split('/').any(|c| c == "..") || p.contains('\0') {
+                return Err(Error::invalid(format!(
+                    "invalid {what} entry {p:?}: expected an absolute path inside the container"
+                )));
+            }
         }
     }
     if h.shm_size < 0 {
@@ -407,6 +411,9 @@ pub fn apply(h: &HostConfig, rs: &mut RunSpec) -> Result<()> {
         (h.masked_paths.as_deref(), h.readonly_paths.as_deref()),
         (Some([]), Some([]))
     );
+    rs.masked_paths = h.masked_paths.clone();
+    rs.readonly_paths = h.readonly_paths.clone();
+    super::resources::apply(h, rs)?;
     rs.rlimits = h
         .ulimits
         .iter()
