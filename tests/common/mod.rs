@@ -20,6 +20,8 @@
 //! dependencies): tests drive wharf as a user would, through its binary.
 #![allow(dead_code, unused_imports, unused_macros)]
 
+pub mod docker_engine;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{Read, Write};

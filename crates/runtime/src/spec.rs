@@ -599,7 +599,10 @@ fn resources(rs: &RunSpec) -> Result<Value, SpecError> {
     let mem_extra = [
         ("reservation", rs.memory_reservation.map(|m| json!(m))),
         ("swappiness", rs.memory_swappiness.map(|s| json!(s))),
-        ("disableOOMKiller", rs.oom_kill_disable.then_some(json!(true))),
+        (
+            "disableOOMKiller",
+            rs.oom_kill_disable.then_some(json!(true)),
+        ),
     ];
     for (k, v) in mem_extra {
         if let Some(v) = v {
