@@ -113,6 +113,24 @@ else
     echo "(volumes are not available in this build yet)"
 fi
 
+echo "== compose: the seed's db + web project (examples/seed)"
+(
+    cd examples/seed
+    seed() { w compose -p seed "$@"; }
+    seed down -v >/dev/null 2>&1 || true
+    seed up -d --build
+    seed ps
+    for _ in $(seq 1 50); do
+        curl -sf --max-time 1 http://127.0.0.1:8000/ >/dev/null && break
+        sleep 0.1
+    done
+    echo "+ curl http://127.0.0.1:8000/" >&2
+    curl -sf --max-time 2 http://127.0.0.1:8000/
+    # web reaches db by its service name on the project's network
+    seed exec -T web sh -c 'nc db 5432 </dev/null'
+    seed down -v
+)
+
 echo
 echo "== done. The daemon keeps running on $sock; try:"
 echo "   wharf run -it --rm busybox"
