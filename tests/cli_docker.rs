@@ -353,6 +353,7 @@ fn unreachable_daemon_exit_codes_match_docker() {
     for (args, code) in [
         (&["ps"][..], 1),
         (&["run", "busybox", "true"][..], 125),
+        (&["create", "busybox", "true"][..], 1),
         (&["images"][..], 1),
         (&["logs", "x"][..], 1),
     ] {
@@ -435,4 +436,154 @@ fn wharf_speaks_an_older_engines_api_version() {
     let forced = run_cmd(c, None, T);
     assert_ne!(forced.code, 0, "{forced}");
     assert!(forced.err().contains("1.44"), "{forced}");
+}
+
+/// `create` failing in the engine exits 1 with the daemon's bare message,
+/// a bad flag value 125 (docker 28); `run` exits 125 for both.
+#[test]
+fn create_error_exit_codes_match_docker() {
+    let Some(e) = DockerEngine::start() else {
+        return;
+    };
+    let d = Daemon::start();
+    let tar = busybox_tar().to_string_lossy().into_owned();
+    e.docker(&["import", "-c", r#"CMD ["sh"]"#, &tar, "busybox:latest"])
+        .success();
+    let dir = PathBuf::from(format!("/tmp/wcx{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cid = dir.join("cid");
+    std::fs::write(&cid, "x").unwrap();
+    let cid = cid.to_string_lossy().into_owned();
+    let net = ["--network", "none"];
+    for args in [
+        &["create", "--name", "dup1"][..],
+        &["create", "--name", "dup2"],
+    ] {
+        let args: Vec<&str> = args
+            .iter()
+            .chain(&net)
+            .chain(&["busybox"])
+            .copied()
+            .collect();
+        d.wharf(&args).success();
+        e.docker(&args).success();
+    }
+    let cases: &[(&[&str], i32)] = &[
+        // engine errors
+        (&["create", "--name", "bad/name", "busybox"], 1),
+        (&["create", "--name", "dup1", "busybox"], 1),
+        (&["create", "-m", "1k", "busybox"], 1),
+        (&["create", "--restart", "bogus", "busybox"], 1),
+        (&["create", "--restart", "always:3", "busybox"], 1),
+        (&["run", "--restart", "bogus", "busybox"], 125),
+        (&["create", "--cidfile", &cid, "busybox"], 1),
+        (&["run", "--name", "dup1", "busybox"], 125),
+        (&["run", "--cidfile", &cid, "busybox"], 125),
+        // flag errors
+        (&["create", "-m", "abc", "busybox"], 125),
+        (&["run", "-m", "abc", "busybox"], 125),
+        (&["create", "--restart", "on-failure:x", "busybox"], 125),
+        (&["create", "--restart", ":3", "busybox"], 125),
+        (&["create", "--bogus", "busybox"], 125),
+    ];
+    let mut diffs = Vec::new();
+    for (args, code) in cases {
+        let w = d.wharf(args);
+        let k = e.docker(args);
+        let first = |o: &Output| o.err().lines().next().unwrap_or("").to_string();
+        let (wf, kf) = (first(&w), first(&k));
+        // The same shape of message: bare for create's engine errors,
+        // `docker: `-prefixed for run's.
+        let shape = |l: &str| {
+            (
+                l.starts_with("docker: ") || l.starts_with("wharf: "),
+                l.contains("Error response from daemon:"),
+            )
+        };
+        if k.code != *code || w.code != *code || shape(&wf) != shape(&kf) {
+            diffs.push(format!(
+                "{args:?} (want {code}): wharf {} {wf:?}, docker {} {kf:?}",
+                w.code, k.code
+            ));
+        }
+    }
+    // A missing image: docker would try a registry, so wharf alone (no
+    // registry: the daemon's 404 after docker's "Unable to find image").
+    let w = d.wharf(&["create", "nosuch-image-wcx"]);
+    assert_eq!(w.code, 1, "{w}");
+    assert!(
+        w.err()
+            .starts_with("Unable to find image 'nosuch-image-wcx:latest' locally"),
+        "{w}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    // Nothing was created by the failed calls.
+    let ps = d.wharf(&["ps", "-a", "--format", "{{.Names}}"]);
+    let mut names: Vec<&str> = ps.out().lines().collect();
+    names.sort();
+    assert_eq!(names, ["dup1", "dup2"], "{ps}");
+    assert!(
+        diffs.is_empty(),
+        "create errors differ:\n{}",
+        diffs.join("\n")
+    );
+}
+
+/// Volume events carry the `driver` attribute as Docker's do: named and
+/// anonymous volumes, created and destroyed, and the prune event.
+#[test]
+fn volume_events_match_docker() {
+    let Some(e) = DockerEngine::start() else {
+        return;
+    };
+    let d = Daemon::start();
+    let tar = busybox_tar().to_string_lossy().into_owned();
+    e.docker(&["import", "-c", r#"CMD ["sh"]"#, &tar, "busybox:latest"])
+        .success();
+    let steps: &[&[&str]] = &[
+        &["volume", "create", "wev1"],
+        &["volume", "rm", "wev1"],
+        &["volume", "rm", "-f", "wev-missing"],
+        &[
+            "create",
+            "--name",
+            "wevc",
+            "--network",
+            "none",
+            "-v",
+            "/data",
+            "busybox",
+        ],
+        &["rm", "-v", "wevc"],
+        &["volume", "prune", "-f"],
+    ];
+    for args in steps {
+        d.wharf(args).success();
+        e.docker(args).success();
+    }
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    let until = until.to_string();
+    let args = [
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &until,
+        "--filter",
+        "type=volume",
+        "--format",
+        "{{.Action}} {{json .Actor.Attributes}}",
+    ];
+    let w = d.wharf(&args);
+    let k = e.docker(&args);
+    assert_eq!(
+        k.success().out(),
+        w.success().out(),
+        "wharf {w}\ndocker {k}"
+    );
+    assert!(w.out().contains(r#"create {"driver":"local"}"#), "{w}");
 }

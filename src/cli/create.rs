@@ -56,11 +56,11 @@ pub async fn create_container(
     }
     if let Some(f) = cidfile {
         if f.exists() {
-            return Err(UsageError(format!(
+            // Not a flag error: docker's `create` exits 1 with it, `run` 125.
+            anyhow::bail!(
                 "container ID file found, make sure the other container isn't running or delete {}",
                 f.display()
-            ))
-            .into());
+            );
         }
     }
     // Docker's CLI sends the terminal size with a TTY container so the

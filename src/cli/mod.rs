@@ -243,9 +243,13 @@ pub fn main(host: Option<&str>, command: Command) -> i32 {
 }
 
 /// Print an error the way docker's CLI does and pick the exit code.
+/// Docker 28's `run` reports an engine error with a `docker: ` prefix and
+/// exits 125; its `create` prints the bare error and exits 1, as the other
+/// commands do. Flag-value errors are 125 for both.
 fn report(e: &anyhow::Error, name: &str, run_like: bool) -> i32 {
-    let engine_code = if run_like { 125 } else { 1 };
-    let prefix = if run_like { "wharf: " } else { "" };
+    let engine_code = if name == "run" { 125 } else { 1 };
+    let prefix = if name == "run" { "wharf: " } else { "" };
+    let usage_prefix = if run_like { "wharf: " } else { "" };
     if let Some(s) = e.downcast_ref::<StatusError>() {
         return s.code;
     }
@@ -259,14 +263,21 @@ fn report(e: &anyhow::Error, name: &str, run_like: bool) -> i32 {
         return 141;
     }
     if let Some(u) = e.downcast_ref::<UsageError>() {
-        eprintln!("{prefix}{u}");
+        if run_like && u.0.starts_with("invalid argument \"") {
+            // A flag's value: docker prints pflag's error bare, with usage.
+            use clap::CommandFactory;
+            let usage = usage::usage_line(&Cli::command(), &[name.to_string()]);
+            eprintln!("{u}\n\nUsage:  {usage}\n\nRun 'wharf {name} --help' for more information");
+            return 125;
+        }
+        eprintln!("{usage_prefix}{u}");
         eprintln!("See 'wharf {name} --help'.");
         return 125;
     }
     if let Some(ce) = e.downcast_ref::<ClientError>() {
         eprintln!("{prefix}{ce}");
-        // An unreachable daemon is an engine error: 125 for run/create,
-        // 1 for the rest (docker 28).
+        // An unreachable daemon is an engine error: 125 for run, 1 for
+        // create and the rest (docker 28).
         return engine_code;
     }
     eprintln!("{prefix}{e:#}");
@@ -541,6 +552,10 @@ mod tests {
         });
         assert_eq!(report(&e, "ps", false), 1);
         assert_eq!(report(&e, "run", true), 125);
+        // docker 28: `create` exits 1 on an engine error, 125 on a bad flag.
+        assert_eq!(report(&e, "create", true), 1);
+        let e = anyhow::Error::from(UsageError("bad".into()));
+        assert_eq!(report(&e, "create", true), 125);
         let e = anyhow::Error::from(StatusError { code: 127 });
         assert_eq!(report(&e, "run", true), 127);
         let e = anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::BrokenPipe));

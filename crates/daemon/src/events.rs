@@ -55,6 +55,13 @@ impl Events {
         let _ = self.tx.send(ev);
     }
 
+    /// A volume event; Docker's carry the volume's `driver` attribute.
+    pub fn volume(&self, action: &str, name: &str, driver: &str) {
+        let driver = if driver.is_empty() { "local" } else { driver };
+        let attrs = BTreeMap::from([("driver".to_string(), driver.to_string())]);
+        self.emit("volume", action, name, attrs);
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<EventMessage> {
         self.tx.subscribe()
     }

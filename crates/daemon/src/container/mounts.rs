@@ -157,18 +157,22 @@ fn resolve_one(d: &Daemon, id: &str, m: &Mount, mode: String) -> Result<Resolved
             let labels = vo.labels.clone().unwrap_or_default();
             let name = if m.source.is_empty() {
                 r.anonymous = true;
-                d.volumes
+                let v = d
+                    .volumes
                     .create_anonymous(&driver, &opts, &labels)
-                    .map_err(crate::kinded)?
-                    .name
+                    .map_err(crate::kinded)?;
+                d.events.volume("create", &v.name, &v.driver);
+                v.name
             } else {
                 match d.volumes.get(&m.source) {
                     Ok(v) => v.name,
                     Err(e) if e.kind() == wharf_api::error::ErrorKind::NotFound => {
-                        d.volumes
+                        let v = d
+                            .volumes
                             .create(&m.source, &driver, &opts, &labels)
-                            .map_err(crate::kinded)?
-                            .name
+                            .map_err(crate::kinded)?;
+                        d.events.volume("create", &v.name, &v.driver);
+                        v.name
                     }
                     Err(e) => return Err(crate::kinded(e)),
                 }
@@ -309,8 +313,10 @@ pub fn release(d: &Daemon, id: &str, mounts: &[ResolvedMount]) {
 pub fn remove_anonymous(d: &Daemon, mounts: &[ResolvedMount]) -> Vec<String> {
     let mut failures = Vec::new();
     for m in mounts.iter().filter(|m| m.kind == "volume" && m.anonymous) {
-        if let Err(e) = d.volumes.remove(&m.name, false) {
-            failures.push(format!("remove volume {}: {e}", m.name));
+        let driver = d.volumes.get(&m.name).map(|v| v.driver).unwrap_or_default();
+        match d.volumes.remove(&m.name, false) {
+            Ok(()) => d.events.volume("destroy", &m.name, &driver),
+            Err(e) => failures.push(format!("remove volume {}: {e}", m.name)),
         }
     }
     failures

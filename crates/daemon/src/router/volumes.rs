@@ -1,5 +1,6 @@
 //! `/volumes` routes, plus wharf's `export`/`import` extension.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
@@ -59,8 +60,7 @@ async fn create(d: &Arc<Daemon>, req: Request<Incoming>) -> Result<Reply> {
         d2.volumes.create_from_api(&opts).map_err(crate::kinded)
     })
     .await??;
-    d.events
-        .emit("volume", "create", &v.name, Default::default());
+    d.events.volume("create", &v.name, &v.driver);
     Ok(http::json(StatusCode::CREATED, &v))
 }
 
@@ -73,9 +73,16 @@ async fn remove(d: &Arc<Daemon>, name: &str, q: &Query) -> Result<Reply> {
     let force = q.bool("force", false)?;
     let d2 = d.clone();
     let n = name.to_string();
-    tokio::task::spawn_blocking(move || d2.volumes.remove(&n, force).map_err(crate::kinded))
-        .await??;
-    d.events.emit("volume", "destroy", name, Default::default());
+    let driver = tokio::task::spawn_blocking(move || {
+        let driver = d2.volumes.get(&n).ok().map(|v| v.driver);
+        d2.volumes.remove(&n, force).map_err(crate::kinded)?;
+        Ok::<_, Error>(driver)
+    })
+    .await??;
+    // `force` on a missing volume removes nothing, and tells nobody.
+    if let Some(driver) = driver {
+        d.events.volume("destroy", name, &driver);
+    }
     Ok(http::no_content())
 }
 
@@ -91,11 +98,25 @@ async fn prune(d: &Arc<Daemon>, q: &Query, api_version: Option<(u32, u32)>) -> R
         .is_some_and(|v| v == "true" || v == "1")
         || api_version.is_some_and(|v| v < (1, 42));
     let d2 = d.clone();
-    let (removed, bytes) =
-        tokio::task::spawn_blocking(move || d2.volumes.prune(all).map_err(crate::kinded)).await??;
+    let (removed, bytes, drivers) = tokio::task::spawn_blocking(move || {
+        // The drivers of the volumes before they go, for the events.
+        let drivers: BTreeMap<String, String> = d2
+            .volumes
+            .list(&Default::default())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| (v.name, v.driver))
+            .collect();
+        let (removed, bytes) = d2.volumes.prune(all).map_err(crate::kinded)?;
+        Ok::<_, Error>((removed, bytes, drivers))
+    })
+    .await??;
     for v in &removed {
-        d.events.emit("volume", "destroy", v, Default::default());
+        let driver = drivers.get(v).map_or("", String::as_str);
+        d.events.volume("destroy", v, driver);
     }
+    let attrs = BTreeMap::from([("reclaimed".to_string(), bytes.to_string())]);
+    d.events.emit("volume", "prune", "", attrs);
     Ok(http::ok_json(&VolumePruneResponse {
         volumes_deleted: removed,
         space_reclaimed: bytes,
@@ -146,7 +167,7 @@ async fn import(d: &Arc<Daemon>, req: Request<Incoming>, name: &str) -> Result<R
     })
     .await??;
     if created {
-        d.events.emit("volume", "create", name, Default::default());
+        d.events.volume("create", name, "local");
     }
     Ok(http::no_content())
 }
