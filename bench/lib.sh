@@ -62,4 +62,4 @@ ms() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e6 }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
-row() { printf '%-46s %18s %18s\n' "$1" "$2" "${3:--}"; }
+row() { printf '%-46s %26s %26s\n' "$1" "$2" "${3:--}"; }
