@@ -92,9 +92,11 @@ pub fn push(
     };
     let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
     let digest = put_manifest(client, name, &tag, MEDIA_OCI_MANIFEST, bytes.clone())?;
+    // Docker sends the status and the aux record as two messages; its CLI
+    // prints only the first.
+    progress(json!({"status": format!("{tag}: digest: {digest} size: {}", bytes.len())}));
     progress(
-        json!({"status": format!("{tag}: digest: {digest} size: {}", bytes.len()),
-        "progressDetail": {}, "aux": {"Tag": tag, "Digest": digest, "Size": bytes.len()}}),
+        json!({"progressDetail": {}, "aux": {"Tag": tag, "Digest": digest, "Size": bytes.len()}}),
     );
     Ok(digest)
 }

@@ -1,0 +1,245 @@
+//! Registries (issue 11): push to and pull from a real `docker-registry`
+//! (Debian's distribution) that each test starts on 127.0.0.1 with a free
+//! port and throw-away storage, killed on drop. Nothing leaves the machine.
+mod common;
+
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{wait_until, Daemon};
+
+struct Registry {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Registry {
+    fn start() -> Registry {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("wharf-reg-{}-{port}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("data")).unwrap();
+        let config = format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.join("data").display()
+        );
+        fs::write(dir.join("config.yml"), config).unwrap();
+        let log = fs::File::create(dir.join("registry.log")).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.join("config.yml"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry (scripts/setup.sh installs it)");
+        let r = Registry { child, dir, port };
+        assert!(
+            wait_until(Duration::from_secs(20), || TcpStream::connect((
+                "127.0.0.1",
+                port
+            ))
+            .is_ok()),
+            "registry did not listen"
+        );
+        r
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Files of the stored blob `sha256:<hex>`.
+    fn blob_file(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn image_id(d: &Daemon, name: &str) -> String {
+    d.wharf(&["image", "inspect", "-f", "{{.Id}}", name])
+        .success()
+        .out()
+        .trim()
+        .to_string()
+}
+
+fn tmp_entries(d: &Daemon) -> usize {
+    fs::read_dir(d.data_root().join("image/tmp"))
+        .map(|r| r.count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn push_then_pull_round_trips_and_run_pulls_missing() {
+    let reg = Registry::start();
+    let d = Daemon::start();
+    let name = format!("{}/test/bb:v1", reg.host());
+    let id = image_id(&d, "busybox:latest");
+    d.wharf(&["tag", "busybox:latest", &name]).success();
+    let out = d.wharf(&["push", &name]);
+    out.success();
+    assert!(
+        out.out().contains("The push refers to repository")
+            && out.out().contains("v1: digest: sha256:"),
+        "{}",
+        out.out()
+    );
+    // A second push finds every layer there.
+    let again = d.wharf(&["push", &name]);
+    assert!(
+        again.success().out().contains("Layer already exists"),
+        "{}",
+        again.out()
+    );
+
+    d.wharf(&["rmi", &name]).success();
+    let out = d.wharf(&["pull", &name]);
+    out.success();
+    assert!(out.out().contains("Already exists"), "{}", out.out());
+    assert!(
+        out.out()
+            .contains(&format!("Status: Downloaded newer image for {name}")),
+        "{}",
+        out.out()
+    );
+    assert_eq!(
+        image_id(&d, &name),
+        id,
+        "the pulled config is byte-identical"
+    );
+
+    // From an empty store: layers are downloaded, digests checked.
+    d.wharf(&["rmi", &name, "busybox:latest"]).success();
+    let out = d.wharf(&["pull", &name]);
+    assert!(
+        out.success().out().contains("Pull complete"),
+        "{}",
+        out.out()
+    );
+    assert_eq!(image_id(&d, &name), id);
+    let up = d.wharf(&["pull", &name]);
+    assert!(
+        up.success().out().contains("Image is up to date"),
+        "{}",
+        up.out()
+    );
+
+    // `run` pulls a missing image.
+    d.wharf(&["rmi", &name]).success();
+    let run = d.wharf(&["run", "--rm", &name, "echo", "hello-from-pull"]);
+    run.success();
+    assert!(run.out().contains("hello-from-pull"), "{}", run.out());
+    assert!(run.err().contains("Unable to find image"), "{}", run.err());
+    d.wharf(&["rmi", &name]).success();
+    let never = d.wharf(&["run", "--rm", "--pull", "never", &name, "true"]);
+    assert_ne!(never.code, 0);
+    assert_eq!(tmp_entries(&d), 0, "downloads leave nothing in tmp/");
+}
+
+#[test]
+fn docker_cli_pulls_and_pushes_through_wharfd() {
+    let reg = Registry::start();
+    let d = Daemon::start();
+    let name = format!("{}/dock/bb:v2", reg.host());
+    let id = image_id(&d, "busybox:latest");
+    d.wharf(&["tag", "busybox:latest", &name]).success();
+    let out = d.docker(&["push", &name]);
+    out.success();
+    assert!(out.out().contains("digest: sha256:"), "{}", out.out());
+    d.wharf(&["rmi", &name, "busybox:latest"]).success();
+    let out = d.docker(&["pull", &name]);
+    out.success();
+    assert!(
+        out.out()
+            .contains(&format!("Downloaded newer image for {name}")),
+        "{}",
+        out.out()
+    );
+    assert_eq!(image_id(&d, &name), id);
+    // Unknown tags are a clean 404-style failure.
+    let missing = d.docker(&["pull", &format!("{}/dock/nothing:here", reg.host())]);
+    assert_ne!(missing.code, 0);
+    assert!(missing.err().contains("not found"), "{}", missing.err());
+}
+
+#[test]
+fn truncated_or_corrupt_layers_fail_cleanly() {
+    let reg = Registry::start();
+    let d = Daemon::start();
+    let name = format!("{}/bad/bb:v1", reg.host());
+    d.wharf(&["tag", "busybox:latest", &name]).success();
+    d.wharf(&["push", &name]).success();
+    let layer = d.wharf(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{index .RootFS.Layers 0}}",
+        &name,
+    ]);
+    let layer = layer.success().out().trim().to_string();
+    d.wharf(&["rmi", &name, "busybox:latest"]).success();
+    let blob = reg.blob_file(&layer);
+    let full = fs::read(&blob).unwrap();
+
+    // Truncated.
+    fs::write(&blob, &full[..full.len() / 2]).unwrap();
+    let out = d.wharf(&["pull", &name]);
+    assert_ne!(out.code, 0, "{}", out.out());
+    assert!(
+        out.err().contains("truncated") || out.err().contains("mismatch"),
+        "{}",
+        out.err()
+    );
+    d.wharf(&["image", "inspect", &name]).code_is(1);
+
+    // Same length, other bytes.
+    let mut bad = full.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0xff;
+    fs::write(&blob, &bad).unwrap();
+    let out = d.wharf(&["pull", &name]);
+    assert_ne!(out.code, 0);
+    assert!(out.err().contains("digest mismatch"), "{}", out.err());
+    d.wharf(&["image", "inspect", &name]).code_is(1);
+    assert!(d.wharf(&["images", "-q"]).success().out().trim().is_empty());
+    assert_eq!(tmp_entries(&d), 0, "nothing half-stored");
+}
+
+#[test]
+fn bad_names_and_platforms_are_refused() {
+    let d = Daemon::start_bare();
+    let out = d.wharf(&["pull", "busyBOX:latest"]);
+    assert_ne!(out.code, 0);
+    assert!(out.err().contains("must be lowercase"), "{}", out.err());
+    let (code, v) = d.api(
+        "POST",
+        "/images/create?fromImage=127.0.0.1:1/x&platform=linux",
+        None,
+    );
+    assert_eq!(code, 400, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("invalid platform"),
+        "{v}"
+    );
+}
