@@ -243,3 +243,77 @@ fn bad_names_and_platforms_are_refused() {
         "{v}"
     );
 }
+
+/// Builds `repo:multi` on the registry: an OCI index of the pushed
+/// `repo:v1` (this host's platform) and a copy whose config says
+/// linux/arm64 (other config bytes, same layers).
+const MAKE_INDEX: &str = r#"
+import json, hashlib, sys, urllib.request
+base, repo, arch = sys.argv[1], sys.argv[2], sys.argv[3]
+def req(method, path, data=None, ctype=None, accept=None):
+    r = urllib.request.Request(path if path.startswith('http') else base + path, data=data, method=method)
+    if ctype: r.add_header('Content-Type', ctype)
+    if accept: r.add_header('Accept', accept)
+    return urllib.request.urlopen(r)
+OCI_M = 'application/vnd.oci.image.manifest.v1+json'
+m_bytes = req('GET', f'/v2/{repo}/manifests/v1', accept=OCI_M).read()
+m = json.loads(m_bytes)
+cfg = json.loads(req('GET', f"/v2/{repo}/blobs/{m['config']['digest']}").read())
+cfg['architecture'] = 'arm64'
+cb = json.dumps(cfg).encode()
+cd = 'sha256:' + hashlib.sha256(cb).hexdigest()
+loc = req('POST', f'/v2/{repo}/blobs/uploads/', data=b'').headers['Location']
+req('PUT', loc + ('&' if '?' in loc else '?') + 'digest=' + cd, data=cb, ctype='application/octet-stream')
+m2 = dict(m); m2['config'] = dict(m['config'], digest=cd, size=len(cb))
+m2b = json.dumps(m2).encode()
+req('PUT', f'/v2/{repo}/manifests/arm', data=m2b, ctype=OCI_M)
+def desc(b, a): return {'mediaType': OCI_M, 'digest': 'sha256:' + hashlib.sha256(b).hexdigest(), 'size': len(b), 'platform': {'os': 'linux', 'architecture': a}}
+idx = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.index.v1+json', 'manifests': [desc(m2b, 'arm64'), desc(m_bytes, arch)]}
+req('PUT', f'/v2/{repo}/manifests/multi', data=json.dumps(idx).encode(), ctype='application/vnd.oci.image.index.v1+json')
+print(cd)
+"#;
+
+#[test]
+fn multi_arch_index_resolves_to_the_platform() {
+    let reg = Registry::start();
+    let d = Daemon::start();
+    let name = format!("{}/multi/bb", reg.host());
+    let id = image_id(&d, "busybox:latest");
+    d.wharf(&["tag", "busybox:latest", &format!("{name}:v1")])
+        .success();
+    d.wharf(&["push", &format!("{name}:v1")]).success();
+    let host_arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c")
+        .arg(MAKE_INDEX)
+        .arg(format!("http://{}", reg.host()))
+        .arg("multi/bb")
+        .arg(host_arch);
+    let out = common::run_cmd(cmd, None, Duration::from_secs(60));
+    let arm_id = out.success().out().trim().to_string();
+
+    d.wharf(&["rmi", &format!("{name}:v1")]).success();
+    let multi = format!("{name}:multi");
+    d.wharf(&["pull", &multi]).success();
+    assert_eq!(image_id(&d, &multi), id, "the host's platform is chosen");
+    d.wharf(&["pull", "--platform", "linux/arm64", &multi])
+        .success();
+    assert_eq!(image_id(&d, &multi), arm_id);
+    let arch = d.wharf(&["image", "inspect", "-f", "{{.Architecture}}", &multi]);
+    assert_eq!(arch.success().out().trim(), "arm64");
+    let none = d.wharf(&["pull", "--platform", "linux/s390x", &multi]);
+    assert_ne!(none.code, 0);
+    assert!(
+        none.err().contains("no matching manifest for linux/s390x"),
+        "{}",
+        none.err()
+    );
+    // The distribution endpoint lists both platforms.
+    let (code, v) = d.api("GET", &format!("/distribution/{multi}/json"), None);
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["Platforms"].as_array().unwrap().len(), 2, "{v}");
+}
