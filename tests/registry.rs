@@ -317,3 +317,139 @@ fn multi_arch_index_resolves_to_the_platform() {
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["Platforms"].as_array().unwrap().len(), 2, "{v}");
 }
+
+/// A token-auth front for a registry: `/token` hands out a bearer token for
+/// `user:secret` (basic auth), every other request needs that token and is
+/// forwarded to the registry (one request per connection).
+struct TokenFront {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl TokenFront {
+    fn start(upstream: u16) -> TokenFront {
+        use std::io::{Read, Write};
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop2 = stop.clone();
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                if stop2.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(mut c) = conn else { continue };
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut b = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if c.read(&mut b).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(b[0]);
+                    }
+                    let text = String::from_utf8_lossy(&head).to_string();
+                    let header = |n: &str| {
+                        text.lines()
+                            .find(|l| l.to_ascii_lowercase().starts_with(&format!("{n}:")))
+                            .map(|l| l.split_once(':').unwrap().1.trim().to_string())
+                    };
+                    let len: usize = header("content-length")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    let mut body = vec![0u8; len];
+                    if c.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let path = text.split(' ').nth(1).unwrap_or("").to_string();
+                    let auth = header("authorization").unwrap_or_default();
+                    if path.starts_with("/token") {
+                        // base64("user:secret")
+                        if auth == "Basic dXNlcjpzZWNyZXQ=" {
+                            let b = r#"{"token":"t0ken"}"#;
+                            let _ = write!(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}", b.len());
+                        } else {
+                            let _ = write!(c, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        }
+                        return;
+                    }
+                    if auth != "Bearer t0ken" {
+                        let _ = write!(c, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"front\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        return;
+                    }
+                    let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                        return;
+                    };
+                    let mut fwd = String::new();
+                    for l in text.trim_end().lines() {
+                        if !l.to_ascii_lowercase().starts_with("connection:") {
+                            fwd.push_str(l);
+                            fwd.push_str("\r\n");
+                        }
+                    }
+                    fwd.push_str("Connection: close\r\n\r\n");
+                    let _ = up.write_all(fwd.as_bytes());
+                    let _ = up.write_all(&body);
+                    let _ = std::io::copy(&mut up, &mut c);
+                });
+            }
+        });
+        TokenFront { port, stop }
+    }
+}
+
+impl Drop for TokenFront {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+#[test]
+fn bearer_token_login_push_and_pull() {
+    let reg = Registry::start();
+    let front = TokenFront::start(reg.port);
+    let d = Daemon::start();
+    let cfg = d.tmp().join("dockercfg");
+    let server = format!("127.0.0.1:{}", front.port);
+    let with_cfg = |args: &[&str], stdin: Option<&[u8]>| {
+        let mut cmd = d.wharf_cmd(args);
+        cmd.env("DOCKER_CONFIG", &cfg);
+        common::run_cmd(cmd, stdin, Duration::from_secs(120))
+    };
+    let name = format!("{server}/auth/bb:v1");
+    d.wharf(&["tag", "busybox:latest", &name]).success();
+    // No credentials: refused.
+    let out = with_cfg(&["push", &name], None);
+    assert_ne!(out.code, 0, "{}", out.out());
+    // Wrong password: refused, nothing stored.
+    let out = with_cfg(
+        &["login", "-u", "user", "--password-stdin", &server],
+        Some(b"wrong\n"),
+    );
+    assert_ne!(out.code, 0);
+    assert!(
+        out.err().contains("incorrect username or password"),
+        "{}",
+        out.err()
+    );
+    assert!(!cfg.join("config.json").exists());
+    let out = with_cfg(
+        &["login", "-u", "user", "--password-stdin", &server],
+        Some(b"secret\n"),
+    );
+    assert!(out.success().out().contains("Login Succeeded"));
+    let stored = fs::read_to_string(cfg.join("config.json")).unwrap();
+    assert!(
+        stored.contains(&server) && stored.contains("dXNlcjpzZWNyZXQ="),
+        "{stored}"
+    );
+    with_cfg(&["push", &name], None).success();
+    d.wharf(&["rmi", &name, "busybox:latest"]).success();
+    with_cfg(&["pull", &name], None).success();
+    let out = with_cfg(&["logout", &server], None);
+    assert!(out.success().out().contains("Removing login credentials"));
+    d.wharf(&["rmi", &name]).success();
+    let out = with_cfg(&["pull", &name], None);
+    assert_ne!(out.code, 0, "{}", out.out());
+}
