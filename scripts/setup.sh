@@ -63,6 +63,11 @@ fi
 if ! command -v dockerd >/dev/null 2>&1; then
     docker_pkg+=(docker.io)
 fi
+# Distribution's registry for the pull/push tests (tests/registry.rs start
+# their own on 127.0.0.1; the package's service is never started).
+if ! command -v docker-registry >/dev/null 2>&1; then
+    docker_pkg+=(docker-registry)
+fi
 
 if [ ${#missing[@]} -eq 0 ] && [ ${#docker_pkg[@]} -eq 0 ]; then
     echo "setup: all packages present"
@@ -90,7 +95,7 @@ if [ ${#docker_pkg[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${docker_pkg[@]}"
     # Belt and braces: whatever the package did, no dockerd of its own runs.
     if command -v systemctl >/dev/null 2>&1; then
-        systemctl disable --now docker.service docker.socket containerd.service >/dev/null 2>&1 || true
+        systemctl disable --now docker.service docker.socket containerd.service docker-registry.service >/dev/null 2>&1 || true
     fi
 fi
 echo "setup: done"

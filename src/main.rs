@@ -32,6 +32,7 @@ fn run_daemon(global_host: Option<&str>, d: cli::daemon_args::DaemonArgs) -> i32
         runtime: d.runtime,
         bridge: d.bridge,
         bip: d.bip,
+        insecure_registries: d.insecure_registries,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

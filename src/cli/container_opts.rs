@@ -267,6 +267,8 @@ pub struct Resolved {
     pub name: Option<String>,
     /// Warnings to print before creating (ignored flags).
     pub warnings: Vec<String>,
+    /// `--pull`: missing, always or never.
+    pub pull: String,
 }
 
 impl ContainerOpts {
@@ -453,13 +455,7 @@ impl ContainerOpts {
         // Flags wharf parses but cannot honour yet are refused, never
         // silently dropped.
         match self.pull.as_str() {
-            "missing" | "never" => {}
-            "always" => {
-                return Err(u(
-                    "--pull always is not supported: this version of wharf does not pull images before running"
-                        .into(),
-                ))
-            }
+            "missing" | "never" | "always" => {}
             other => {
                 return Err(u(format!(
                     "invalid pull option: '{other}': must be one of \"always\", \"missing\" or \"never\""
@@ -650,6 +646,7 @@ impl ContainerOpts {
             },
             name: self.name.clone(),
             warnings,
+            pull: self.pull.clone(),
         })
     }
 }
@@ -936,10 +933,6 @@ mod tests {
 
     #[test]
     fn unhonoured_flags_are_refused() {
-        let e = opts(&["--pull", "always"])
-            .resolve("i", &[], false)
-            .unwrap_err();
-        assert!(e.0.contains("--pull always is not supported"), "{}", e.0);
         let e = opts(&["--volume-driver", "nfs"])
             .resolve("i", &[], false)
             .unwrap_err();

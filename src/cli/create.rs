@@ -44,8 +44,7 @@ pub fn full_ref(image: &str) -> String {
 }
 
 /// `POST /containers/create`; warnings go to stderr. A missing image is
-/// announced as docker does before the daemon's error is returned (there is
-/// no registry to pull from yet).
+/// announced as docker does, then pulled unless `--pull never`.
 pub async fn create_container(
     ctx: &Ctx,
     r: &Resolved,
@@ -71,23 +70,31 @@ pub async fn create_container(
             hc["ConsoleSize"] = serde_json::json!([h, w]);
         }
     }
-    let resp: Result<ContainerCreateResponse, ClientError> = ctx
+    if r.pull == "always" {
+        super::pull::pull_to_stderr(ctx, &r.body.config.image).await?;
+    }
+    let mut resp: Result<ContainerCreateResponse, ClientError> = ctx
         .client
         .containers()
         .create_raw(r.name.as_deref(), &body)
         .await;
-    let resp = match resp {
-        Ok(r) => r,
-        Err(e) => {
-            if e.status() == Some(404) && e.to_string().contains("No such image") {
-                eprintln!(
-                    "Unable to find image '{}' locally",
-                    full_ref(&r.body.config.image)
-                );
+    if let Err(e) = &resp {
+        if e.status() == Some(404) && e.to_string().contains("No such image") {
+            eprintln!(
+                "Unable to find image '{}' locally",
+                full_ref(&r.body.config.image)
+            );
+            if r.pull != "never" {
+                super::pull::pull_to_stderr(ctx, &r.body.config.image).await?;
+                resp = ctx
+                    .client
+                    .containers()
+                    .create_raw(r.name.as_deref(), &body)
+                    .await;
             }
-            return Err(e.into());
         }
-    };
+    }
+    let resp = resp?;
     for w in &resp.warnings {
         eprintln!("WARNING: {w}");
     }

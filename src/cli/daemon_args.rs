@@ -26,4 +26,7 @@ pub struct DaemonArgs {
     /// The default bridge's IP and netmask (CIDR, e.g. 172.17.0.1/16)
     #[arg(long = "bip", default_value = "")]
     pub bip: String,
+    /// Registry (host:port) to reach over plain HTTP; repeatable
+    #[arg(long = "insecure-registry")]
+    pub insecure_registries: Vec<String>,
 }

@@ -33,6 +33,7 @@ mod inspect;
 mod jsonmsg;
 mod kill;
 mod load;
+mod login;
 mod logs;
 mod network;
 mod parse;
@@ -40,6 +41,9 @@ mod pause;
 mod port;
 mod prune;
 mod ps;
+mod pull;
+mod push;
+mod registry_auth;
 mod rename;
 mod restart;
 mod rm;
@@ -138,6 +142,14 @@ pub enum Command {
     Images(images::ImagesArgs),
     /// Import the contents from a tarball to create a filesystem image
     Import(import::ImportArgs),
+    /// Download an image from a registry
+    Pull(pull::PullArgs),
+    /// Upload an image to a registry
+    Push(push::PushArgs),
+    /// Log in to a registry
+    Login(login::LoginArgs),
+    /// Log out from a registry
+    Logout(login::LogoutArgs),
     /// Build an image from a Dockerfile
     Build(build::BuildArgs),
     /// Manage builds
@@ -314,6 +326,10 @@ fn command_name(c: &Command) -> &'static str {
         Command::Events(_) => "events",
         Command::Images(_) => "images",
         Command::Import(_) => "import",
+        Command::Pull(_) => "pull",
+        Command::Push(_) => "push",
+        Command::Login(_) => "login",
+        Command::Logout(_) => "logout",
         Command::Build(_) => "build",
         Command::Builder(_) => "builder",
         Command::Commit(_) => "commit",
@@ -363,6 +379,10 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Events(a) => events::run(ctx, a).await,
         Command::Images(a) => images::run(ctx, a).await,
         Command::Import(a) => import::run(ctx, a).await,
+        Command::Pull(a) => pull::run(ctx, a).await,
+        Command::Push(a) => push::run(ctx, a).await,
+        Command::Login(a) => login::run(ctx, a).await,
+        Command::Logout(a) => login::logout(ctx, a).await,
         Command::Build(a) => build::run(ctx, a).await,
         Command::Builder(c) => builder::dispatch(ctx, c).await,
         Command::Commit(a) => commit::run(ctx, a).await,

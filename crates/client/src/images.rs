@@ -208,6 +208,29 @@ impl<'a> Images<'a> {
         Ok(MessageStream::new(r))
     }
 
+    /// `POST /images/create?fromImage=NAME[:TAG|@DIGEST]&platform=` with
+    /// `X-Registry-Auth` (`e30=` for none).
+    pub async fn pull_with_auth(
+        &self,
+        image: &str,
+        platform: Option<&str>,
+        registry_auth: &str,
+    ) -> Result<MessageStream, ClientError> {
+        let mut q = Query::new();
+        q.push("fromImage", image).opt("platform", platform);
+        let r = self
+            .client
+            .request_with_headers(
+                hyper::Method::POST,
+                &q.to_path("/images/create"),
+                &[("X-Registry-Auth", registry_auth)],
+                None,
+                Client::empty(),
+            )
+            .await?;
+        Ok(MessageStream::new(r))
+    }
+
     /// `POST /images/{name}/push[?tag=]` with `X-Registry-Auth` (base64
     /// JSON; `e30=`, i.e. `{}`, when there are no credentials).
     pub async fn push(

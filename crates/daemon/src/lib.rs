@@ -43,6 +43,9 @@ pub struct DaemonOptions {
     /// The default bridge's address and subnet (`--bip 172.17.0.1/16`);
     /// the first free default pool when empty.
     pub bip: String,
+    /// Registries (`host:port`) reached over plain HTTP
+    /// (`--insecure-registry`); loopback ones always are.
+    pub insecure_registries: Vec<String>,
 }
 
 impl Default for DaemonOptions {
@@ -54,6 +57,7 @@ impl Default for DaemonOptions {
             runtime: "libcontainer".into(),
             bridge: String::new(),
             bip: String::new(),
+            insecure_registries: Vec::new(),
         }
     }
 }
@@ -91,6 +95,7 @@ pub fn kinded<E: Kinded>(e: E) -> Error {
 /// Runs the daemon until SIGINT/SIGTERM.
 pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     // `fd://`: the socket systemd passed (contrib/wharf.socket).
+    router::set_insecure_registries(opts.insecure_registries.clone());
     let activated = opts.host == "fd://" || opts.host == "fd://3";
     let sock = match opts.host.strip_prefix("unix://") {
         Some(p) => PathBuf::from(p),

@@ -47,11 +47,14 @@ pub fn decompress<'a, R: Read + 'a>(mut reader: R) -> Result<Box<dyn Read + 'a>>
     }
     let unsupported = |what: &str| {
         Err(ImageError::InvalidArchive(format!(
-            "{what}-compressed archives are not supported (use plain or gzip tar)"
+            "{what}-compressed archives are not supported (use plain, gzip or zstd tar)"
         )))
     };
     if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        return unsupported("zstd");
+        // zstd layers (OCI `tar+zstd`), as registries serve them.
+        let dec = ruzstd::decoding::StreamingDecoder::new(stream)
+            .map_err(|e| ImageError::InvalidArchive(format!("bad zstd stream: {e}")))?;
+        return Ok(Box::new(dec));
     }
     if magic.starts_with(b"BZh") {
         return unsupported("bzip2");

@@ -21,6 +21,7 @@ pub mod error;
 pub mod import;
 pub mod layer;
 pub mod load;
+pub mod pull;
 pub mod reference;
 pub mod remove;
 pub mod save;

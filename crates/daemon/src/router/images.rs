@@ -148,19 +148,10 @@ async fn delete(d: &Arc<Daemon>, name: &str, q: &Query) -> Result<Reply> {
 }
 
 /// `POST /images/create`: `fromSrc` imports a rootfs tar; `fromImage`
-/// would pull, and there is no registry client yet.
+/// pulls (router/registry.rs).
 async fn create(d: &Arc<Daemon>, req: Request<Incoming>, q: &Query) -> Result<Reply> {
-    if let Some(from) = q.get("fromImage").filter(|s| !s.is_empty()) {
-        let tag = q.get("tag").filter(|t| !t.is_empty()).unwrap_or("latest");
-        let name = if from.contains('@') || from.rsplit('/').next().is_some_and(|l| l.contains(':'))
-        {
-            from.to_string()
-        } else {
-            format!("{from}:{tag}")
-        };
-        return Err(Error::not_found(format!(
-            "pull access denied for {name}: wharf has no registry to pull from; bring images in with 'wharf import' or 'wharf load'"
-        )));
+    if q.get("fromImage").is_some_and(|s| !s.is_empty()) {
+        return super::registry::pull(d, req, q).await;
     }
     let src = q.get("fromSrc").unwrap_or("");
     if src != "-" {

@@ -7,6 +7,8 @@ mod containers;
 mod cp;
 mod exec;
 mod images;
+mod registry;
+pub use registry::set_insecure as set_insecure_registries;
 mod networks;
 mod swarm;
 mod system;
@@ -58,6 +60,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/exec/{id}/json"),
     ("GET", "/images/json"),
     ("POST", "/images/create"),
+    ("POST", "/images/{name}/push"),
+    ("GET", "/images/search"),
+    ("POST", "/auth"),
+    ("GET", "/distribution/{name}/json"),
     ("POST", "/images/load"),
     ("GET", "/images/get"),
     ("GET", "/images/{name}/get"),
@@ -173,7 +179,11 @@ pub async fn route(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
         }
         Some("containers") => containers::route(&d, req, &method, &segs, &q).await,
         Some("exec") => exec::route(&d, req, &method, &segs, &q).await,
+        Some("images") if path.ends_with("/push") || path == "/images/search" => {
+            registry::route(&d, req, &method, path, &q).await
+        }
         Some("images") => images::route(&d, req, &method, path, &q).await,
+        Some("auth") | Some("distribution") => registry::route(&d, req, &method, path, &q).await,
         Some("volumes") => {
             let v = version.and_then(parse_version);
             volumes::route(&d, req, &method, &segs, &q, v).await

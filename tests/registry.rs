@@ -1,0 +1,455 @@
+//! Registries (issue 11): push to and pull from a real `docker-registry`
+//! (Debian's distribution) that each test starts on 127.0.0.1 with a free
+//! port and throw-away storage, killed on drop. Nothing leaves the machine.
+mod common;
+
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{wait_until, Daemon};
+
+struct Registry {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Registry {
+    fn start() -> Registry {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("wharf-reg-{}-{port}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("data")).unwrap();
+        let config = format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.join("data").display()
+        );
+        fs::write(dir.join("config.yml"), config).unwrap();
+        let log = fs::File::create(dir.join("registry.log")).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.join("config.yml"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry (scripts/setup.sh installs it)");
+        let r = Registry { child, dir, port };
+        assert!(
+            wait_until(Duration::from_secs(20), || TcpStream::connect((
+                "127.0.0.1",
+                port
+            ))
+            .is_ok()),
+            "registry did not listen"
+        );
+        r
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Files of the stored blob `sha256:<hex>`.
+    fn blob_file(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn image_id(d: &Daemon, name: &str) -> String {
+    d.wharf(&["image", "inspect", "-f", "{{.Id}}", name])
+        .success()
+        .out()
+        .trim()
+        .to_string()
+}
+
+fn tmp_entries(d: &Daemon) -> usize {
+    fs::read_dir(d.data_root().join("image/tmp"))
+        .map(|r| r.count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn push_then_pull_round_trips_and_run_pulls_missing() {
+    let reg = Registry::start();
+    let d = Daemon::start();
+    let name = format!("{}/test/bb:v1", reg.host());
+    let id = image_id(&d, "busybox:latest");
+    d.wharf(&["tag", "busybox:latest", &name]).success();
+    let out = d.wharf(&["push", &name]);
+    out.success();
+    assert!(
+        out.out().contains("The push refers to repository")
+            && out.out().contains("v1: digest: sha256:"),
+        "{}",
+        out.out()
+    );
+    // A second push finds every layer there.
+    let again = d.wharf(&["push", &name]);
+    assert!(
+        again.success().out().contains("Layer already exists"),
+        "{}",
+        again.out()
+    );
+
+    d.wharf(&["rmi", &name]).success();
+    let out = d.wharf(&["pull", &name]);
+    out.success();
+    assert!(out.out().contains("Already exists"), "{}", out.out());
+    assert!(
+        out.out()
+            .contains(&format!("Status: Downloaded newer image for {name}")),
+        "{}",
+        out.out()
+    );
+    assert_eq!(
+        image_id(&d, &name),
+        id,
+        "the pulled config is byte-identical"
+    );
+
+    // From an empty store: layers are downloaded, digests checked.
+    d.wharf(&["rmi", &name, "busybox:latest"]).success();
+    let out = d.wharf(&["pull", &name]);
+    assert!(
+        out.success().out().contains("Pull complete"),
+        "{}",
+        out.out()
+    );
+    assert_eq!(image_id(&d, &name), id);
+    let up = d.wharf(&["pull", &name]);
+    assert!(
+        up.success().out().contains("Image is up to date"),
+        "{}",
+        up.out()
+    );
+
+    // `run` pulls a missing image.
+    d.wharf(&["rmi", &name]).success();
+    let run = d.wharf(&["run", "--rm", &name, "echo", "hello-from-pull"]);
+    run.success();
+    assert!(run.out().contains("hello-from-pull"), "{}", run.out());
+    assert!(run.err().contains("Unable to find image"), "{}", run.err());
+    d.wharf(&["rmi", &name]).success();
+    let never = d.wharf(&["run", "--rm", "--pull", "never", &name, "true"]);
+    assert_ne!(never.code, 0);
+    assert_eq!(tmp_entries(&d), 0, "downloads leave nothing in tmp/");
+}
+
+#[test]
+fn docker_cli_pulls_and_pushes_through_wharfd() {
+    let reg = Registry::start();
+    let d = Daemon::start();
+    let name = format!("{}/dock/bb:v2", reg.host());
+    let id = image_id(&d, "busybox:latest");
+    d.wharf(&["tag", "busybox:latest", &name]).success();
+    let out = d.docker(&["push", &name]);
+    out.success();
+    assert!(out.out().contains("digest: sha256:"), "{}", out.out());
+    d.wharf(&["rmi", &name, "busybox:latest"]).success();
+    let out = d.docker(&["pull", &name]);
+    out.success();
+    assert!(
+        out.out()
+            .contains(&format!("Downloaded newer image for {name}")),
+        "{}",
+        out.out()
+    );
+    assert_eq!(image_id(&d, &name), id);
+    // Unknown tags are a clean 404-style failure.
+    let missing = d.docker(&["pull", &format!("{}/dock/nothing:here", reg.host())]);
+    assert_ne!(missing.code, 0);
+    assert!(missing.err().contains("not found"), "{}", missing.err());
+}
+
+#[test]
+fn truncated_or_corrupt_layers_fail_cleanly() {
+    let reg = Registry::start();
+    let d = Daemon::start();
+    let name = format!("{}/bad/bb:v1", reg.host());
+    d.wharf(&["tag", "busybox:latest", &name]).success();
+    d.wharf(&["push", &name]).success();
+    let layer = d.wharf(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{index .RootFS.Layers 0}}",
+        &name,
+    ]);
+    let layer = layer.success().out().trim().to_string();
+    d.wharf(&["rmi", &name, "busybox:latest"]).success();
+    let blob = reg.blob_file(&layer);
+    let full = fs::read(&blob).unwrap();
+
+    // Truncated.
+    fs::write(&blob, &full[..full.len() / 2]).unwrap();
+    let out = d.wharf(&["pull", &name]);
+    assert_ne!(out.code, 0, "{}", out.out());
+    assert!(
+        out.err().contains("truncated") || out.err().contains("mismatch"),
+        "{}",
+        out.err()
+    );
+    d.wharf(&["image", "inspect", &name]).code_is(1);
+
+    // Same length, other bytes.
+    let mut bad = full.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0xff;
+    fs::write(&blob, &bad).unwrap();
+    let out = d.wharf(&["pull", &name]);
+    assert_ne!(out.code, 0);
+    assert!(out.err().contains("digest mismatch"), "{}", out.err());
+    d.wharf(&["image", "inspect", &name]).code_is(1);
+    assert!(d.wharf(&["images", "-q"]).success().out().trim().is_empty());
+    assert_eq!(tmp_entries(&d), 0, "nothing half-stored");
+}
+
+#[test]
+fn bad_names_and_platforms_are_refused() {
+    let d = Daemon::start_bare();
+    let out = d.wharf(&["pull", "busyBOX:latest"]);
+    assert_ne!(out.code, 0);
+    assert!(out.err().contains("must be lowercase"), "{}", out.err());
+    let (code, v) = d.api(
+        "POST",
+        "/images/create?fromImage=127.0.0.1:1/x&platform=linux",
+        None,
+    );
+    assert_eq!(code, 400, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("invalid platform"),
+        "{v}"
+    );
+}
+
+/// Builds `repo:multi` on the registry: an OCI index of the pushed
+/// `repo:v1` (this host's platform) and a copy whose config says
+/// linux/arm64 (other config bytes, same layers).
+const MAKE_INDEX: &str = r#"
+import json, hashlib, sys, urllib.request
+base, repo, arch = sys.argv[1], sys.argv[2], sys.argv[3]
+def req(method, path, data=None, ctype=None, accept=None):
+    r = urllib.request.Request(path if path.startswith('http') else base + path, data=data, method=method)
+    if ctype: r.add_header('Content-Type', ctype)
+    if accept: r.add_header('Accept', accept)
+    return urllib.request.urlopen(r)
+OCI_M = 'application/vnd.oci.image.manifest.v1+json'
+m_bytes = req('GET', f'/v2/{repo}/manifests/v1', accept=OCI_M).read()
+m = json.loads(m_bytes)
+cfg = json.loads(req('GET', f"/v2/{repo}/blobs/{m['config']['digest']}").read())
+cfg['architecture'] = 'arm64'
+cb = json.dumps(cfg).encode()
+cd = 'sha256:' + hashlib.sha256(cb).hexdigest()
+loc = req('POST', f'/v2/{repo}/blobs/uploads/', data=b'').headers['Location']
+req('PUT', loc + ('&' if '?' in loc else '?') + 'digest=' + cd, data=cb, ctype='application/octet-stream')
+m2 = dict(m); m2['config'] = dict(m['config'], digest=cd, size=len(cb))
+m2b = json.dumps(m2).encode()
+req('PUT', f'/v2/{repo}/manifests/arm', data=m2b, ctype=OCI_M)
+def desc(b, a): return {'mediaType': OCI_M, 'digest': 'sha256:' + hashlib.sha256(b).hexdigest(), 'size': len(b), 'platform': {'os': 'linux', 'architecture': a}}
+idx = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.index.v1+json', 'manifests': [desc(m2b, 'arm64'), desc(m_bytes, arch)]}
+req('PUT', f'/v2/{repo}/manifests/multi', data=json.dumps(idx).encode(), ctype='application/vnd.oci.image.index.v1+json')
+print(cd)
+"#;
+
+#[test]
+fn multi_arch_index_resolves_to_the_platform() {
+    let reg = Registry::start();
+    let d = Daemon::start();
+    let name = format!("{}/multi/bb", reg.host());
+    let id = image_id(&d, "busybox:latest");
+    d.wharf(&["tag", "busybox:latest", &format!("{name}:v1")])
+        .success();
+    d.wharf(&["push", &format!("{name}:v1")]).success();
+    let host_arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c")
+        .arg(MAKE_INDEX)
+        .arg(format!("http://{}", reg.host()))
+        .arg("multi/bb")
+        .arg(host_arch);
+    let out = common::run_cmd(cmd, None, Duration::from_secs(60));
+    let arm_id = out.success().out().trim().to_string();
+
+    d.wharf(&["rmi", &format!("{name}:v1")]).success();
+    let multi = format!("{name}:multi");
+    d.wharf(&["pull", &multi]).success();
+    assert_eq!(image_id(&d, &multi), id, "the host's platform is chosen");
+    d.wharf(&["pull", "--platform", "linux/arm64", &multi])
+        .success();
+    assert_eq!(image_id(&d, &multi), arm_id);
+    let arch = d.wharf(&["image", "inspect", "-f", "{{.Architecture}}", &multi]);
+    assert_eq!(arch.success().out().trim(), "arm64");
+    let none = d.wharf(&["pull", "--platform", "linux/s390x", &multi]);
+    assert_ne!(none.code, 0);
+    assert!(
+        none.err().contains("no matching manifest for linux/s390x"),
+        "{}",
+        none.err()
+    );
+    // The distribution endpoint lists both platforms.
+    let (code, v) = d.api("GET", &format!("/distribution/{multi}/json"), None);
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["Platforms"].as_array().unwrap().len(), 2, "{v}");
+}
+
+/// A token-auth front for a registry: `/token` hands out a bearer token for
+/// `user:secret` (basic auth), every other request needs that token and is
+/// forwarded to the registry (one request per connection).
+struct TokenFront {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl TokenFront {
+    fn start(upstream: u16) -> TokenFront {
+        use std::io::{Read, Write};
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop2 = stop.clone();
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                if stop2.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(mut c) = conn else { continue };
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut b = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if c.read(&mut b).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(b[0]);
+                    }
+                    let text = String::from_utf8_lossy(&head).to_string();
+                    let header = |n: &str| {
+                        text.lines()
+                            .find(|l| l.to_ascii_lowercase().starts_with(&format!("{n}:")))
+                            .map(|l| l.split_once(':').unwrap().1.trim().to_string())
+                    };
+                    let len: usize = header("content-length")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    let mut body = vec![0u8; len];
+                    if c.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let path = text.split(' ').nth(1).unwrap_or("").to_string();
+                    let auth = header("authorization").unwrap_or_default();
+                    if path.starts_with("/token") {
+                        // base64("user:secret")
+                        if auth == "Basic dXNlcjpzZWNyZXQ=" {
+                            let b = r#"{"token":"t0ken"}"#;
+                            let _ = write!(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}", b.len());
+                        } else {
+                            let _ = write!(c, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        }
+                        return;
+                    }
+                    if auth != "Bearer t0ken" {
+                        let _ = write!(c, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"front\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        return;
+                    }
+                    let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                        return;
+                    };
+                    let mut fwd = String::new();
+                    for l in text.trim_end().lines() {
+                        if !l.to_ascii_lowercase().starts_with("connection:") {
+                            fwd.push_str(l);
+                            fwd.push_str("\r\n");
+                        }
+                    }
+                    fwd.push_str("Connection: close\r\n\r\n");
+                    let _ = up.write_all(fwd.as_bytes());
+                    let _ = up.write_all(&body);
+                    let _ = std::io::copy(&mut up, &mut c);
+                });
+            }
+        });
+        TokenFront { port, stop }
+    }
+}
+
+impl Drop for TokenFront {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+#[test]
+fn bearer_token_login_push_and_pull() {
+    let reg = Registry::start();
+    let front = TokenFront::start(reg.port);
+    let d = Daemon::start();
+    let cfg = d.tmp().join("dockercfg");
+    let server = format!("127.0.0.1:{}", front.port);
+    let with_cfg = |args: &[&str], stdin: Option<&[u8]>| {
+        let mut cmd = d.wharf_cmd(args);
+        cmd.env("DOCKER_CONFIG", &cfg);
+        common::run_cmd(cmd, stdin, Duration::from_secs(120))
+    };
+    let name = format!("{server}/auth/bb:v1");
+    d.wharf(&["tag", "busybox:latest", &name]).success();
+    // No credentials: refused.
+    let out = with_cfg(&["push", &name], None);
+    assert_ne!(out.code, 0, "{}", out.out());
+    // Wrong password: refused, nothing stored.
+    let out = with_cfg(
+        &["login", "-u", "user", "--password-stdin", &server],
+        Some(b"wrong\n"),
+    );
+    assert_ne!(out.code, 0);
+    assert!(
+        out.err().contains("incorrect username or password"),
+        "{}",
+        out.err()
+    );
+    assert!(!cfg.join("config.json").exists());
+    let out = with_cfg(
+        &["login", "-u", "user", "--password-stdin", &server],
+        Some(b"secret\n"),
+    );
+    assert!(out.success().out().contains("Login Succeeded"));
+    let stored = fs::read_to_string(cfg.join("config.json")).unwrap();
+    assert!(
+        stored.contains(&server) && stored.contains("dXNlcjpzZWNyZXQ="),
+        "{stored}"
+    );
+    with_cfg(&["push", &name], None).success();
+    d.wharf(&["rmi", &name, "busybox:latest"]).success();
+    with_cfg(&["pull", &name], None).success();
+    let out = with_cfg(&["logout", &server], None);
+    assert!(out.success().out().contains("Removing login credentials"));
+    d.wharf(&["rmi", &name]).success();
+    let out = with_cfg(&["pull", &name], None);
+    assert_ne!(out.code, 0, "{}", out.out());
+}
