@@ -31,11 +31,6 @@ const LEFT: &[(&str, &str, &str)] = &[
     ("POST", "/plugins/{name}/set", "plugins"),
     // BuildKit's session endpoint: the classic builder needs none.
     ("POST", "/session", "issue 11 (BuildKit)"),
-    // Registries (`POST /images/create` imports; `fromImage` pulls are issue 11).
-    ("POST", "/images/{name}/push", "issue 11 (push)"),
-    ("POST", "/auth", "issue 11 (login)"),
-    ("GET", "/distribution/{name}/json", "issue 11"),
-    ("GET", "/images/search", "issue 11"),
 ];
 
 /// `(METHOD, /path)` for every operation of the spec, read from its YAML
@@ -85,6 +80,11 @@ fn concrete(path: &str) -> String {
         rest = &rest[end..];
     }
     out.push_str(rest);
+    // Never let a registry route reach out: name a registry on loopback's
+    // discard port, which refuses at once.
+    if path.starts_with("/distribution/") || path == "/images/{name}/push" {
+        out = out.replace("nosuchobject0route", "127.0.0.1:9/nosuchobject0route");
+    }
     match out.as_str() {
         "/events" => "/events?since=0&until=1".into(),
         _ => out,
@@ -107,8 +107,11 @@ fn every_spec_route_is_served() {
         let r = d
             .raw(req.as_bytes(), Duration::from_secs(20))
             .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        // A registry that refuses the connection is a server-side failure
+        // (Docker answers 500 too); every other bad call is the client's.
+        let registry = url.contains("127.0.0.1:9");
         assert!(
-            r.status < 500 || r.status == 503,
+            r.status < 500 || r.status == 503 || registry,
             "{method} {url}: {} {}",
             r.status,
             r.body
