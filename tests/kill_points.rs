@@ -114,6 +114,12 @@ fn workload(p: usize, subnet: &str) -> Vec<(&'static str, String, Option<Value>)
         ("DELETE", format!("/volumes/{v}"), None),
         ("DELETE", format!("/containers/{b}?force=1&v=1"), None),
         ("DELETE", format!("/networks/{n}"), None),
+        (
+            "POST",
+            format!("/images/busybox/tag?repo=kpi{p}&tag=x"),
+            None,
+        ),
+        ("DELETE", format!("/images/kpi{p}:x"), None),
     ]
 }
 
@@ -325,6 +331,30 @@ fn check_consistent(d: &Daemon, seen: &mut BTreeSet<String>) -> Vec<String> {
     } else {
         broken.push("cannot list volumes".into());
     }
+    // images: every tag listed resolves
+    match call(d, "GET", "/images/json", None) {
+        Some((200, Value::Array(imgs))) => {
+            for t in imgs
+                .iter()
+                .flat_map(|i| i["RepoTags"].as_array().cloned().unwrap_or_default())
+            {
+                let t = t.as_str().unwrap_or_default();
+                if !matches!(
+                    call(d, "GET", &format!("/images/{t}/json"), None),
+                    Some((200, _))
+                ) {
+                    broken.push(format!("image {t} listed but not inspectable"));
+                }
+            }
+        }
+        other => broken.push(format!("cannot list images: {other:?}")),
+    }
+    // cgroups: none for a container without a record
+    for id in seen.iter().filter(|id| !all.contains(*id)) {
+        for cg in common::cgroup_dirs_for(id) {
+            broken.push(format!("cgroup {} without a record", cg.display()));
+        }
+    }
     // mounts: each belongs to a running container
     for m in common::mounts_under(d.tmp()) {
         let s = m.to_string_lossy();
@@ -361,6 +391,20 @@ fn remove_all(d: &Daemon) -> Vec<String> {
                 match call(d, "DELETE", &format!("/networks/{name}"), None) {
                     Some((204, _)) => {}
                     other => broken.push(format!("network rm {name}: {other:?}")),
+                }
+            }
+        }
+    }
+    if let Some((200, Value::Array(imgs))) = call(d, "GET", "/images/json", None) {
+        for t in imgs
+            .iter()
+            .flat_map(|i| i["RepoTags"].as_array().cloned().unwrap_or_default())
+        {
+            let t = t.as_str().unwrap_or_default();
+            if t.starts_with("kpi") {
+                match call(d, "DELETE", &format!("/images/{t}"), None) {
+                    Some((200, _)) => {}
+                    other => broken.push(format!("image rm {t}: {other:?}")),
                 }
             }
         }
@@ -414,7 +458,13 @@ fn check_nothing_left(
             leaked.push(format!("cgroup {}", cg.display()));
         }
     }
-    for v in veths_on(&d.network_bridges()) {
+    // the bridges of every network the test made, recorded or not
+    let mut bridges = d.network_bridges();
+    bridges.extend(
+        seen.iter()
+            .map(|id| format!("br-{}", &id[..12.min(id.len())])),
+    );
+    for v in veths_on(&bridges) {
         leaked.push(format!("veth {v}"));
     }
     let addrs = sh("ip -o -4 addr show");
@@ -446,7 +496,6 @@ struct Figures {
 }
 
 #[test]
-#[ignore = "still finds leaks (README, Crash consistency): run with --ignored or bench/soak.sh"]
 fn daemon_killed_at_random_points() {
     let seed: u64 = std::env::var("WHARF_KILL_SEED")
         .ok()

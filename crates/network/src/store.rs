@@ -151,6 +151,7 @@ impl NetworkStore {
                 *store.firewall.lock().unwrap_or_else(|e| e.into_inner()) = None;
             }
         }
+        store.undo_pending();
         store.ensure_predefined(default_bridge)?;
         let nets: Vec<Network> = store.lock().nets.values().cloned().collect();
         for n in nets.iter().filter(|n| n.driver == "bridge") {
@@ -193,6 +194,52 @@ impl NetworkStore {
             }
         }
         Ok(())
+    }
+
+    /// Where a network's intent is written while its host side is made or
+    /// removed: a crash in between leaves the intent, and the next start
+    /// undoes its host side (the bridge and firewall rules of a network
+    /// with no record).
+    fn pending_path(&self, id: &str) -> PathBuf {
+        self.root.join("pending").join(format!("{id}.json"))
+    }
+
+    fn write_intent(&self, n: &Network) -> Result<()> {
+        let data = serde_json::to_vec(n).map_err(|e| NetworkError::Io {
+            op: "save",
+            name: n.name.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        std::fs::create_dir_all(self.root.join("pending")).map_err(io("save", &n.name))?;
+        wharf_sys::fs::write_atomic(&self.pending_path(&n.id), &data).map_err(io("save", &n.name))
+    }
+
+    fn clear_intent(&self, id: &str) {
+        let _ = std::fs::remove_file(self.pending_path(id));
+    }
+
+    /// Start-up: a network create or remove a crash interrupted. A network
+    /// with a record is kept (its create finished; `setup` makes its host
+    /// side again); one without has its bridge and firewall rules removed.
+    fn undo_pending(&self) {
+        let Ok(entries) = std::fs::read_dir(self.root.join("pending")) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let n = std::fs::read(&p)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Network>(&b).ok());
+            if let Some(n) = n {
+                if !self.lock().nets.contains_key(&n.id) {
+                    tracing::warn!(network = %n.name, "a network create or remove was interrupted: removing its bridge and firewall rules");
+                    for e in self.teardown(&n) {
+                        tracing::debug!(network = %n.name, error = %e, "interrupted network teardown");
+                    }
+                }
+            }
+            let _ = std::fs::remove_file(&p);
+        }
     }
 
     fn save(&self, n: &Network) -> Result<()> {
@@ -514,11 +561,15 @@ impl NetworkStore {
         // Reserve the name and subnets while the links are made.
         inner.nets.insert(n.id.clone(), n.clone());
         drop(inner);
-        let made = self.setup(&n).and_then(|()| {
-            self.save(&n).inspect_err(|_| {
-                self.teardown(&n);
-            })
-        });
+        let made = self
+            .write_intent(&n)
+            .and_then(|()| self.setup(&n))
+            .and_then(|()| {
+                self.save(&n).inspect_err(|_| {
+                    self.teardown(&n);
+                })
+            });
+        self.clear_intent(&n.id);
         if let Err(e) = made {
             self.lock().nets.remove(&n.id);
             return Err(e);
@@ -567,6 +618,7 @@ impl NetworkStore {
             }
             n
         };
+        self.write_intent(&n)?;
         std::fs::remove_file(self.root.join(format!("{}.json", n.id)))
             .or_else(|e| {
                 if e.kind() == std::io::ErrorKind::NotFound {
@@ -580,6 +632,7 @@ impl NetworkStore {
         for e in self.teardown(&n) {
             tracing::warn!(network = %n.name, error = %e, "network teardown");
         }
+        self.clear_intent(&n.id);
         tracing::info!(network = %n.name, "network removed");
         Ok(n)
     }

@@ -17,6 +17,17 @@ pub fn load_all(d: &Daemon) {
     };
     for e in entries.flatten() {
         let path = e.path().join("config.json");
+        if !path.exists() && e.file_name().len() == 64 {
+            // A create killed before its record was saved: the directory
+            // holds nothing a user made yet.
+            tracing::warn!(container_id = %e.file_name().to_string_lossy(), "a create was interrupted before its record was saved: removing its directory");
+            let merged = e.path().join("merged");
+            if super::rootfs::is_mountpoint(&merged) {
+                let _ = nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH);
+            }
+            let _ = std::fs::remove_dir_all(e.path());
+            continue;
+        }
         match Container::load(&path) {
             Ok(rec) => {
                 for m in rec.mounts.iter().filter(|m| m.kind == "volume") {
@@ -43,11 +54,13 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             let _ = crate::container::remove::remove(d, &rec.id, true, false).await;
             continue;
         }
-        if !was_active && monitor::alive(&paths).await {
-            // The daemon died between spawning the monitor and recording
-            // the start: the container never counted as started, so it is
-            // ended and stays `Created` (Docker's view of a failed start).
-            tracing::warn!(container_id = %rec.id, "a start was interrupted by a daemon crash: killing its processes");
+        if !was_active && left_behind(&paths) {
+            // The daemon died during a start (before or after spawning the
+            // monitor) or before a stop's clean-up: the container never
+            // counted as started, so it is ended and keeps its state
+            // (Docker's view of a failed start), and its rootfs mount,
+            // namespace, veths and cgroups are released now, not at `rm`.
+            tracing::warn!(container_id = %rec.id, "a start or stop was interrupted by a daemon crash: ending its run");
             end_unrecorded(&rec.id, &paths).await;
             let (d2, rec2) = (d.clone(), rec.clone());
             let _ = tokio::task::spawn_blocking(move || {
@@ -119,6 +132,12 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             });
         }
     }
+}
+
+/// Whether a container that is not running still has a run directory or a
+/// mounted rootfs (both go in `cleanup_after_exit`).
+fn left_behind(paths: &super::record::Paths) -> bool {
+    paths.run.exists() || super::rootfs::is_mountpoint(&paths.merged())
 }
 
 /// Kills the processes and the monitor of a container run the engine has
