@@ -344,6 +344,77 @@ fn compose_shared_with_docker_compose_v2() {
     assert!(!nets.success().out().contains("wcshare"), "{nets}");
 }
 
+/// A project with most kinds of field (ports, named, bind and tmpfs
+/// volumes, healthcheck, environment list, labels, replicas, depends_on,
+/// durations, restart) for the config-hash check.
+fn hash_yaml(port: u16) -> String {
+    format!(
+        r#"
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "sleep 1000"]
+    stop_grace_period: 1500ms
+    environment: [B=2, C]
+    labels: {{x: "1<&>"}}
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 1s
+      timeout: 90s
+      retries: 3
+    ports:
+      - "127.0.0.1:{port}:8080"
+    volumes:
+      - data:/data
+      - ./d:/d:ro
+      - type: tmpfs
+        target: /t
+  web:
+    image: busybox
+    command: httpd -f -p 8080
+    stop_grace_period: 1s
+    restart: unless-stopped
+    depends_on: [db]
+    deploy:
+      replicas: 2
+volumes:
+  data: {{}}
+"#
+    )
+}
+
+fn ids(p: &Proj) -> Vec<String> {
+    let mut v: Vec<String> = ["db-1", "web-1", "web-2"]
+        .iter()
+        .map(|c| p.id(&format!("{}-{c}", p.name)))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `com.docker.compose.config-hash` is Docker Compose's own: `docker
+/// compose up` after `wharf compose up`, and the other way, recreates
+/// nothing (the container ids stay).
+#[test]
+fn compose_config_hash_matches_docker_compose() {
+    let d = Daemon::start();
+    let p = Proj::new(&d, "wchash", &hash_yaml(port()));
+    std::fs::create_dir_all(p.dir.join("d")).unwrap();
+    p.wharf(&["up", "-d"]).success();
+    let first = ids(&p);
+    assert!(first.iter().all(|i| !i.is_empty()), "{first:?}");
+    let up = p.docker(&["up", "-d"]);
+    up.success();
+    assert_eq!(ids(&p), first, "docker compose recreated: {up}");
+    p.wharf(&["down", "-v"]).success();
+    p.docker(&["up", "-d"]).success();
+    let second = ids(&p);
+    let up = p.wharf(&["up", "-d"]);
+    up.success();
+    assert_eq!(ids(&p), second, "wharf compose recreated: {up}");
+    p.wharf(&["down", "-v"]).success();
+}
+
 /// `config` prints the normalized model: interpolation from the
 /// environment and `.env`, anchors and merge keys, `extends`, several
 /// `-f` merged, profiles, `x-` kept, short syntax expanded.

@@ -6,6 +6,7 @@
 //! It must not know about command-line parsing (that is `src/cli/compose`)
 //! nor about the daemon's crates.
 
+pub mod dockerjson;
 pub mod engine;
 pub mod error;
 pub mod interp;

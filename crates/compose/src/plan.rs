@@ -115,22 +115,13 @@ pub fn with_deps(p: &Project, names: &[String], no_deps: bool) -> BTreeSet<Strin
     set
 }
 
-/// The config hash: sha256 of the service's normalized JSON without what
-/// does not change a container (scale, replicas, depends_on, profiles,
-/// build, pull policy), as Compose computes it.
+/// The config hash: sha256 of the service as Docker Compose serialises
+/// it, without build, pull policy, scale, depends_on and deploy.replicas,
+/// so that Docker Compose and wharf compose agree on what changed.
 pub fn config_hash(s: &Service) -> String {
-    let mut c = s.clone();
-    c.build = None;
-    c.pull_policy = None;
-    c.scale = None;
-    if let Some(d) = &mut c.deploy {
-        d.replicas = None;
-    }
-    c.depends_on.clear();
-    c.profiles.clear();
-    let v = serde_json::to_vec(&c).unwrap_or_default();
+    let v = crate::dockerjson::hash_input(s);
     let mut h = Sha256::new();
-    h.update(&v);
+    h.update(v.as_bytes());
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
