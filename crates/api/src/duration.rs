@@ -60,7 +60,7 @@ pub fn human_duration(secs: i64) -> String {
         return format!("{minutes} minutes");
     }
     // Go rounds to the nearest hour here.
-    let hours = (secs + 1800) / 3600;
+    let hours = secs.saturating_add(1800) / 3600;
     if hours == 1 {
         return "About an hour".into();
     }

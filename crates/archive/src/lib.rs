@@ -13,3 +13,6 @@ pub use unpack::{
     alloc_limit_for, unpack_in_root, unpack_in_root_rebased, unpack_tar, unpack_tar_with,
     UnpackError, UnpackOptions, UnpackStats,
 };
+
+#[cfg(test)]
+mod unpack_fuzz_tests;

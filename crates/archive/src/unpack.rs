@@ -49,11 +49,15 @@ pub enum UnpackError {
     #[error("unpack destination {0} exists and is not an empty directory")]
     DestinationExists(PathBuf),
     /// The archive would write more than the allowed number of bytes.
-    #[error("refusing tar entry {entry:?}: the archive would allocate more than {limit} bytes, the limit for one archive")]
+    #[error("refusing tar entry {entry:?}: the archive would allocate more than {limit} bytes, the free space on its destination and the limit for one archive: no space left on device")]
     TooLarge { entry: String, limit: u64 },
     /// `noOverwriteDirNonDir`: a directory would replace a non-directory or back.
     #[error("{0}")]
     Overwrite(String),
+    /// The disk filled up while unpacking (or while keeping a copy of the
+    /// stream): not the archive's fault.
+    #[error("unpacking tar archive: no space left on device")]
+    NoSpace(#[source] io::Error),
     /// A filesystem operation failed while writing an entry.
     #[error("unpacking tar entry {entry:?}: {source}")]
     Io {
@@ -67,14 +71,31 @@ impl UnpackError {
     /// The class of this error at the API edge.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            UnpackError::Unsafe { .. }
-            | UnpackError::Malformed(_)
-            | UnpackError::TooLarge { .. }
-            | UnpackError::Overwrite(_) => ErrorKind::InvalidArgument,
+            UnpackError::Unsafe { .. } | UnpackError::Malformed(_) | UnpackError::Overwrite(_) => {
+                ErrorKind::InvalidArgument
+            }
+            // The limit is the destination's free space: a full disk, as
+            // Docker reports ENOSPC.
+            UnpackError::TooLarge { .. } => ErrorKind::Other,
             UnpackError::DestinationExists(_) => ErrorKind::Conflict,
-            UnpackError::Io { .. } => ErrorKind::Other,
+            UnpackError::Io { .. } | UnpackError::NoSpace(_) => ErrorKind::Other,
         }
     }
+
+    /// A read error: a broken archive, unless the disk is full (a reader
+    /// that tees the stream to disk fails with ENOSPC).
+    fn malformed(e: io::Error) -> Self {
+        if is_no_space(&e) {
+            UnpackError::NoSpace(e)
+        } else {
+            UnpackError::Malformed(e)
+        }
+    }
+}
+
+/// Whether `e` is a full disk or an exhausted quota.
+pub fn is_no_space(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(28) | Some(122)) || e.kind() == io::ErrorKind::StorageFull
 }
 
 /// How to treat the archive's content.
@@ -299,9 +320,9 @@ impl<'a> Unpacker<'a> {
 
     fn run<R: Read>(mut self, reader: R) -> Result<UnpackStats, UnpackError> {
         let mut archive = Archive::new(reader);
-        let entries = archive.entries().map_err(UnpackError::Malformed)?;
+        let entries = archive.entries().map_err(UnpackError::malformed)?;
         for entry in entries {
-            let mut entry = entry.map_err(UnpackError::Malformed)?;
+            let mut entry = entry.map_err(UnpackError::malformed)?;
             self.entry(&mut entry)?;
         }
         // Deepest directories first, so a parent's time is set after its children.
@@ -318,7 +339,7 @@ impl<'a> Unpacker<'a> {
     }
 
     fn entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> Result<(), UnpackError> {
-        let raw = entry.path().map_err(UnpackError::Malformed)?.into_owned();
+        let raw = entry.path().map_err(UnpackError::malformed)?.into_owned();
         let name = raw.display().to_string();
         let unsafe_entry = |reason: String| UnpackError::Unsafe {
             entry: name.clone(),
@@ -329,7 +350,7 @@ impl<'a> Unpacker<'a> {
             source,
         };
         let rel = self.rebased(normalize(&raw).map_err(unsafe_entry)?);
-        let meta = read_meta(entry, self.opts.chown).map_err(UnpackError::Malformed)?;
+        let meta = read_meta(entry, self.opts.chown).map_err(UnpackError::malformed)?;
         let kind = entry.header().entry_type();
         if matches!(kind, EntryType::XGlobalHeader | EntryType::XHeader) {
             return Ok(());
@@ -412,7 +433,7 @@ impl<'a> Unpacker<'a> {
                 // Stored as it is: the target is never followed here.
                 let target = entry
                     .link_name()
-                    .map_err(UnpackError::Malformed)?
+                    .map_err(UnpackError::malformed)?
                     .ok_or_else(|| unsafe_entry("symlink without a target".into()))?
                     .into_owned();
                 inroot::symlink_at(dir, last, &target).map_err(io)?;
@@ -420,7 +441,7 @@ impl<'a> Unpacker<'a> {
             EntryType::Link => {
                 let target = entry
                     .link_name()
-                    .map_err(UnpackError::Malformed)?
+                    .map_err(UnpackError::malformed)?
                     .ok_or_else(|| unsafe_entry("hard link without a target".into()))?
                     .into_owned();
                 let shown = target.display().to_string();
@@ -534,9 +555,15 @@ impl<'a> Unpacker<'a> {
         sparse: bool,
         name: &str,
     ) -> Result<u64, UnpackError> {
-        let io = |source| UnpackError::Io {
-            entry: name.to_string(),
-            source,
+        let io = |source: io::Error| {
+            if is_no_space(&source) {
+                UnpackError::NoSpace(source)
+            } else {
+                UnpackError::Io {
+                    entry: name.to_string(),
+                    source,
+                }
+            }
         };
         let mut buf = vec![0u8; 64 * 1024];
         let mut total = 0u64;
@@ -545,7 +572,7 @@ impl<'a> Unpacker<'a> {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(UnpackError::Malformed(e)),
+                Err(e) => return Err(UnpackError::malformed(e)),
             };
             total += n as u64;
             if sparse && buf[..n].iter().all(|b| *b == 0) {

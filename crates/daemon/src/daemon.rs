@@ -104,20 +104,61 @@ impl Daemon {
         Ok(t.by_id[&id].rec.clone())
     }
 
-    /// Runs `f` on the record under the table lock, then saves it.
+    /// Runs `f` on the record under the table lock, then saves it. When
+    /// the save fails (a full disk) the change is undone in memory, unless
+    /// a newer change came in meanwhile, and the error names the container:
+    /// a call that fails leaves the container as it was.
     pub fn update<T>(&self, id: &str, f: impl FnOnce(&mut Container) -> T) -> Result<T> {
-        let (out, rec, generation, saved) = {
+        let (out, rec, before, generation, saved) = {
             let mut t = self.table();
+            let before = t
+                .by_id
+                .get(id)
+                .map(|e| e.rec.clone())
+                .ok_or_else(|| Error::no_such_container(id))?;
             let (out, generation) = Self::mutate(&mut t, id, f)?;
             let e = &t.by_id[id];
-            (out, e.rec.clone(), generation, e.saved.clone())
+            (out, e.rec.clone(), before, generation, e.saved.clone())
         };
         let mut last = saved.lock().unwrap_or_else(|p| p.into_inner());
         if generation > *last {
-            rec.save(&self.paths(id))?;
+            if let Err(e) = rec.save(&self.paths(id)) {
+                drop(last);
+                let name = before.name.clone();
+                let mut t = self.table();
+                if let Some(entry) = t.by_id.get_mut(id) {
+                    if *entry.changed.borrow() == generation {
+                        entry.rec = before;
+                        entry.changed.send_modify(|g| *g += 1);
+                    }
+                }
+                return Err(crate::util::io_error(
+                    &format!("container {name}: cannot save its record"),
+                    &e,
+                ));
+            }
             *last = generation;
         }
         Ok(out)
+    }
+
+    /// [`update`](Self::update) for facts that already happened (an exit,
+    /// a removal under way): when the record cannot be saved (a full disk),
+    /// the change still holds in memory and reaches disk with the next
+    /// save. The error is logged, not returned.
+    pub fn update_or_defer<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut Container) -> T + Clone,
+    ) -> Result<T> {
+        match self.update(id, f.clone()) {
+            Ok(out) => Ok(out),
+            Err(e) if e.kind != wharf_api::error::ErrorKind::NotFound => {
+                tracing::warn!(container_id = %id, error = %e, "record not saved; kept in memory");
+                self.update_deferred(id, f)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Applies `f` to the record in the table and bumps its generation.

@@ -67,6 +67,23 @@ pub fn valid_container_name(name: &str) -> bool {
     name.len() >= 2 && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
+/// An I/O failure as a daemon error that says what failed; a full disk
+/// reads as Docker's `no space left on device`.
+pub fn io_error(what: &str, e: &std::io::Error) -> crate::error::Error {
+    if is_enospc(e) {
+        crate::error::Error::internal(format!("{what}: no space left on device"))
+    } else {
+        crate::error::Error::internal(format!("{what}: {e}"))
+    }
+}
+
+/// Whether `e` is a full disk (or an exhausted quota).
+pub fn is_enospc(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(28) | Some(122))
+        || e.kind() == std::io::ErrorKind::StorageFull
+        || e.to_string().contains("No space left on device")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,8 +87,13 @@ pub(crate) fn stage_layer<R: Read>(
             ..Default::default()
         };
         let stats = unpack_tar_with(&mut tee, &dir.join("diff"), opts)?;
-        tee.drain()
-            .map_err(|e| ImageError::InvalidArchive(format!("reading layer: {e}")))?;
+        tee.drain().map_err(|e| {
+            if wharf_archive::unpack::is_no_space(&e) {
+                ImageError::io("writing layer.tar", e)
+            } else {
+                ImageError::InvalidArchive(format!("reading layer: {e}"))
+            }
+        })?;
         let (diff_id, _, copy) = tee.finish();
         if let Some(w) = copy {
             let file = w

@@ -149,7 +149,10 @@ pub fn create(
         crate::container::mounts::release(d, &id, &rec.mounts);
         let _ = crate::container::mounts::remove_anonymous(d, &rec.mounts);
         let _ = std::fs::remove_dir_all(&paths.dir);
-        return Err(e.into());
+        return Err(util::io_error(
+            &format!("cannot create container \"/{name}\""),
+            &e,
+        ));
     }
     let attrs = crate::container::event_attrs(&rec);
     crate::container::network::register(d, &rec);

@@ -74,7 +74,7 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             crate::container::network::restore(d, &rec, &paths);
             crate::container::network::sync_dns(d, &rec.id).await;
             if rec.state.status == Status::Restarting {
-                let _ = d.update(&rec.id, |r| r.state.status = Status::Running);
+                let _ = d.update_or_defer(&rec.id, |r| r.state.status = Status::Running);
             }
             start::spawn_exit_watcher(d.clone(), rec.id.clone());
             super::health::spawn(d.clone(), rec.id.clone());
@@ -97,7 +97,7 @@ pub async fn reconcile(d: &Arc<Daemon>) {
                                 let msg = format!(
                                 "the container's monitor died; {n} remaining processes were killed"
                             );
-                                let _ = d.update(&rec.id, |r| r.state.error = msg);
+                                let _ = d.update_or_defer(&rec.id, |r| r.state.error = msg);
                                 (137, crate::util::now_rfc3339(), false)
                             }
                             _ => (255, crate::util::now_rfc3339(), false),

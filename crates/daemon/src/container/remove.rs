@@ -43,7 +43,7 @@ pub async fn remove_locked(
         if rec.state.status == Status::Restarting {
             stop::stop_locked(d, &id, Some(0), None).await?;
         } else {
-            d.update(&id, |r| r.state.manually_stopped = true)?;
+            d.update_or_defer(&id, |r| r.state.manually_stopped = true)?;
             monitor::kill(&d.paths(&id), nix::sys::signal::Signal::SIGKILL as i32)
                 .await
                 .ok();
@@ -57,7 +57,9 @@ pub async fn remove_locked(
         }
     }
     let mut ph = crate::phases::Phases::new("remove", &id);
-    d.update(&id, |r| r.state.status = Status::Removing)?;
+    // On a full disk the mark stays in memory: removal is how users free
+    // space, so it must not need any.
+    d.update_or_defer(&id, |r| r.state.status = Status::Removing)?;
     ph.mark("record");
     let rec = d.get(&id)?;
     let paths = d.paths(&id);

@@ -54,7 +54,7 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
             // and a `--rm` container goes, as when the runtime fails.
             monitor::fail_pending_attaches(d, id);
             let msg = e.message.clone();
-            let _ = d.update(id, |r| r.state.error = msg);
+            let _ = d.update_or_defer(id, |r| r.state.error = msg);
             if rec.host_config.auto_remove {
                 let _ = crate::container::remove::remove_locked(d, id, id, true, true).await;
             }
@@ -91,7 +91,7 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
             cleanup_after_exit(d, &rec, &paths);
             monitor::fail_pending_attaches(d, id);
             let msg = e.message.clone();
-            let _ = d.update(id, |r| {
+            let _ = d.update_or_defer(id, |r| {
                 r.state.error = msg;
                 if code != 0 {
                     r.state.exit_code = code;
@@ -271,7 +271,7 @@ async fn monitor_lost(d: &Arc<Daemon>, id: &str) {
         Err(e) => format!("the container's monitor died; killing its processes failed: {e}"),
     };
     tracing::warn!(container_id = %id, "{message}");
-    let _ = d.update(id, |r| r.state.error = message.clone());
+    let _ = d.update_or_defer(id, |r| r.state.error = message.clone());
 }
 
 /// Records an exit. It takes no op lock: stop and remove hold that lock
@@ -309,7 +309,7 @@ async fn on_exit(
             if rec.state.status != Status::Restarting {
                 return;
             }
-            let _ = d.update(&id, |r| {
+            let _ = d.update_or_defer(&id, |r| {
                 r.state.status = Status::Exited;
                 r.restart_count += 1;
             });
@@ -346,8 +346,10 @@ pub async fn record_exit(
             tokio::task::spawn_blocking(move || cleanup_after_exit(&d, &rec, &d.paths(&rec.id)))
                 .await;
     }
-    let _ = d.update(&rec.id, |r| {
-        r.state.set_exited(code, finished_at);
+    // The exit happened: on a full disk it holds in memory (the monitor's
+    // exit.json keeps it durable) and reaches the record with its next save.
+    let _ = d.update_or_defer(&rec.id, move |r| {
+        r.state.set_exited(code, finished_at.clone());
         r.state.oom_killed = oom_killed;
         if restarting {
             r.state.status = Status::Restarting;

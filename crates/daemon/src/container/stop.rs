@@ -79,7 +79,7 @@ pub async fn stop_locked(
     let rec = d.get(id)?;
     if rec.state.status == Status::Restarting {
         // Cancel the pending restart.
-        d.update(id, |r| {
+        d.update_or_defer(id, |r| {
             r.state.status = Status::Exited;
             r.state.manually_stopped = true;
         })?;
@@ -88,7 +88,7 @@ pub async fn stop_locked(
     if !rec.state.status.is_active() {
         return Ok(false);
     }
-    d.update(id, |r| r.state.manually_stopped = true)?;
+    d.update_or_defer(id, |r| r.state.manually_stopped = true)?;
     let stop_signal = signal
         .filter(|s| !s.is_empty())
         .map(str::to_owned)

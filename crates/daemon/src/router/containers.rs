@@ -235,12 +235,27 @@ fn rename(d: &Daemon, key: &str, q: &Query) -> Result<Reply> {
         t.names.insert(new.clone(), id.clone());
         (id, old)
     };
-    d.update(&id, |r| {
+    let renamed = d.update(&id, |r| {
         r.name = new.clone();
         for ep in r.networks.values_mut().filter_map(|a| a.endpoint.as_mut()) {
             wharf_network::record::rename_dns(ep, &old, &new);
         }
-    })?;
+    });
+    if let Err(e) = renamed {
+        // The record was not saved (a full disk): the old name stays.
+        let mut t = d.table();
+        if t.names.get(&new) == Some(&id) {
+            t.names.remove(&new);
+        }
+        t.names.entry(old.clone()).or_insert_with(|| id.clone());
+        return Err(Error::new(
+            e.kind,
+            format!(
+                "cannot rename container \"/{old}\" to \"/{new}\": {}",
+                e.message
+            ),
+        ));
+    }
     d.networks.rename_container(&id, &old, &new);
     let rec = d.get(&id)?;
     let mut attrs = crate::container::event_attrs(&rec);

@@ -176,9 +176,14 @@ async fn create(d: &Arc<Daemon>, req: Request<Incoming>, q: &Query) -> Result<Re
     let reader = BodyReader::new(req.into_body());
     let d2 = d.clone();
     let img = tokio::task::spawn_blocking(move || {
+        let what = format!(
+            "importing image {}",
+            reference.as_deref().unwrap_or("from -")
+        );
         d2.images
             .import(reader, &changes, reference.as_deref(), &message)
             .map_err(crate::kinded)
+            .map_err(|e| no_space_named(e, &what))
     })
     .await??;
     d.events
@@ -192,8 +197,13 @@ async fn load(d: &Arc<Daemon>, req: Request<Incoming>, q: &Query) -> Result<Repl
     q.bool("quiet", false)?;
     let reader = BodyReader::new(req.into_body());
     let d2 = d.clone();
-    let lines = tokio::task::spawn_blocking(move || d2.images.load(reader).map_err(crate::kinded))
-        .await??;
+    let lines = tokio::task::spawn_blocking(move || {
+        d2.images
+            .load(reader)
+            .map_err(crate::kinded)
+            .map_err(|e| no_space_named(e, "loading images"))
+    })
+    .await??;
     let mut body = Vec::new();
     for l in &lines {
         d.events.emit("image", "load", l, Default::default());
@@ -230,4 +240,17 @@ async fn prune(d: &Arc<Daemon>, q: &Query) -> Result<Reply> {
         .await
         .map_err(|e| Error::internal(e.to_string()))??;
     Ok(http::ok_json(&v))
+}
+
+/// A full disk met while writing an image reads as Docker's
+/// `no space left on device`, with what was being done.
+fn no_space_named(e: Error, what: &str) -> Error {
+    if e.message
+        .to_ascii_lowercase()
+        .contains("no space left on device")
+    {
+        Error::internal(format!("{what}: no space left on device"))
+    } else {
+        e
+    }
 }

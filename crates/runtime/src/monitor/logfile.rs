@@ -22,7 +22,19 @@ pub struct JsonLog {
     max_size: Option<u64>,
     /// Files kept, the current one included (`--log-opt max-file`).
     max_file: u32,
+    /// Entries not yet written because the disk was full, oldest first.
+    /// The first one may be partly written (`head_written` bytes): it is
+    /// finished before anything else, so no line is ever torn.
+    pending: std::collections::VecDeque<Vec<u8>>,
+    head_written: usize,
+    pending_bytes: usize,
+    /// Entries dropped because `pending` was over [`MAX_PENDING`].
+    dropped: u64,
 }
+
+/// Output kept in memory while the disk is full; past it the oldest
+/// unwritten lines are dropped, counted, and reported in the log.
+pub const MAX_PENDING: usize = 4 * 1024 * 1024;
 
 /// The name of rotated file `n` (`<log>.1` is the newest), as Docker's.
 pub fn rotated_path(path: &Path, n: u32) -> PathBuf {
@@ -49,6 +61,10 @@ impl JsonLog {
             size,
             max_size,
             max_file: max_file.max(1),
+            pending: Default::default(),
+            head_written: 0,
+            pending_bytes: 0,
+            dropped: 0,
         })
     }
 
@@ -119,7 +135,68 @@ impl JsonLog {
                 self.entry(stream, &buf)?;
             }
         }
+        self.retry_pending()
+    }
+
+    /// Lines waiting for space, and lines dropped for want of it.
+    pub fn backlog(&self) -> (usize, u64) {
+        (self.pending.len(), self.dropped)
+    }
+
+    /// Tries again to write what a full disk held back (called on every
+    /// write and on the monitor's idle ticks).
+    pub fn retry_pending(&mut self) -> io::Result<()> {
+        if self.dropped > 0 && self.pending.is_empty() {
+            self.note_dropped();
+        }
+        while let Some(head) = self.pending.front() {
+            let rest = &head[self.head_written..];
+            match self.file.write(rest) {
+                Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(n) if n < rest.len() => self.head_written += n,
+                Ok(_) => {
+                    let done = self.pending.pop_front().unwrap_or_default();
+                    self.pending_bytes -= done.len();
+                    self.head_written = 0;
+                    if self.pending.is_empty() && self.dropped > 0 {
+                        self.note_dropped();
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
         Ok(())
+    }
+
+    /// Queues one line saying how many were lost while the disk was full.
+    fn note_dropped(&mut self) {
+        let n = std::mem::take(&mut self.dropped);
+        if let Ok(mut out) = serde_json::to_vec(&serde_json::json!({
+            "log": format!("wharf: {n} log lines dropped: no space left on device\n"),
+            "stream": "stderr",
+            "time": now_rfc3339(),
+        })) {
+            out.push(b'\n');
+            self.pending_bytes += out.len();
+            self.pending.push_back(out);
+        }
+    }
+
+    fn enqueue(&mut self, out: Vec<u8>) {
+        self.pending_bytes += out.len();
+        self.pending.push_back(out);
+        // Drop the oldest whole lines, never the partly written head.
+        while self.pending_bytes > MAX_PENDING && self.pending.len() > 1 {
+            let idx = usize::from(self.head_written > 0);
+            match self.pending.remove(idx) {
+                Some(gone) => {
+                    self.pending_bytes -= gone.len();
+                    self.dropped += 1;
+                }
+                None => break,
+            }
+        }
     }
 
     fn entry(&mut self, stream: u8, line: &[u8]) -> io::Result<()> {
@@ -131,12 +208,14 @@ impl JsonLog {
         .map_err(io::Error::other)?;
         out.push(b'\n');
         if let Some(max) = self.max_size {
-            if self.size > 0 && self.size + out.len() as u64 > max {
-                self.rotate()?;
+            // Never between the halves of a partly written line.
+            if self.size > 0 && self.size + out.len() as u64 > max && self.pending.is_empty() {
+                let _ = self.rotate();
             }
         }
         self.size += out.len() as u64;
-        self.file.write_all(&out)
+        self.enqueue(out);
+        self.retry_pending()
     }
 }
 

@@ -88,6 +88,9 @@ impl Server {
         std::fs::create_dir_all(&cfg.state_dir)?;
         // A stale exit record would make a restarted daemon think we exited.
         let _ = std::fs::remove_file(cfg.exit_path());
+        // Space for the exit record, given back when writing it fails on a
+        // full disk: an exit 0 must not come back as 255 after a restart.
+        let _ = std::fs::write(exit_reserve(&cfg), vec![0u8; EXIT_RESERVE_BYTES]);
         let _ = std::fs::remove_file(&cfg.socket_path);
         let addr = wharf_sys::sockpath::SocketPath::new(&cfg.socket_path)?;
         let listener = UnixListener::bind(addr.as_path())?;
@@ -183,6 +186,9 @@ impl Server {
             self.close_finished_execs();
             if idle || last_sweep.elapsed() > SWEEP {
                 self.expire_execs();
+                if let Some(log) = &mut self.log {
+                    let _ = log.retry_pending();
+                }
                 last_sweep = Instant::now();
             }
             // A moment after a start or an exec, hand back the code and heap
@@ -743,8 +749,13 @@ impl Server {
                 .is_some_and(crate::oom::oom_killed),
         };
         if let Ok(data) = serde_json::to_vec(&record) {
-            let _ = wharf_sys::fs::write_atomic(&self.cfg.exit_path(), &data);
+            if wharf_sys::fs::write_atomic(&self.cfg.exit_path(), &data).is_err() {
+                // Most likely a full disk: free the reserve and retry.
+                let _ = std::fs::remove_file(exit_reserve(&self.cfg));
+                let _ = wharf_sys::fs::write_atomic(&self.cfg.exit_path(), &data);
+            }
         }
+        let _ = std::fs::remove_file(exit_reserve(&self.cfg));
         // Stop answering before the runtime state goes, so a client either
         // reaches a live monitor or finds exit.json.
         let _ = std::fs::remove_file(&self.cfg.socket_path);
@@ -824,4 +835,12 @@ fn send(mut conn: &UnixStream, reply: &Reply) {
         v.push(b'\n');
         let _ = conn.write_all(&v);
     }
+}
+
+/// Bytes kept aside in the state dir for the exit record (a record plus a
+/// file system block or two for its temp file and rename).
+const EXIT_RESERVE_BYTES: usize = 64 * 1024;
+
+fn exit_reserve(cfg: &MonitorConfig) -> std::path::PathBuf {
+    cfg.state_dir.join("exit.reserve")
 }
