@@ -5,6 +5,7 @@
 #
 #   bash bench/run.sh                 # everything
 #   bash bench/run.sh run fleet dd    # pick sections: run, fleet (b+c), dd
+#   bash bench/run.sh mem             # issue 13: memory, ps at 200, 200 starts 8 at a time
 #
 # Env: RUNS (default 20), FLEET (50), DD_MB (1024), WHARF (binary; default
 # target/release/wharf, built if missing), DOCKER_SOCK (/var/run/docker.sock).
@@ -225,6 +226,99 @@ if want fleet; then
     dr=-
     [ $have_docker = 1 ] && dr="$(fleet_rm dk) ms"
     row "(b) rm -f all $FLEET" "$wr ms" "$dr"
+fi
+
+# --- issue 13: memory (monitor, daemon at 200 running, after a burst) ------
+# and `ps` with 200 running, 200 detached sleeps started 8 at a time.
+if want mem; then
+    MEM_FLEET=${MEM_FLEET:-200}
+    # MEM_NET="--network none" when the Docker engine has lost its docker0
+    MEM_NET=${MEM_NET:-}
+    wcmd="$WHARF -H unix://$sock"
+    dcmd="env DOCKER_HOST=unix://$DOCKER_SOCK docker"
+    engine_pids() { if [ "$1" = w ]; then echo "$daemon_pid"; else docker_engine_pids; fi; }
+    # the monitor (wharf) or shim (docker) of a container: its init's parent
+    keeper_of() {  # $1 cli, $2 container → pid
+        local pid
+        pid=$($1 inspect -f '{{.State.Pid}}' "$2")
+        awk '/^PPid:/ { print $2 }' "/proc/$pid/status"
+    }
+    row "daemon RSS, idle" "$(mib "$(rss_kib "$daemon_pid")")" \
+        "$([ $have_docker = 1 ] && mib "$(sum_rss $(docker_engine_pids))" || echo -)"
+    # a container with a 1 s healthcheck: RSS/PSS sampled every 0.5 s for 5 s
+    # after 3 s, largest sample
+    health() {  # $1 cli → "rss pss" (max, KiB)
+        local cli=$1 c k r p mr=0 mp=0
+        c=$($cli run -d $MEM_NET --label wharf-bench=1 --health-cmd true --health-interval 1s busybox sleep 3600)
+        sleep 3
+        k=$(keeper_of "$cli" "$c")
+        for _ in $(seq 1 10); do
+            r=$(rss_kib "$k"); p=$(pss_kib "$k")
+            [ "$r" -gt "$mr" ] && mr=$r
+            [ "$p" -gt "$mp" ] && mp=$p
+            sleep 0.5
+        done
+        $cli rm -f "$c" >/dev/null
+        echo "$mr $mp"
+    }
+    read -r hr hp < <(health w)
+    dhr=-; dhp=-
+    [ $have_docker = 1 ] && read -r dhr dhp < <(health dk)
+    row "monitor RSS / PSS, 1 s healthcheck (max)" "$(mib "$hr") / $(mib "$hp")" \
+        "$([ "$dhr" = - ] && echo - || echo "$(mib "$dhr") / $(mib "$dhp")")"
+
+    many() {  # $1 cmd → "seconds failures"
+        local t0 t1 fails
+        t0=$(now)
+        fails=$(seq 1 "$MEM_FLEET" | xargs -P8 -I{} sh -c \
+            "$1 run -d $MEM_NET --label wharf-bench=1 busybox sleep 3600 >/dev/null 2>&1 || echo fail" | grep -c fail || true)
+        t1=$(now)
+        echo "$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.2f s", ns / 1e9 }') $fails"
+    }
+    read -r ws wu wf < <(many "$wcmd")
+    ds=-; du=; df=-
+    [ $have_docker = 1 ] && read -r ds du df < <(many "$dcmd")
+    row "start $MEM_FLEET sleeps 8 at a time (fails)" "$ws $wu ($wf)" \
+        "$([ "$ds" = - ] && echo - || echo "$ds $du ($df)")"
+    pstime() {  # $1 cli → median of 10 `ps`, ms
+        local t=() t0 t1
+        for _ in $(seq 1 10); do
+            t0=$(now); $1 ps >/dev/null; t1=$(now); t+=($((t1 - t0)))
+        done
+        ms "$(printf '%s\n' "${t[@]}" | median)"
+    }
+    row "ps with $MEM_FLEET running, median of 10" "$(pstime w) ms" \
+        "$([ $have_docker = 1 ] && echo "$(pstime dk) ms" || echo -)"
+    sleep 2
+    mons=$(monitor_pids); n=$(echo "$mons" | grep -c . || true)
+    mr=0; mp=0
+    for p in $mons; do mr=$((mr + $(rss_kib "$p"))); mp=$((mp + $(pss_kib "$p"))); done
+    dmon=-
+    if [ $have_docker = 1 ]; then
+        shims=$(docker_shim_pids); ns=$(echo "$shims" | grep -c . || true)
+        sr=0; sp=0
+        for p in $shims; do sr=$((sr + $(rss_kib "$p"))); sp=$((sp + $(pss_kib "$p"))); done
+        [ "$ns" -gt 0 ] && dmon="$(mib $((sr / ns))) / $(mib $((sp / ns)))"
+    fi
+    [ "$n" -gt 0 ] && row "monitor RSS / PSS per container ($n)" "$(mib $((mr / n))) / $(mib $((mp / n)))" "$dmon"
+    row "daemon RSS, $MEM_FLEET running" "$(mib "$(rss_kib "$daemon_pid")")" \
+        "$([ $have_docker = 1 ] && mib "$(sum_rss $(docker_engine_pids))" || echo -)"
+    # 3000 connections, 200 at a time; RSS right after and 1/3/5 s later
+    burst() {  # $1 w|dk, $2 socket → "result | rss0 rss1 rss3 rss5"
+        local out r0 r1 r3 r5
+        out=$(python3 bench/burst.py "$2" 3000 200)
+        r0=$(sum_rss $(engine_pids "$1")); sleep 1
+        r1=$(sum_rss $(engine_pids "$1")); sleep 2
+        r3=$(sum_rss $(engine_pids "$1")); sleep 2
+        r5=$(sum_rss $(engine_pids "$1"))
+        awk -v a="$r0" -v b="$r1" -v c="$r3" -v d="$r5" -v o="${out%% *}" \
+            'BEGIN { printf "%s: %.1f/%.1f/%.1f/%.1f", o, a/1024, b/1024, c/1024, d/1024 }'
+    }
+    row "burst 3000 conns: RSS MiB at 0/1/3/5 s" "$(burst w "$sock")" \
+        "$([ $have_docker = 1 ] && burst dk "$DOCKER_SOCK" || echo -)"
+    w rm -f $(w ps -aq --filter label=wharf-bench=1) >/dev/null 2>&1 || true
+    [ $have_docker = 1 ] && { dk rm -f $(dk ps -aq --filter label=wharf-bench=1) >/dev/null 2>&1 || true; }
+    row "daemon RSS, idle again after rm" "$(mib "$(rss_kib "$daemon_pid")")" "-"
 fi
 
 # --- issue 3: 1 GiB dd conv=fsync in the layer, a volume, a tmpfs -------------

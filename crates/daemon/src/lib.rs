@@ -14,6 +14,7 @@ pub mod exec;
 pub mod http;
 pub mod image_prune;
 pub mod image_view;
+pub mod memory;
 pub mod phases;
 pub mod private_roots;
 pub mod router;
@@ -175,6 +176,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
         }
     };
+    memory::spawn_trimmer();
     server::serve(d.clone(), listener, shutdown).await;
     d.networks.shutdown();
     // Containers keep running under their monitors; only the socket goes.

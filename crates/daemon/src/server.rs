@@ -52,6 +52,7 @@ pub async fn serve(
                 continue;
             }
         };
+        crate::memory::note_activity();
         let d = d.clone();
         tokio::spawn(async move {
             let svc = service_fn(move |req| {

@@ -10,14 +10,24 @@ use std::io;
 /// any anonymous (copied-on-write) page is left alone: that is RELRO data
 /// holding relocated pointers, which the file does not have.
 pub fn release_unused() -> io::Result<()> {
-    // SAFETY: malloc_trim only returns free heap memory to the kernel; it
-    // has no preconditions and is safe to call at any time.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    trim_heap();
     let smaps = std::fs::read_to_string("/proc/self/smaps")?;
     release_stack_below_here(&smaps)?;
-    for (start, end) in clean_file_mappings(&smaps) {
+    drop_clean_file_pages(&smaps)
+}
+
+/// [`release_unused`] without the stack part, for a multi-threaded process
+/// (the daemon once a burst is over): the heaps are trimmed and the
+/// resident pages of clean read-only file mappings are dropped; they stay
+/// in the page cache and fault back in where code runs again.
+pub fn release_heap_and_code() -> io::Result<()> {
+    trim_heap();
+    let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+    drop_clean_file_pages(&smaps)
+}
+
+fn drop_clean_file_pages(smaps: &str) -> io::Result<()> {
+    for (start, end) in clean_file_mappings(smaps) {
         // SAFETY: [start, end) is a private, read-only, file-backed mapping
         // with no anonymous pages (from /proc/self/smaps): every resident
         // page equals the file's content, so dropping it loses nothing and
@@ -29,6 +39,29 @@ pub fn release_unused() -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Caps glibc's malloc at `n` arenas. By default it makes up to eight per
+/// core, one for each thread that meets lock contention, and memory freed
+/// in an arena stays with it: after a burst of connections served on many
+/// threads the daemon keeps every arena's peak. Call before threads start.
+pub fn limit_arenas(n: i32) {
+    // SAFETY: mallopt only sets a malloc tunable; M_ARENA_MAX takes any
+    // positive count and has no other precondition.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, n);
+    }
+}
+
+/// Returns the free memory of every malloc arena to the kernel (the top of
+/// each heap is shrunk and free pages inside it are dropped), without
+/// touching mappings of code: for a busy process after a burst.
+pub fn trim_heap() {
+    // SAFETY: malloc_trim only returns free heap memory to the kernel; it
+    // has no preconditions and is safe to call at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Bytes of stack kept below this frame: the calls made from here

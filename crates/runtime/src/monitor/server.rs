@@ -262,11 +262,18 @@ impl Server {
             .iter()
             .map(|f| PollFd::new(*f, PollFlags::POLLIN))
             .collect();
-        let timeout = if self.exited_at.is_some() {
+        let mut timeout = if self.exited_at.is_some() {
             100u16
         } else {
             1000
         };
+        // Wake for a pending trim: the next event may be a second away
+        // (a healthcheck's next exec), and trimming just before it would
+        // hand back memory the exec at once faults in again.
+        if let Some(t) = self.trim_at {
+            let left = t.saturating_duration_since(Instant::now()).as_millis();
+            timeout = timeout.min(left.min(u128::from(u16::MAX)) as u16);
+        }
         let n = match poll(&mut pfds, PollTimeout::from(timeout)) {
             Ok(n) => n,
             Err(nix::errno::Errno::EINTR) => 0,
@@ -628,7 +635,10 @@ impl Server {
                     let _ = rustix::io::ioctl_fionbio(f, true);
                 }
                 send(&conn, &Reply::Ok);
-                self.trim_at = Some(Instant::now() + TRIM_DELAY);
+                // The reply is out: trim at the next turn of the loop, so a
+                // healthcheck's exec every second leaves the monitor small
+                // between checks, not only after a quiet half second.
+                self.trim_at = Some(Instant::now());
                 sess.pid = Some(pid);
                 sess.pidfd = pidfd(pid);
                 sess.io = Some(io);
