@@ -507,13 +507,14 @@ fn create_error_exit_codes_match_docker() {
             ));
         }
     }
-    // A missing image: docker would try a registry, so wharf alone (no
-    // registry: the daemon's 404 after docker's "Unable to find image").
-    let w = d.wharf(&["create", "nosuch-image-wcx"]);
+    // A missing image: wharf alone, from a registry on loopback's discard
+    // port (never one outside), which refuses: docker's "Unable to find
+    // image" line, then the pull's error.
+    let w = d.wharf(&["create", "127.0.0.1:9/nosuch-image-wcx"]);
     assert_eq!(w.code, 1, "{w}");
     assert!(
         w.err()
-            .starts_with("Unable to find image 'nosuch-image-wcx:latest' locally"),
+            .starts_with("Unable to find image '127.0.0.1:9/nosuch-image-wcx:latest' locally"),
         "{w}"
     );
     let _ = std::fs::remove_dir_all(&dir);

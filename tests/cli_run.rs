@@ -44,9 +44,14 @@ fn not_executable_is_126(rt: Runtime) {
 
 fn unknown_image_is_125(rt: Runtime) {
     let d = Daemon::start_with(rt);
-    let o = d.wharf(&["run", "--rm", "nosuchimage:v9", "true"]);
+    // Never a registry outside: `--pull never`, and a registry on
+    // loopback's discard port, which refuses at once.
+    let o = d.wharf(&["run", "--rm", "--pull", "never", "nosuchimage:v9", "true"]);
     o.code_is(125);
     assert!(o.stderr.contains("No such image"), "{o}");
+    let o = d.wharf(&["run", "--rm", "127.0.0.1:9/nosuchimage:v9", "true"]);
+    o.code_is(125);
+    assert!(o.stderr.contains("127.0.0.1:9"), "{o}");
     assert_eq!(d.wharf(&["ps", "-aq"]).success().out(), "");
 }
 
