@@ -74,11 +74,7 @@ impl Client {
                     Ok(v) if !v.is_empty() => version::parse(&v)
                         .map(|_| v.clone())
                         .ok_or_else(|| ClientError::BadVersion(v)),
-                    _ => {
-                        let r = self.send(Method::GET, "/_ping".into(), &[], None, Self::empty());
-                        let server = r.await?.header("api-version").unwrap_or_default();
-                        version::negotiate(&server)
-                    }
+                    _ => version::negotiate(&self.ping().await?),
                 }
             })
             .await

@@ -73,17 +73,26 @@ pub fn write(
     wharf_sys::fs::write_replace(&paths.hostname(), hostname_content.as_bytes())?;
     wharf_sys::fs::write_replace(&paths.hosts(), hosts.as_bytes())?;
     wharf_sys::fs::write_replace(&paths.resolv(), resolv.as_bytes())?;
-    let bind = |src: std::path::PathBuf, dst: &str| RtMount {
+    Ok(binds(paths))
+}
+
+/// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf` bound from the
+/// files under `paths` (a container's own, or the target's of a
+/// `container:X` join).
+pub fn binds(paths: &Paths) -> Vec<RtMount> {
+    [
+        (paths.hostname(), "/etc/hostname"),
+        (paths.hosts(), "/etc/hosts"),
+        (paths.resolv(), "/etc/resolv.conf"),
+    ]
+    .into_iter()
+    .map(|(source, dst)| RtMount {
         destination: dst.into(),
         kind: "bind".into(),
-        source: src,
+        source,
         options: vec!["rbind".into(), "rprivate".into()],
-    };
-    Ok(vec![
-        bind(paths.hostname(), "/etc/hostname"),
-        bind(paths.hosts(), "/etc/hosts"),
-        bind(paths.resolv(), "/etc/resolv.conf"),
-    ])
+    })
+    .collect()
 }
 
 /// `/etc/resolv.conf` as Docker writes it: the host's file for `host`,

@@ -106,19 +106,7 @@ pub fn target(d: &Daemon, rec: &Container) -> Result<Option<Target>> {
 
 /// The target's `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf`.
 pub fn etc_mounts(t: &Target) -> Vec<RtMount> {
-    [
-        (t.paths.hostname(), "/etc/hostname"),
-        (t.paths.hosts(), "/etc/hosts"),
-        (t.paths.resolv(), "/etc/resolv.conf"),
-    ]
-    .into_iter()
-    .map(|(source, dst)| RtMount {
-        destination: dst.into(),
-        kind: "bind".into(),
-        source,
-        options: vec!["rbind".into(), "rprivate".into()],
-    })
-    .collect()
+    super::etc::binds(&t.paths)
 }
 
 /// The container whose namespace and files a join ends at: a target may
