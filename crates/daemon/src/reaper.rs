@@ -87,14 +87,15 @@ pub fn remove_later(root: &Path, dir: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Less than 10% (or 64 MiB) free under `root`.
+/// Less than 5% (or 64 MiB) free under `root`, counting the blocks kept
+/// for root: the daemon runs as root and may use them.
 fn nearly_full(root: &Path) -> bool {
     match nix::sys::statvfs::statvfs(root) {
         Ok(st) => {
             let bsize = st.fragment_size().max(1);
-            let free = st.blocks_available().saturating_mul(bsize);
+            let free = st.blocks_free().saturating_mul(bsize);
             let total = st.blocks().saturating_mul(bsize);
-            free < 64 << 20 || free < total / 10
+            free < 64 << 20 || free < total / 20
         }
         Err(_) => true,
     }
