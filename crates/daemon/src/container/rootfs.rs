@@ -33,23 +33,33 @@ pub fn mount_rootfs(paths: &Paths, layers: &[PathBuf], volatile: bool) -> Result
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     clear_volatile_marker(paths);
-    let mut opts = format!(
+    let opts = format!(
         "lowerdir={},upperdir={},workdir={}",
         lower.join(":"),
         paths.upper().display(),
         paths.work().display()
     );
-    if volatile {
-        opts.push_str(",volatile");
-    }
-    mount(
-        Some("overlay"),
-        &merged,
-        Some("overlay"),
-        MsFlags::empty(),
-        Some(opts.as_str()),
-    )
-    .map_err(|e| Error::internal(format!("mount overlay rootfs at {}: {e}", merged.display())))?;
+    let overlay = |opts: &str| {
+        mount(
+            Some("overlay"),
+            &merged,
+            Some("overlay"),
+            MsFlags::empty(),
+            Some(opts),
+        )
+    };
+    // A kernel before 5.10 has no `volatile` and answers EINVAL: mount
+    // without it, as every other container is.
+    let mounted = match volatile {
+        true => match overlay(&format!("{opts},volatile")) {
+            Err(nix::errno::Errno::EINVAL) => overlay(&opts),
+            other => other,
+        },
+        false => overlay(&opts),
+    };
+    mounted.map_err(|e| {
+        Error::internal(format!("mount overlay rootfs at {}: {e}", merged.display()))
+    })?;
     Ok(merged)
 }
 
