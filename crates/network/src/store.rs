@@ -72,6 +72,16 @@ pub struct NetworkStore {
     dying: Arc<Mutex<Vec<Endpoint>>>,
 }
 
+/// The host end of an endpoint this engine made: `veth` and 7 hex digits
+/// (see [`NetworkStore::connect`]).
+pub(crate) fn is_engine_veth(name: &str) -> bool {
+    name.len() == 11
+        && name.starts_with("veth")
+        && name[4..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
 fn io<'a>(op: &'static str, name: &'a str) -> impl FnOnce(std::io::Error) -> NetworkError + 'a {
     move |source| NetworkError::Io {
         op,
@@ -671,6 +681,56 @@ impl NetworkStore {
         self.lock()
             .endpoints
             .insert(c.id.to_string(), (c.name.to_string(), eps.to_vec()));
+    }
+
+    /// Daemon start, once every running container's endpoints are back in
+    /// the table: deletes the veths on this store's bridges that belong to
+    /// no endpoint (a connect killed before its record was saved, a
+    /// disconnect killed after it). Only the engine's own `vethXXXXXXX`
+    /// links are touched. Returns the names deleted.
+    pub fn sweep_stray_veths(&self) -> Vec<String> {
+        let bridges: Vec<String> = self
+            .lock()
+            .nets
+            .values()
+            .filter(|n| n.driver == "bridge" && !n.bridge.is_empty())
+            .map(|n| n.bridge.clone())
+            .collect();
+        let mut deleted = Vec::new();
+        for b in bridges {
+            let dir = Path::new("/sys/class/net").join(&b).join("brif");
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                // Asked after the link was seen: `connect` enters an
+                // endpoint in the table before it makes the veth, so a
+                // start running meanwhile (a restart policy) is never hit.
+                if !is_engine_veth(&name) || self.owns_veth(&name) {
+                    continue;
+                }
+                match crate::netlink::delete_link(&name) {
+                    Ok(()) => {
+                        tracing::warn!(veth = %name, bridge = %b, "deleted a veth of no endpoint (an interrupted connect or disconnect)");
+                        deleted.push(name);
+                    }
+                    Err(e) => {
+                        tracing::warn!(veth = %name, error = %e, "cannot delete a stray veth")
+                    }
+                }
+            }
+        }
+        deleted
+    }
+
+    /// Whether a live or dying endpoint has `veth` as its host end.
+    fn owns_veth(&self, veth: &str) -> bool {
+        let inner = self.lock();
+        let dying = self.dying.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .endpoints
+            .values()
+            .flat_map(|(_, eps)| eps.iter())
+            .chain(dying.iter())
+            .any(|e| e.host_veth == veth)
     }
 
     /// Checks what `connect` would refuse, without making anything.
