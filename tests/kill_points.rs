@@ -568,6 +568,8 @@ fn a_crash_in_connect_or_disconnect_leaves_no_attachment_without_its_veth() {
     ));
     assert!(Path::new("/sys/class/net").join(&stray).exists());
     d.restart();
+    // answered once start-up reconcile is done
+    assert_eq!(d.api("GET", "/containers/json", None).0, 200);
     assert!(
         !Path::new("/sys/class/net").join(&stray).exists(),
         "a veth of no endpoint outlived the restart"

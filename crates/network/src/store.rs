@@ -143,6 +143,33 @@ impl NetworkStore {
         firewall: Option<Arc<dyn FirewallDriver>>,
         drivers: BTreeMap<String, Arc<dyn NetworkDriver>>,
     ) -> Result<Self> {
+        let store = Self::open_records(root, default_bridge, firewall, drivers)?;
+        store.bring_up();
+        Ok(store)
+    }
+
+    /// [`NetworkStore::open`] without touching the host: the records are
+    /// read (and the predefined ones made), and [`NetworkStore::bring_up`]
+    /// makes the host side later. The daemon serves its first `/_ping` in
+    /// between (nothing that looks at a network is answered before).
+    pub fn open_deferred(
+        root: &Path,
+        default_bridge: &DefaultBridge,
+        firewall: Option<Arc<dyn FirewallDriver>>,
+    ) -> Result<Self> {
+        let mut drivers: BTreeMap<String, Arc<dyn NetworkDriver>> = BTreeMap::new();
+        drivers.insert("bridge".into(), Arc::new(BridgeDriver));
+        drivers.insert("host".into(), Arc::new(NoopDriver("host")));
+        drivers.insert("null".into(), Arc::new(NoopDriver("null")));
+        Self::open_records(root, default_bridge, firewall, drivers)
+    }
+
+    fn open_records(
+        root: &Path,
+        default_bridge: &DefaultBridge,
+        firewall: Option<Arc<dyn FirewallDriver>>,
+        drivers: BTreeMap<String, Arc<dyn NetworkDriver>>,
+    ) -> Result<Self> {
         std::fs::create_dir_all(root).map_err(io("open", "store"))?;
         let store = NetworkStore {
             root: root.to_path_buf(),
@@ -153,6 +180,15 @@ impl NetworkStore {
             dying: Arc::default(),
         };
         store.load()?;
+        store.ensure_predefined(default_bridge)?;
+        Ok(store)
+    }
+
+    /// The host side of every network: the firewall table, the undoing of
+    /// a create or remove a crash interrupted, and each bridge network's
+    /// links and rules (made again when the host lost them).
+    pub fn bring_up(&self) {
+        let store = self;
         if let Some(fw) = store.firewall() {
             if let Err(e) = fw.init() {
                 // Containers still get links and addresses; NAT, isolation
@@ -162,14 +198,12 @@ impl NetworkStore {
             }
         }
         store.undo_pending();
-        store.ensure_predefined(default_bridge)?;
         let nets: Vec<Network> = store.lock().nets.values().cloned().collect();
         for n in nets.iter().filter(|n| n.driver == "bridge") {
             if let Err(e) = store.setup(n) {
                 tracing::warn!(network = %n.name, error = %e, "cannot set up network");
             }
         }
-        Ok(store)
     }
 
     fn firewall(&self) -> Option<Arc<dyn FirewallDriver>> {
