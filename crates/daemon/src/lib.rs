@@ -18,6 +18,7 @@ pub mod memory;
 pub mod phases;
 pub mod private_roots;
 pub mod reaper;
+pub mod reconcile_gate;
 pub mod router;
 pub mod server;
 pub mod system_df;
@@ -107,6 +108,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             opts.host
         ),
     };
+    let mut ph = phases::Phases::new("daemon_start", "");
     // Taken first: without activation nothing else is set up.
     let passed = if activated {
         Some(wharf_sys::systemd::take_listen_socket()?)
@@ -120,12 +122,17 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             opts.exec_root.display()
         )
     })?;
+    ph.mark("roots");
     build::reap(&opts.data_root);
+    ph.mark("build_reap");
     let images =
         wharf_image::ImageStore::open(&opts.data_root.join("image")).context("open image store")?;
     let volumes = wharf_volume::VolumeStore::open(&opts.data_root.join("volumes"))
         .context("open volume store")?;
-    let networks = wharf_network::NetworkStore::open(
+    ph.mark("images_volumes");
+    // Records only: the host side (bridges, firewall) is made by the
+    // start-up task below, while ping already answers.
+    let networks = wharf_network::NetworkStore::open_deferred(
         &opts.data_root.join("network"),
         &wharf_network::DefaultBridge {
             name: opts.bridge.clone(),
@@ -140,6 +147,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     )
     .context("open network store")?;
     let networks = Arc::new(networks);
+    ph.mark("networks");
     let host_resolv =
         std::fs::read_to_string(wharf_network::dns::host_resolv_conf_path()).unwrap_or_default();
     let dns = wharf_network::dns::DnsServer::new(
@@ -161,15 +169,36 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         execs: Default::default(),
         attach_waiters: Default::default(),
     });
-    container::reconcile::load_all(&d);
+    ph.mark("dns");
     let listener = match passed {
         Some(l) => tokio::net::UnixListener::from_std(l).context("adopt the systemd socket")?,
         None => server::bind(&sock)?,
     };
-    container::reconcile::reconcile(&d).await;
-    container::reconcile::reap_orphans(&d).await;
-    reaper::sweep(&d.data_root);
-    reaper::sweep(&d.exec_root);
+    ph.mark("bind");
+    ph.finish();
+    // Served at once; requests but ping and version wait for reconcile.
+    reconcile_gate::close();
+    let d2 = d.clone();
+    tokio::spawn(async move {
+        let t0 = std::time::Instant::now();
+        let d3 = d2.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            d3.networks.bring_up();
+            container::reconcile::load_all(&d3);
+        })
+        .await;
+        container::reconcile::reconcile(&d2).await;
+        container::reconcile::reap_orphans(&d2).await;
+        reconcile_gate::open();
+        tracing::info!(
+            containers = d2.table().by_id.len(),
+            ms = t0.elapsed().as_millis() as u64,
+            "start-up reconcile done"
+        );
+        // Trash a crash left behind goes to the background reaper.
+        reaper::sweep(&d2.data_root);
+        reaper::sweep(&d2.exec_root);
+    });
     tracing::info!(socket = %sock.display(), data_root = %opts.data_root.display(), "wharf daemon listening");
     let shutdown = async {
         let mut term =

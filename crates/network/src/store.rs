@@ -72,6 +72,16 @@ pub struct NetworkStore {
     dying: Arc<Mutex<Vec<Endpoint>>>,
 }
 
+/// The host end of an endpoint this engine made: `veth` and 7 hex digits
+/// (see [`NetworkStore::connect`]).
+pub(crate) fn is_engine_veth(name: &str) -> bool {
+    name.len() == 11
+        && name.starts_with("veth")
+        && name[4..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
 fn io<'a>(op: &'static str, name: &'a str) -> impl FnOnce(std::io::Error) -> NetworkError + 'a {
     move |source| NetworkError::Io {
         op,
@@ -133,6 +143,33 @@ impl NetworkStore {
         firewall: Option<Arc<dyn FirewallDriver>>,
         drivers: BTreeMap<String, Arc<dyn NetworkDriver>>,
     ) -> Result<Self> {
+        let store = Self::open_records(root, default_bridge, firewall, drivers)?;
+        store.bring_up();
+        Ok(store)
+    }
+
+    /// [`NetworkStore::open`] without touching the host: the records are
+    /// read (and the predefined ones made), and [`NetworkStore::bring_up`]
+    /// makes the host side later. The daemon serves its first `/_ping` in
+    /// between (nothing that looks at a network is answered before).
+    pub fn open_deferred(
+        root: &Path,
+        default_bridge: &DefaultBridge,
+        firewall: Option<Arc<dyn FirewallDriver>>,
+    ) -> Result<Self> {
+        let mut drivers: BTreeMap<String, Arc<dyn NetworkDriver>> = BTreeMap::new();
+        drivers.insert("bridge".into(), Arc::new(BridgeDriver));
+        drivers.insert("host".into(), Arc::new(NoopDriver("host")));
+        drivers.insert("null".into(), Arc::new(NoopDriver("null")));
+        Self::open_records(root, default_bridge, firewall, drivers)
+    }
+
+    fn open_records(
+        root: &Path,
+        default_bridge: &DefaultBridge,
+        firewall: Option<Arc<dyn FirewallDriver>>,
+        drivers: BTreeMap<String, Arc<dyn NetworkDriver>>,
+    ) -> Result<Self> {
         std::fs::create_dir_all(root).map_err(io("open", "store"))?;
         let store = NetworkStore {
             root: root.to_path_buf(),
@@ -143,6 +180,15 @@ impl NetworkStore {
             dying: Arc::default(),
         };
         store.load()?;
+        store.ensure_predefined(default_bridge)?;
+        Ok(store)
+    }
+
+    /// The host side of every network: the firewall table, the undoing of
+    /// a create or remove a crash interrupted, and each bridge network's
+    /// links and rules (made again when the host lost them).
+    pub fn bring_up(&self) {
+        let store = self;
         if let Some(fw) = store.firewall() {
             if let Err(e) = fw.init() {
                 // Containers still get links and addresses; NAT, isolation
@@ -152,14 +198,12 @@ impl NetworkStore {
             }
         }
         store.undo_pending();
-        store.ensure_predefined(default_bridge)?;
         let nets: Vec<Network> = store.lock().nets.values().cloned().collect();
         for n in nets.iter().filter(|n| n.driver == "bridge") {
             if let Err(e) = store.setup(n) {
                 tracing::warn!(network = %n.name, error = %e, "cannot set up network");
             }
         }
-        Ok(store)
     }
 
     fn firewall(&self) -> Option<Arc<dyn FirewallDriver>> {
@@ -671,6 +715,56 @@ impl NetworkStore {
         self.lock()
             .endpoints
             .insert(c.id.to_string(), (c.name.to_string(), eps.to_vec()));
+    }
+
+    /// Daemon start, once every running container's endpoints are back in
+    /// the table: deletes the veths on this store's bridges that belong to
+    /// no endpoint (a connect killed before its record was saved, a
+    /// disconnect killed after it). Only the engine's own `vethXXXXXXX`
+    /// links are touched. Returns the names deleted.
+    pub fn sweep_stray_veths(&self) -> Vec<String> {
+        let bridges: Vec<String> = self
+            .lock()
+            .nets
+            .values()
+            .filter(|n| n.driver == "bridge" && !n.bridge.is_empty())
+            .map(|n| n.bridge.clone())
+            .collect();
+        let mut deleted = Vec::new();
+        for b in bridges {
+            let dir = Path::new("/sys/class/net").join(&b).join("brif");
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                // Asked after the link was seen: `connect` enters an
+                // endpoint in the table before it makes the veth, so a
+                // start running meanwhile (a restart policy) is never hit.
+                if !is_engine_veth(&name) || self.owns_veth(&name) {
+                    continue;
+                }
+                match crate::netlink::delete_link(&name) {
+                    Ok(()) => {
+                        tracing::warn!(veth = %name, bridge = %b, "deleted a veth of no endpoint (an interrupted connect or disconnect)");
+                        deleted.push(name);
+                    }
+                    Err(e) => {
+                        tracing::warn!(veth = %name, error = %e, "cannot delete a stray veth")
+                    }
+                }
+            }
+        }
+        deleted
+    }
+
+    /// Whether a live or dying endpoint has `veth` as its host end.
+    fn owns_veth(&self, veth: &str) -> bool {
+        let inner = self.lock();
+        let dying = self.dying.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .endpoints
+            .values()
+            .flat_map(|(_, eps)| eps.iter())
+            .chain(dying.iter())
+            .any(|e| e.host_veth == veth)
     }
 
     /// Checks what `connect` would refuse, without making anything.

@@ -282,3 +282,19 @@ fn connect_allocates_and_names_resolve_on_user_networks_only() {
         .is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn only_the_engines_own_veths_are_swept() {
+    use crate::store::is_engine_veth;
+    assert!(is_engine_veth("veth0a1b2c3"));
+    for other in [
+        "veth0A1B2C3",
+        "veth0a1b2c",
+        "veth0a1b2c3d",
+        "eth0",
+        "vethxyzxyzx",
+        "vxlan0a1b2c3",
+    ] {
+        assert!(!is_engine_veth(other), "{other}");
+    }
+}

@@ -362,12 +362,39 @@ fn teardown(
 }
 
 /// Daemon start: a running container's endpoints go back into the table
-/// (and a lost bridge is made again).
+/// (and a lost bridge is made again). An attachment whose veth is gone
+/// (a disconnect interrupted by a crash under the old order, or a veth
+/// deleted behind the engine's back) is disconnected for good: the
+/// record never lists an attachment the container does not have.
 pub fn restore(d: &Daemon, rec: &Container, paths: &Paths) {
+    let lost: Vec<String> = rec
+        .networks
+        .iter()
+        .filter(|(_, a)| {
+            a.endpoint.as_ref().is_some_and(|ep| {
+                !ep.host_veth.is_empty() && !wharf_network::netlink::link_present(&ep.host_veth)
+            })
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    for net_id in &lost {
+        let name = rec.networks[net_id].name.clone();
+        tracing::warn!(container_id = %rec.id, network = %name, "the veth of this attachment is gone: disconnecting it");
+        if let Some(ep) = &rec.networks[net_id].endpoint {
+            let _ = d.networks.disconnect(&rec.id, ep, Some(&paths.netns()));
+        }
+        if let Err(e) = d.update(&rec.id, |r| {
+            r.networks.remove(net_id);
+        }) {
+            tracing::warn!(container_id = %rec.id, error = %e.message, "cannot save the disconnect");
+        }
+        d.networks.remove_ref(net_id, &rec.id);
+    }
     let eps: Vec<Endpoint> = rec
         .networks
-        .values()
-        .filter_map(|a| a.endpoint.clone())
+        .iter()
+        .filter(|(id, _)| !lost.contains(id))
+        .filter_map(|(_, a)| a.endpoint.clone())
         .collect();
     if !eps.is_empty() {
         d.networks.restore(&cref(rec, &paths.netns()), &eps);
@@ -482,6 +509,13 @@ pub fn disconnect_live(
             net.name
         )));
     };
+    // The record first: a crash after it leaves a veth of no endpoint,
+    // which start-up deletes (`sweep_stray_veths`); the other order left
+    // a running container listing an attachment whose veth was gone.
+    d.update(&rec.id, |r| {
+        r.networks.remove(&net.id);
+    })?;
+    d.networks.remove_ref(&net.id, &rec.id);
     let paths = d.paths(&rec.id);
     let mut err = None;
     if let Some(ep) = &att.endpoint {
@@ -489,10 +523,6 @@ pub fn disconnect_live(
             err = Some(e);
         }
     }
-    d.update(&rec.id, |r| {
-        r.networks.remove(&net.id);
-    })?;
-    d.networks.remove_ref(&net.id, &rec.id);
     match err {
         Some(e) if !force => Err(crate::kinded(e)),
         _ => Ok(net),

@@ -164,12 +164,11 @@ async fn end_unrecorded(id: &str, paths: &super::record::Paths) {
 
 /// Monitors and run directories under the exec root with no record at all
 /// (their record was removed while they ran): killed and cleaned up, with a
-/// log line naming each.
+/// log line naming each. Then veths on the engine's bridges that belong to
+/// no endpoint are deleted.
 pub async fn reap_orphans(d: &Arc<Daemon>) {
-    let Ok(entries) = std::fs::read_dir(d.exec_root.join("containers")) else {
-        return;
-    };
-    for e in entries.flatten() {
+    let entries = std::fs::read_dir(d.exec_root.join("containers"));
+    for e in entries.into_iter().flatten().flatten() {
         let id = e.file_name().to_string_lossy().into_owned();
         if d.get(&id).is_ok() || id.len() != 64 {
             continue;
@@ -181,4 +180,7 @@ pub async fn reap_orphans(d: &Arc<Daemon>) {
         super::cgroups::remove(&id);
         let _ = std::fs::remove_dir_all(&paths.run);
     }
+    // Every running container's endpoints are in the table now.
+    let networks = d.networks.clone();
+    let _ = tokio::task::spawn_blocking(move || networks.sweep_stray_veths()).await;
 }

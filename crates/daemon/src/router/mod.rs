@@ -173,6 +173,9 @@ pub async fn route(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
     let q = Query::parse(req.uri().query());
     let method = req.method().clone();
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if !crate::reconcile_gate::answers_early(segs.first().copied()) {
+        crate::reconcile_gate::wait().await;
+    }
     let result = match segs.first().copied() {
         Some("_ping") | Some("version") | Some("info") | Some("events") => {
             system::route(&d, &method, &segs, &q).await
