@@ -447,6 +447,30 @@ fn bearer_token_login_push_and_pull() {
     with_cfg(&["push", &name], None).success();
     d.wharf(&["rmi", &name, "busybox:latest"]).success();
     with_cfg(&["pull", &name], None).success();
+
+    // A multi-arch index behind the token front: each platform pulls.
+    let host_arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c")
+        .arg(MAKE_INDEX)
+        .arg(format!("http://{}", reg.host()))
+        .arg("auth/bb")
+        .arg(host_arch);
+    let arm_id = common::run_cmd(cmd, None, Duration::from_secs(60))
+        .success()
+        .out()
+        .trim()
+        .to_string();
+    let multi = format!("{server}/auth/bb:multi");
+    with_cfg(&["pull", &multi], None).success();
+    assert_eq!(image_id(&d, &multi), image_id(&d, &name));
+    with_cfg(&["pull", "--platform", "linux/arm64", &multi], None).success();
+    assert_eq!(image_id(&d, &multi), arm_id);
+    d.wharf(&["rmi", &multi]).success();
     let out = with_cfg(&["logout", &server], None);
     assert!(out.success().out().contains("Removing login credentials"));
     d.wharf(&["rmi", &name]).success();
