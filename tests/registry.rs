@@ -545,7 +545,13 @@ fn make_layer(reg: &Registry, repo: &str, kind: &str) -> String {
 /// What a failed pull must leave as it was: the image list, the layer
 /// directories and an empty `tmp/`.
 fn store_state(d: &Daemon) -> (String, Vec<String>) {
-    let listed = d.wharf(&["images", "-a", "--no-trunc"]);
+    let listed = d.wharf(&[
+        "images",
+        "-a",
+        "--no-trunc",
+        "--format",
+        "{{.ID}} {{.Repository}}:{{.Tag}}",
+    ]);
     let images = listed.success().out().to_string();
     let mut layers: Vec<String> = fs::read_dir(d.data_root().join("image/layers"))
         .map(|r| {
