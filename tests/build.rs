@@ -281,7 +281,7 @@ fn bad_inputs_are_clear_errors() {
             "FROM busybox\nRUN exit 3\n",
             "The command '/bin/sh -c exit 3' returned a non-zero code: 3",
         ),
-        ("FROM nosuchimage:1\n", "nosuchimage"),
+        ("FROM 127.0.0.1:9/nosuchimage:1\n", "nosuchimage"),
         (
             "FROM busybox\nCOPY a b /notadir\n",
             "must be a directory and end with a /",

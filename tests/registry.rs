@@ -447,9 +447,473 @@ fn bearer_token_login_push_and_pull() {
     with_cfg(&["push", &name], None).success();
     d.wharf(&["rmi", &name, "busybox:latest"]).success();
     with_cfg(&["pull", &name], None).success();
+
+    // A multi-arch index behind the token front: each platform pulls.
+    let host_arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c")
+        .arg(MAKE_INDEX)
+        .arg(format!("http://{}", reg.host()))
+        .arg("auth/bb")
+        .arg(host_arch);
+    let arm_id = common::run_cmd(cmd, None, Duration::from_secs(60))
+        .success()
+        .out()
+        .trim()
+        .to_string();
+    let multi = format!("{server}/auth/bb:multi");
+    with_cfg(&["pull", &multi], None).success();
+    assert_eq!(image_id(&d, &multi), image_id(&d, &name));
+    with_cfg(&["pull", "--platform", "linux/arm64", &multi], None).success();
+    assert_eq!(image_id(&d, &multi), arm_id);
+    d.wharf(&["rmi", &multi]).success();
     let out = with_cfg(&["logout", &server], None);
     assert!(out.success().out().contains("Removing login credentials"));
     d.wharf(&["rmi", &name]).success();
     let out = with_cfg(&["pull", &name], None);
     assert_ne!(out.code, 0, "{}", out.out());
+}
+
+/// Pushes `repo:<kind>` to the registry: the pushed `repo:v1` with one
+/// more layer, a gzipped tar made here by hand, of one of these kinds:
+/// `dotdot` (an entry `../escaped`), `hardlink` (a hard link to
+/// `../../../etc/passwd`), `symlink` (`lib/x -> ../../..`, then a file
+/// written through it, `lib/x/etc/passwd`, which must land inside the
+/// root). Prints the new manifest's digest.
+const MAKE_LAYER: &str = r#"
+import json, hashlib, sys, io, tarfile, gzip, urllib.request
+base, repo, kind = sys.argv[1], sys.argv[2], sys.argv[3]
+def req(method, path, data=None, ctype=None, accept=None):
+    r = urllib.request.Request(path if path.startswith('http') else base + path, data=data, method=method)
+    if ctype: r.add_header('Content-Type', ctype)
+    if accept: r.add_header('Accept', accept)
+    return urllib.request.urlopen(r)
+OCI_M = 'application/vnd.oci.image.manifest.v1+json'
+m = json.loads(req('GET', f'/v2/{repo}/manifests/v1', accept=OCI_M).read())
+buf = io.BytesIO()
+t = tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT)
+def add(name, typ=tarfile.REGTYPE, data=b'', link=''):
+    i = tarfile.TarInfo(name); i.type = typ; i.linkname = link; i.mtime = 1
+    i.mode = 0o755 if typ in (tarfile.DIRTYPE, tarfile.SYMTYPE) else 0o644
+    i.size = len(data) if typ == tarfile.REGTYPE else 0
+    t.addfile(i, io.BytesIO(data) if typ == tarfile.REGTYPE else None)
+passwd = b'root:x:0:0:root:/root:/bin/sh\nescape:x:1234:1234::/:/bin/sh\n'
+if kind == 'dotdot':
+    add('ok.txt', data=b'ok\n'); add('../escaped', data=b'out\n')
+elif kind == 'hardlink':
+    add('ok.txt', data=b'ok\n'); add('evil', tarfile.LNKTYPE, link='../../../etc/passwd')
+elif kind == 'symlink':
+    add('lib/', tarfile.DIRTYPE); add('lib/x', tarfile.SYMTYPE, link='../../..')
+    add('lib/x/etc/passwd', data=passwd)
+t.close()
+raw = buf.getvalue()
+gz = gzip.compress(raw, mtime=0)
+diff = 'sha256:' + hashlib.sha256(raw).hexdigest()
+bd = 'sha256:' + hashlib.sha256(gz).hexdigest()
+def put_blob(b, d):
+    loc = req('POST', f'/v2/{repo}/blobs/uploads/', data=b'').headers['Location']
+    req('PUT', loc + ('&' if '?' in loc else '?') + 'digest=' + d, data=b, ctype='application/octet-stream')
+put_blob(gz, bd)
+cfg = json.loads(req('GET', f"/v2/{repo}/blobs/{m['config']['digest']}").read())
+cfg['rootfs']['diff_ids'].append(diff)
+cfg.setdefault('history', []).append({'created_by': 'crafted ' + kind})
+cb = json.dumps(cfg).encode()
+cd = 'sha256:' + hashlib.sha256(cb).hexdigest()
+put_blob(cb, cd)
+m2 = dict(m); m2['config'] = dict(m['config'], digest=cd, size=len(cb))
+m2['layers'] = m['layers'] + [{'mediaType': 'application/vnd.oci.image.layer.v1.tar+gzip', 'digest': bd, 'size': len(gz)}]
+mb = json.dumps(m2).encode()
+req('PUT', f'/v2/{repo}/manifests/{kind}', data=mb, ctype=OCI_M)
+print('sha256:' + hashlib.sha256(mb).hexdigest())
+"#;
+
+fn make_layer(reg: &Registry, repo: &str, kind: &str) -> String {
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c")
+        .arg(MAKE_LAYER)
+        .arg(format!("http://{}", reg.host()))
+        .arg(repo)
+        .arg(kind);
+    let out = common::run_cmd(cmd, None, Duration::from_secs(60));
+    out.success().out().trim().to_string()
+}
+
+/// What a failed pull must leave as it was: the image list, the layer
+/// directories and an empty `tmp/`.
+fn store_state(d: &Daemon) -> (String, Vec<String>) {
+    let listed = d.wharf(&[
+        "images",
+        "-a",
+        "--no-trunc",
+        "--format",
+        "{{.ID}} {{.Repository}}:{{.Tag}}",
+    ]);
+    let images = listed.success().out().to_string();
+    let mut layers: Vec<String> = fs::read_dir(d.data_root().join("image/layers"))
+        .map(|r| {
+            r.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    layers.sort();
+    (images, layers)
+}
+
+#[test]
+fn escaping_layers_are_refused_and_symlinked_parents_stay_inside() {
+    let reg = Registry::start();
+    let d = Daemon::start();
+    let repo = "esc/bb";
+    let base = format!("{}/{repo}", reg.host());
+    d.wharf(&["tag", "busybox:latest", &format!("{base}:v1")])
+        .success();
+    d.wharf(&["push", &format!("{base}:v1")]).success();
+    d.wharf(&["rmi", &format!("{base}:v1")]).success();
+    for kind in ["dotdot", "hardlink", "symlink"] {
+        make_layer(&reg, repo, kind);
+    }
+    let before = store_state(&d);
+    for (kind, want) in [
+        ("dotdot", "leads outside the destination"),
+        ("hardlink", "leads outside the destination"),
+    ] {
+        let name = format!("{base}:{kind}");
+        let out = d.wharf(&["pull", &name]);
+        assert_ne!(out.code, 0, "{kind}: {}", out.out());
+        assert!(out.err().contains(want), "{kind}: {}", out.err());
+        d.wharf(&["image", "inspect", &name]).code_is(1);
+        assert_eq!(store_state(&d), before, "{kind}: nothing half-stored");
+        assert_eq!(tmp_entries(&d), 0, "{kind}: tmp/ is empty");
+    }
+    assert!(
+        !std::path::Path::new("/tmp/escaped").exists()
+            && !d.data_root().join("image/escaped").exists()
+            && !d.data_root().join("image/tmp/escaped").exists()
+    );
+    let host_passwd = fs::read_to_string("/etc/passwd").unwrap();
+    assert!(!host_passwd.contains("escape:x:1234"));
+
+    // A file written through a symlinked parent lands inside the root, as
+    // Docker puts it; and the good pull after the bad ones works.
+    let name = format!("{base}:symlink");
+    d.wharf(&["pull", &name]).success();
+    let run = d.wharf(&["run", "--rm", &name, "cat", "/etc/passwd"]);
+    assert!(
+        run.success().out().contains("escape:x:1234"),
+        "{}",
+        run.out()
+    );
+    let link = d.wharf(&["run", "--rm", &name, "readlink", "/lib/x"]);
+    assert_eq!(link.success().out().trim(), "../../..");
+    assert_eq!(fs::read_to_string("/etc/passwd").unwrap(), host_passwd);
+    assert_eq!(tmp_entries(&d), 0);
+}
+
+/// A front that passes every request to the registry but changes the
+/// body of each manifest it returns (one more space at its end: still
+/// valid JSON, another digest), keeping the registry's headers.
+struct RewriteFront {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RewriteFront {
+    fn start(upstream: u16) -> RewriteFront {
+        use std::io::{Read, Write};
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop2 = stop.clone();
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                if stop2.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(mut c) = conn else { continue };
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut b = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if c.read(&mut b).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(b[0]);
+                    }
+                    let text = String::from_utf8_lossy(&head).to_string();
+                    let len: usize = text
+                        .lines()
+                        .find(|l| l.to_ascii_lowercase().starts_with("content-length:"))
+                        .and_then(|l| l.split_once(':').unwrap().1.trim().parse().ok())
+                        .unwrap_or(0);
+                    let mut body = vec![0u8; len];
+                    if c.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let path = text.split(' ').nth(1).unwrap_or("").to_string();
+                    let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                        return;
+                    };
+                    let mut fwd = String::new();
+                    for l in text.trim_end().lines() {
+                        if !l.to_ascii_lowercase().starts_with("connection:") {
+                            fwd.push_str(l);
+                            fwd.push_str("\r\n");
+                        }
+                    }
+                    fwd.push_str("Connection: close\r\n\r\n");
+                    let _ = up.write_all(fwd.as_bytes());
+                    let _ = up.write_all(&body);
+                    if !path.contains("/manifests/") {
+                        let _ = std::io::copy(&mut up, &mut c);
+                        return;
+                    }
+                    let mut resp = Vec::new();
+                    let _ = up.read_to_end(&mut resp);
+                    let Some(split) = resp.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        return;
+                    };
+                    let head = String::from_utf8_lossy(&resp[..split]).to_string();
+                    let mut body = resp[split + 4..].to_vec();
+                    if head.starts_with("HTTP/1.1 200") && !text.starts_with("HEAD") {
+                        body.push(b' ');
+                    }
+                    let mut out = String::new();
+                    for l in head.lines() {
+                        if !l.to_ascii_lowercase().starts_with("content-length:") {
+                            out.push_str(l);
+                            out.push_str("\r\n");
+                        }
+                    }
+                    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+                    let _ = c.write_all(out.as_bytes());
+                    let _ = c.write_all(&body);
+                });
+            }
+        });
+        RewriteFront { port, stop }
+    }
+}
+
+impl Drop for RewriteFront {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+#[test]
+fn a_manifest_that_is_not_the_one_asked_for_is_refused() {
+    let reg = Registry::start();
+    let front = RewriteFront::start(reg.port);
+    let d = Daemon::start();
+    let name = format!("{}/mm/bb", reg.host());
+    let id = image_id(&d, "busybox:latest");
+    d.wharf(&["tag", "busybox:latest", &format!("{name}:v1")])
+        .success();
+    let pushed = d.wharf(&["push", &format!("{name}:v1")]);
+    let digest = pushed
+        .success()
+        .out()
+        .split("digest: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{}", pushed.out()))
+        .to_string();
+    d.wharf(&["rmi", &format!("{name}:v1"), "busybox:latest"])
+        .success();
+    let before = store_state(&d);
+    let via = format!("127.0.0.1:{}/mm/bb", front.port);
+    // By digest: the bytes served are not the ones named.
+    let out = d.wharf(&["pull", &format!("{via}@{digest}")]);
+    assert_ne!(out.code, 0, "{}", out.out());
+    assert!(
+        out.err().contains("manifest digest mismatch")
+            && out.err().contains(&format!("expected {digest}")),
+        "{}",
+        out.err()
+    );
+    // By tag: the bytes served are not the ones the registry announced.
+    let out = d.wharf(&["pull", &format!("{via}:v1")]);
+    assert_ne!(out.code, 0, "{}", out.out());
+    assert!(
+        out.err().contains("manifest digest mismatch"),
+        "{}",
+        out.err()
+    );
+    // Through the docker CLI too.
+    let out = d.docker(&["pull", &format!("{via}@{digest}")]);
+    assert_ne!(out.code, 0, "{}", out.out());
+    assert!(out.err().contains("digest mismatch"), "{}", out.err());
+    assert_eq!(store_state(&d), before, "nothing stored");
+    assert_eq!(tmp_entries(&d), 0);
+    // Straight from the registry, the same digest pulls.
+    let direct = format!("{name}@{digest}");
+    let out = d.wharf(&["pull", &direct]);
+    assert!(
+        out.success().out().contains(&format!("Digest: {digest}")),
+        "{}",
+        out.out()
+    );
+    let run = d.wharf(&["run", "--rm", &id, "echo", "pinned"]);
+    assert!(run.success().out().contains("pinned"), "{}", run.out());
+}
+
+#[test]
+fn build_pulls_a_missing_base_image() {
+    let reg = Registry::start();
+    let d = Daemon::start();
+    let base = format!("{}/base/busybox", reg.host());
+    let id = image_id(&d, "busybox:latest");
+    d.wharf(&["tag", "busybox:latest", &base]).success();
+    d.wharf(&["push", &base]).success();
+    d.wharf(&["rmi", &base, "busybox:latest"]).success();
+    let dir = d.tmp().join("ctx-pull");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM {base}\nRUN echo built > /built\n"),
+    )
+    .unwrap();
+    let ctx = dir.to_str().unwrap();
+    let out = d.wharf(&["build", "-t", "frompull:1", ctx]);
+    out.success();
+    let all = format!("{}{}", out.out(), out.err());
+    assert!(all.contains("Pulling from base/busybox"), "{all}");
+    assert!(all.contains("Pull complete"), "{all}");
+    assert_eq!(image_id(&d, &base), id, "the base is stored under its name");
+    let run = d.wharf(&["run", "--rm", "frompull:1", "cat", "/built"]);
+    assert_eq!(run.success().out().trim(), "built");
+
+    // Present: no pull, unless --pull asks; then "up to date".
+    let out = d.wharf(&["build", "-t", "frompull:1", ctx]);
+    assert!(
+        !out.success().out().contains("Pulling from"),
+        "{}",
+        out.out()
+    );
+    let out = d.wharf(&["build", "--pull", "-t", "frompull:1", ctx]);
+    let all = format!("{}{}", out.success().out(), out.err());
+    assert!(all.contains("Image is up to date"), "{all}");
+
+    // The docker CLI's classic builder through wharfd, from an empty store.
+    d.wharf(&["rmi", "-f", "frompull:1", &base]).success();
+    let mut cmd = d.docker_cmd(&["build", "-t", "frompull:2", ctx]);
+    cmd.env("DOCKER_BUILDKIT", "0");
+    let out = common::run_cmd(cmd, None, Duration::from_secs(300));
+    out.success();
+    assert_eq!(image_id(&d, &base), id);
+    d.wharf(&["image", "inspect", "frompull:2"]).success();
+
+    // A base no registry has: a clean error naming it.
+    fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM {}/base/nothing:here\n", reg.host()),
+    )
+    .unwrap();
+    let out = d.wharf(&["build", "-t", "frompull:3", ctx]);
+    assert_ne!(out.code, 0);
+    assert!(out.err().contains("base/nothing"), "{}", out.err());
+}
+
+#[test]
+fn search_lists_the_registry_catalog() {
+    let reg = Registry::start();
+    let d = Daemon::start();
+    for repo in ["lib/busybox", "tools/busybox-extra", "other/alpine"] {
+        let name = format!("{}/{repo}:v1", reg.host());
+        d.wharf(&["tag", "busybox:latest", &name]).success();
+        d.wharf(&["push", &name]).success();
+    }
+    let term = format!("{}/busybox", reg.host());
+    let out = d.wharf(&["search", &term]);
+    let text = out.success().out();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].starts_with("NAME")
+            && lines[0].contains("DESCRIPTION")
+            && lines[0].contains("STARS")
+            && lines[0].contains("OFFICIAL"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{}/lib/busybox ", reg.host())),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("{}/tools/busybox-extra ", reg.host())),
+        "{text}"
+    );
+    // The docker CLI through wharfd prints the same table.
+    let dock = d.docker(&["search", &term]);
+    assert_eq!(dock.success().out(), text);
+
+    let out = d.wharf(&["search", "--limit", "1", "--format", "{{.Name}}", &term]);
+    assert_eq!(
+        out.success().out().trim(),
+        format!("{}/lib/busybox", reg.host())
+    );
+    let out = d.wharf(&[
+        "search",
+        "--filter",
+        "is-official=true",
+        "--format",
+        "{{.Name}}",
+        &term,
+    ]);
+    assert_eq!(out.success().out().trim(), "");
+    let out = d.wharf(&[
+        "search",
+        "--filter",
+        "stars=0",
+        "--format",
+        "{{.Name}}",
+        &term,
+    ]);
+    assert_eq!(out.success().out().lines().count(), 2);
+    let out = d.wharf(&[
+        "search",
+        "--format",
+        "{{.Name}}",
+        &format!("{}/ALP", reg.host()),
+    ]);
+    assert_eq!(
+        out.success().out().trim(),
+        format!("{}/other/alpine", reg.host())
+    );
+
+    // Bad input: a clear error.
+    let out = d.wharf(&["search", "--limit", "500", &term]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.err()
+            .contains("limit 500 is outside the range of [1, 100]"),
+        "{}",
+        out.err()
+    );
+    let out = d.wharf(&["search", "--filter", "stars=many", &term]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.err().contains("invalid filter 'stars=many'"),
+        "{}",
+        out.err()
+    );
+    let out = d.wharf(&["search", "--filter", "color=red", &term]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.err().contains("invalid filter 'color'"),
+        "{}",
+        out.err()
+    );
+    let (code, v) = d.api("GET", "/images/search?term=", None);
+    assert_eq!(code, 400, "{v}");
+    // A registry that is not there.
+    let out = d.wharf(&["search", "127.0.0.1:9/busybox"]);
+    assert_ne!(out.code, 0);
+    assert!(out.err().contains("127.0.0.1:9"), "{}", out.err());
 }

@@ -50,6 +50,7 @@ mod rm;
 mod rmi;
 mod run;
 mod save;
+mod search;
 mod start;
 mod stats;
 mod stop;
@@ -146,6 +147,8 @@ pub enum Command {
     Pull(pull::PullArgs),
     /// Upload an image to a registry
     Push(push::PushArgs),
+    /// Search for images in a registry
+    Search(search::SearchArgs),
     /// Log in to a registry
     Login(login::LoginArgs),
     /// Log out from a registry
@@ -328,6 +331,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Import(_) => "import",
         Command::Pull(_) => "pull",
         Command::Push(_) => "push",
+        Command::Search(_) => "search",
         Command::Login(_) => "login",
         Command::Logout(_) => "logout",
         Command::Build(_) => "build",
@@ -381,6 +385,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Import(a) => import::run(ctx, a).await,
         Command::Pull(a) => pull::run(ctx, a).await,
         Command::Push(a) => push::run(ctx, a).await,
+        Command::Search(a) => search::run(ctx, a).await,
         Command::Login(a) => login::run(ctx, a).await,
         Command::Logout(a) => login::logout(ctx, a).await,
         Command::Build(a) => build::run(ctx, a).await,

@@ -91,3 +91,15 @@ pub struct ImagePruneResponse {
     pub images_deleted: Option<Vec<ImageDeleteItem>>,
     pub space_reclaimed: u64,
 }
+
+/// One entry of `GET /images/search`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImageSearchResult {
+    pub description: String,
+    pub is_official: bool,
+    /// Deprecated by Docker; always false from registries without search.
+    pub is_automated: bool,
+    pub name: String,
+    pub star_count: i64,
+}

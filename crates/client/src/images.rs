@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use wharf_api::image::{
-    HistoryItem, ImageDeleteItem, ImageInspect, ImagePruneResponse, ImageSummary,
+    HistoryItem, ImageDeleteItem, ImageInspect, ImagePruneResponse, ImageSearchResult, ImageSummary,
 };
 
 use crate::client::{Body, Client};
@@ -298,6 +298,31 @@ impl<'a> Images<'a> {
         q.filters(filters);
         self.client
             .post_json::<(), _>(&q.to_path("/images/prune"), None)
+            .await
+    }
+
+    /// `GET /images/search?term=[&limit=][&filters=]` with `X-Registry-Auth`.
+    pub async fn search(
+        &self,
+        term: &str,
+        limit: Option<i64>,
+        filters: &Filters,
+        registry_auth: &str,
+    ) -> Result<Vec<ImageSearchResult>, ClientError> {
+        let mut q = Query::new();
+        q.push("term", term)
+            .opt("limit", limit.map(|l| l.to_string()))
+            .filters(filters);
+        self.client
+            .request_with_headers(
+                hyper::Method::GET,
+                &q.to_path("/images/search"),
+                &[("X-Registry-Auth", registry_auth)],
+                None,
+                Client::empty(),
+            )
+            .await?
+            .json()
             .await
     }
 }

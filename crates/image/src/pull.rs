@@ -1,10 +1,11 @@
-//! The store's side of registry pulls and pushes: layers fetched by the
-//! registry client (already digest-checked blobs in `tmp/`) are unpacked in
-//! parallel, checked against the config's diff IDs, and committed with the
+//! The store's side of registry pulls and pushes: layers streamed by the
+//! registry client (a reader that checks the blob's size and digest and
+//! fails at its end when they are wrong) are unpacked in parallel as they
+//! arrive, checked against the config's diff IDs, and committed with the
 //! config in one go; nothing is visible until every layer is in. Push reads
 //! the config bytes and the kept uncompressed `layer.tar` of each layer.
 
-use std::fs::File;
+use std::io::Read;
 use std::path::PathBuf;
 
 use crate::error::{ImageError, IoContext, Result};
@@ -33,17 +34,19 @@ impl ImageStore {
         crate::digest::sha256_hex(diff_id).is_some_and(|h| self.lock().layers.contains_key(h))
     }
 
-    /// Stores a pulled image: `fetch(i)` returns the verified blob of layer
-    /// `i` (compressed or not), called only for layers not yet stored, from
+    /// Stores a pulled image: `fetch(i)` returns a reader of the blob of
+    /// layer `i` (compressed or not) that fails rather than end early or
+    /// with the wrong digest; the layer is staged in `tmp/` and only
+    /// committed once read to its end, called only for layers not yet stored, from
     /// up to `parallel` threads at once. Each layer's uncompressed digest
     /// must match the config's diff ID. `tag` (familiar `name:tag`) is
     /// pointed at the image when given.
-    pub fn store_pulled(
+    pub fn store_pulled<'r>(
         &self,
         config_bytes: &[u8],
         tag: Option<&str>,
         parallel: usize,
-        fetch: &(dyn Fn(usize) -> Result<File> + Sync),
+        fetch: &(dyn Fn(usize) -> Result<Box<dyn Read + Send + 'r>> + Sync),
         event: &(dyn Fn(usize, LayerEvent) + Sync),
     ) -> Result<Image> {
         let config = ImageConfig::from_slice(config_bytes)

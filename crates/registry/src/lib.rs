@@ -14,6 +14,7 @@ pub mod error;
 pub mod name;
 pub mod pull;
 pub mod push;
+pub mod search;
 
 pub use auth::Credentials;
 pub use client::Client;

@@ -1,10 +1,10 @@
 //! Pull: manifest (index → this platform's manifest), config, then the
-//! layers in parallel, each streamed to a file under the store's `tmp/`
-//! with its digest and size checked on the way, then unpacked by the store.
+//! layers in parallel, each streamed straight into the store's unpacker
+//! with its digest and size checked on the way (the staged layer is
+//! committed only when the blob proved right).
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::{self, Read};
+use std::sync::Mutex;
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -232,12 +232,14 @@ pub fn pull(
         .as_deref()
         .and_then(|t| store.resolve(t).ok())
         .map(|i| i.id);
-    let fetch = |i: usize| -> wharf_image::Result<File> {
+    let problems = Mutex::new(Vec::new());
+    let fetch = |i: usize| -> wharf_image::Result<Box<dyn Read + Send + '_>> {
         let l = &manifest.layers[i];
-        fetch_layer(client, store, name, l, progress).map_err(|e| match e {
-            RegistryError::Image(e) => e,
-            other => ImageError::InvalidArchive(other.to_string()),
-        })
+        match fetch_layer(client, name, l, progress, &problems) {
+            Ok(r) => Ok(Box::new(r)),
+            Err(RegistryError::Image(e)) => Err(e),
+            Err(other) => Err(ImageError::InvalidArchive(other.to_string())),
+        }
     };
     let event = |i: usize, e: LayerEvent| {
         let id = short_id(&manifest.layers[i].digest).to_string();
@@ -250,9 +252,18 @@ pub fn pull(
     };
     let image = store
         .store_pulled(&config_bytes, tag.as_deref(), 4, &fetch, &event)
+        .map_err(|e| {
+            // A blob that was not what the manifest said is the cause of
+            // whatever the unpacker made of it.
+            let problems = problems.lock().unwrap_or_else(|p| p.into_inner());
+            match problems.first() {
+                Some(p) => RegistryError::BadContent(p.clone()),
+                None => e.into(),
+            }
+        })
         .map_err(|e| match e {
-            ImageError::InvalidArchive(m) => RegistryError::BadContent(m),
-            other => RegistryError::Image(other),
+            RegistryError::Image(ImageError::InvalidArchive(m)) => RegistryError::BadContent(m),
+            other => other,
         })?;
     debug_assert_eq!(image.id, id);
     progress(json!({"status": format!("Digest: {top_digest}")}));
@@ -302,87 +313,131 @@ fn fetch_small_blob(
     Ok(bytes)
 }
 
-/// Streams one layer blob to an unlinked file under the store's `tmp/`,
-/// checking size and digest, and returns it rewound.
-fn fetch_layer(
+/// Starts the download of one layer blob; the returned reader checks it
+/// on the way (see [`BlobReader`]).
+fn fetch_layer<'a>(
     client: &Client,
-    store: &ImageStore,
     name: &RemoteName,
     d: &Descriptor,
-    progress: Progress,
-) -> Result<File> {
-    static N: AtomicU64 = AtomicU64::new(0);
+    progress: Progress<'a>,
+    problems: &'a Mutex<Vec<String>>,
+) -> Result<BlobReader<'a>> {
     let scope = format!("repository:{}:pull", name.repo);
     let id = short_id(&d.digest).to_string();
     progress(json!({"status": "Pulling fs layer", "progressDetail": {}, "id": id}));
     let req = client.request("GET", &name.host, &blob_path(name, &d.digest)?, &scope);
     let resp = client.send(req, None, &format!("blob {}", d.digest))?;
-    let path = store.download_dir().join(format!(
-        "blob-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| ImageError::Io {
-            context: format!("creating {}", path.display()),
-            source: e,
-        })?;
-    // Unlinked at once: nothing is left behind however the pull ends.
-    let _ = std::fs::remove_file(&path);
-    let mut reader = resp.reader();
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total: u64 = 0;
-    let mut last_report = 0u64;
-    loop {
-        let n = reader
-            .read(&mut buf)
-            .map_err(|e| RegistryError::Transport(format!("reading blob {}: {e}", d.digest)))?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        if d.size > 0 && total > d.size {
-            return Err(RegistryError::BadContent(format!(
-                "blob {} is larger than its announced {} bytes",
-                d.digest, d.size
-            )));
-        }
-        hasher.update(&buf[..n]);
-        file.write_all(&buf[..n]).map_err(|e| ImageError::Io {
-            context: "writing blob".into(),
-            source: e,
-        })?;
-        if total - last_report >= 4 << 20 {
-            last_report = total;
-            progress(
-                json!({"status": "Downloading", "progressDetail": {"current": total, "total": d.size}, "id": id}),
+    Ok(BlobReader {
+        inner: resp.reader(),
+        hasher: Sha256::new(),
+        total: 0,
+        last_report: 0,
+        d: d.clone(),
+        id,
+        progress,
+        done: false,
+        problems,
+    })
+}
+
+/// A layer blob as it arrives, streamed straight into the unpacker (one
+/// write of the layer instead of a downloaded copy first): hashed and
+/// counted on the way, and at its end the size and digest are checked, a
+/// wrong blob being an error instead of the end, so the staged layer is
+/// never committed. Dropped before its end (the unpack failed first), it
+/// reads the rest, so that a corrupt or truncated blob is reported as
+/// such rather than as the broken tar it looked like; problems go to
+/// `problems`.
+struct BlobReader<'a> {
+    inner: Box<dyn Read + Send + Sync + 'static>,
+    hasher: Sha256,
+    total: u64,
+    last_report: u64,
+    d: Descriptor,
+    id: String,
+    progress: Progress<'a>,
+    done: bool,
+    problems: &'a Mutex<Vec<String>>,
+}
+
+impl BlobReader<'_> {
+    fn bad(&mut self, msg: String) -> io::Error {
+        self.done = true;
+        self.problems
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(msg.clone());
+        io::Error::new(io::ErrorKind::InvalidData, msg)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let d = &self.d;
+        if d.size > 0 && self.total != d.size {
+            let msg = format!(
+                "blob {} is truncated: got {} of {} bytes",
+                d.digest, self.total, d.size
             );
+            return Err(self.bad(msg));
+        }
+        let got = format!("sha256:{:x}", std::mem::take(&mut self.hasher).finalize());
+        if got != d.digest {
+            let msg = format!("blob digest mismatch: expected {}, got {got}", d.digest);
+            return Err(self.bad(msg));
+        }
+        self.done = true;
+        (self.progress)(
+            json!({"status": "Download complete", "progressDetail": {}, "id": self.id}),
+        );
+        Ok(())
+    }
+}
+
+impl Read for BlobReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let msg = format!("reading blob {}: {e}", self.d.digest);
+                return Err(self.bad(msg));
+            }
+        };
+        if n == 0 {
+            self.finish()?;
+            return Ok(0);
+        }
+        self.total += n as u64;
+        if self.d.size > 0 && self.total > self.d.size {
+            let msg = format!(
+                "blob {} is larger than its announced {} bytes",
+                self.d.digest, self.d.size
+            );
+            return Err(self.bad(msg));
+        }
+        self.hasher.update(&buf[..n]);
+        if self.total - self.last_report >= 4 << 20 {
+            self.last_report = self.total;
+            (self.progress)(json!({"status": "Downloading",
+                "progressDetail": {"current": self.total, "total": self.d.size}, "id": self.id}));
+        }
+        Ok(n)
+    }
+}
+
+impl Drop for BlobReader<'_> {
+    fn drop(&mut self) {
+        if self.done || self.d.size == 0 {
+            return;
+        }
+        let mut buf = vec![0u8; 1 << 16];
+        while !self.done {
+            if self.read(&mut buf).is_err() {
+                break;
+            }
         }
     }
-    let got = format!("sha256:{:x}", hasher.finalize());
-    if d.size > 0 && total != d.size {
-        return Err(RegistryError::BadContent(format!(
-            "blob {} is truncated: got {total} of {} bytes",
-            d.digest, d.size
-        )));
-    }
-    if got != d.digest {
-        return Err(RegistryError::BadContent(format!(
-            "blob digest mismatch: expected {}, got {got}",
-            d.digest
-        )));
-    }
-    progress(json!({"status": "Download complete", "progressDetail": {}, "id": id}));
-    file.seek(SeekFrom::Start(0)).map_err(|e| ImageError::Io {
-        context: "rewinding blob".into(),
-        source: e,
-    })?;
-    Ok(file)
 }
 
 /// `GET /distribution/{name}/json`: the descriptor a reference resolves to

@@ -305,15 +305,9 @@ impl<'a> Builder<'a> {
             .find(|(n, _)| n.as_deref() == Some(lower.as_str()))
             .map(|(_, id)| id.clone());
         let image = match earlier {
-            Some(id) => self.d.images.resolve(&id),
-            None => self.d.images.resolve(&base),
-        }
-        .map_err(|e| match e.kind() {
-            wharf_api::error::ErrorKind::NotFound => Error::not_found(format!(
-                "pull access denied for {base}, repository does not exist or may require 'docker login': {e}"
-            )),
-            _ => crate::kinded(e),
-        })?;
+            Some(id) => self.d.images.resolve(&id).map_err(crate::kinded)?,
+            None => self.image_for(&base)?,
+        };
         if !self.txn.hold(&image) {
             return Err(Error::not_found(format!("image {base} lost its layers")));
         }
@@ -336,6 +330,50 @@ impl<'a> Builder<'a> {
             }
         }
         Ok(st)
+    }
+
+    /// The image `name` of a `FROM` or `COPY --from`, pulled first when it
+    /// is missing or when `--pull` asks for a newer one, as Docker's classic
+    /// builder does. An image named by its ID is never pulled.
+    fn image_for(&self, name: &str) -> Result<Image> {
+        let local = self.d.images.resolve(name);
+        let by_id = |img: &Image| {
+            let hex = name.strip_prefix("sha256:").unwrap_or(name);
+            img.hex().starts_with(hex)
+        };
+        let pull = match &local {
+            Ok(img) => self.opts.pull && !by_id(img),
+            Err(e) => e.kind() == wharf_api::error::ErrorKind::NotFound,
+        };
+        let remote = match wharf_registry::RemoteName::parse(name, Some("latest")) {
+            Ok(r) if pull => r,
+            _ => {
+                return local.map_err(|e| match e.kind() {
+                    wharf_api::error::ErrorKind::NotFound => Error::not_found(format!(
+                        "pull access denied for {name}, repository does not exist or may require 'docker login': {e}"
+                    )),
+                    _ => crate::kinded(e),
+                })
+            }
+        };
+        let client = crate::router::registry_client(None);
+        let progress = |v: serde_json::Value| self.progress.message(v);
+        match wharf_registry::pull::pull(&client, &self.d.images, &remote, None, &progress) {
+            Ok(p) => {
+                let shown = remote.reference.to_string();
+                self.d.events.emit("image", "pull", &shown, BTreeMap::new());
+                Ok(p.image)
+            }
+            Err(e) => {
+                let msg = match e.kind() {
+                    wharf_api::error::ErrorKind::NotFound => format!(
+                        "pull access denied for {name}, repository does not exist or may require 'docker login': {e}"
+                    ),
+                    _ => format!("pulling {name}: {e}"),
+                };
+                Err(Error::new(e.kind(), msg))
+            }
+        }
     }
 
     /// The step's cache key, and the cached image if there is one (then
@@ -923,10 +961,10 @@ impl<'a> Builder<'a> {
                 let img = match stage {
                     Some(id) if id.is_empty() => None,
                     Some(id) => Some(self.d.images.resolve(&id).map_err(crate::kinded)?),
-                    None => Some(self.d.images.resolve(f).map_err(|e| {
+                    None => Some(self.image_for(f).map_err(|e| {
                         bad(
                             ins,
-                            format!("--from={f}: no stage or image of that name: {e}"),
+                            format!("--from={f}: no stage or image of that name: {}", e.message),
                         )
                     })?),
                 };

@@ -41,6 +41,8 @@ pub struct BuildOptions {
     pub no_cache: bool,
     pub labels: BTreeMap<String, String>,
     pub quiet: bool,
+    /// `--pull`: pull the base images even when they are here.
+    pub pull: bool,
     /// Remove intermediate containers after a successful step.
     pub rm: bool,
     /// Remove them after a failed one too.

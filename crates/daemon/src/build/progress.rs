@@ -44,6 +44,14 @@ impl Progress {
         }
     }
 
+    /// A message of another stream passed on as it is (a base image's
+    /// pull progress), dropped when quiet.
+    pub fn message(&self, v: serde_json::Value) {
+        if !self.quiet {
+            self.send(v);
+        }
+    }
+
     /// The built image's ID (`{"aux":{"ID":…}}`); a quiet build prints it.
     pub fn aux(&self, id: &str) {
         self.send(serde_json::json!({ "aux": { "ID": id } }));

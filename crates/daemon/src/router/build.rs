@@ -65,6 +65,7 @@ pub fn options(q: &Query) -> Result<BuildOptions> {
         labels: json_map(q, "labels")?,
         quiet: q.bool("q", false)?,
         rm: q.bool("rm", true)?,
+        pull: q.bool("pull", false)?,
         force_rm: q.bool("forcerm", false)?,
     })
 }

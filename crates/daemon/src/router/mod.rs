@@ -8,6 +8,7 @@ mod cp;
 mod exec;
 mod images;
 mod registry;
+pub(crate) use registry::client as registry_client;
 pub use registry::set_insecure as set_insecure_registries;
 mod networks;
 mod swarm;

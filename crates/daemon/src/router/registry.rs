@@ -26,7 +26,9 @@ pub fn set_insecure(list: Vec<String>) {
     let _ = INSECURE.set(list);
 }
 
-fn client(creds: Option<Credentials>) -> Client {
+/// A registry client knowing the daemon's insecure registries (pulls,
+/// pushes, search, and the builder's `FROM`).
+pub(crate) fn client(creds: Option<Credentials>) -> Client {
     Client::new(INSECURE.get().cloned().unwrap_or_default(), creds)
 }
 
@@ -61,7 +63,7 @@ pub async fn route(
         }
     }
     if m == "GET" && path == "/images/search" {
-        return Some(search(q));
+        return Some(search(req, q).await);
     }
     if let Some(name) = path
         .strip_prefix("/images/")
@@ -222,13 +224,58 @@ async fn distribution(req: Request<Incoming>, name: String) -> Result<Reply> {
     Ok(http::ok_json(&v))
 }
 
-fn search(q: &Query) -> Result<Reply> {
-    let term = q.get("term").unwrap_or("");
+/// `GET /images/search?term=&limit=&filters=`: the registry's search API,
+/// or its catalog where it has none (see `wharf_registry::search`).
+async fn search(req: Request<Incoming>, q: &Query) -> Result<Reply> {
+    let term = q.get("term").unwrap_or("").to_string();
     if term.is_empty() {
         return Err(Error::invalid("a search term is required"));
     }
-    Err(Error::new(
-        wharf_api::error::ErrorKind::Unavailable,
-        format!("cannot search for {term:?}: wharf has no search index; name the image to pull"),
-    ))
+    let limit = match q.int("limit")? {
+        None => 25,
+        Some(n) if (1..=100).contains(&n) => n as usize,
+        Some(n) => {
+            return Err(Error::invalid(format!(
+                "limit {n} is outside the range of [1, 100]"
+            )))
+        }
+    };
+    let filters = q.filters()?;
+    filters.only(&["is-automated", "is-official", "stars"])?;
+    let flag = |key: &str| -> Result<Option<bool>> {
+        match filters.get(key) {
+            [] => Ok(None),
+            [v] => match v.as_str() {
+                "true" | "1" => Ok(Some(true)),
+                "false" | "0" => Ok(Some(false)),
+                _ => Err(Error::invalid(format!("invalid filter '{key}={v}'"))),
+            },
+            _ => Err(Error::invalid(format!(
+                "invalid filter '{key}': only one value is allowed"
+            ))),
+        }
+    };
+    let official = flag("is-official")?;
+    let automated = flag("is-automated")?;
+    let mut min_stars = 0i64;
+    for v in filters.get("stars") {
+        let n: i64 = v
+            .parse()
+            .map_err(|_| Error::invalid(format!("invalid filter 'stars={v}'")))?;
+        min_stars = min_stars.max(n);
+    }
+    let creds = creds_of(&req);
+    let found = tokio::task::spawn_blocking(move || {
+        wharf_registry::search::search(&client(creds), &term, limit)
+    })
+    .await
+    .map_err(|e| Error::internal(e.to_string()))?
+    .map_err(reg_err)?;
+    let kept: Vec<_> = found
+        .into_iter()
+        .filter(|r| official.is_none_or(|o| r.is_official == o))
+        .filter(|r| automated.is_none_or(|a| r.is_automated == a))
+        .filter(|r| r.star_count >= min_stars)
+        .collect();
+    Ok(http::ok_json(&kept))
 }
