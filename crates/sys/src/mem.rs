@@ -66,7 +66,7 @@ pub fn trim_heap() {
 
 /// Bytes of stack kept below this frame: the calls made from here
 /// (madvise, a signal handler) fit well within it.
-const STACK_MARGIN: usize = 64 * 1024;
+const STACK_MARGIN: usize = 16 * 1024;
 
 /// Drops the main stack's pages more than [`STACK_MARGIN`] below this
 /// frame: deep calls made while creating the container left them dirty,
