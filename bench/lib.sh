@@ -2,6 +2,8 @@
 # temporary root, the Docker engine to compare with (when one answers on
 # $DOCKER_SOCK), busybox imported into both, and the helpers that print a
 # row of figures. Sets: WHARF, root, sock, daemon_pid, have_docker; w, dk.
+# The daemon gets a bridge of its own (wb<pid>), never the host's wharf0;
+# it inherits the environment (RUST_LOG for bench/phases.sh).
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
 DOCKER_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 WHARF=${WHARF:-${CARGO_TARGET_DIR:-$PWD/target}/release/wharf}
@@ -27,6 +29,8 @@ bench_cleanup() {
     if [ "$have_docker" = 1 ]; then
         dk rm -f $(dk ps -aq --filter label=wharf-bench) >/dev/null 2>&1
     fi
+    # a script's own leftovers (volumes, networks): define bench_extra_cleanup
+    if declare -F bench_extra_cleanup >/dev/null; then bench_extra_cleanup; fi
     # a daemon leaves its default bridge behind, as dockerd leaves docker0
     ip link del "wb$$" 2>/dev/null
     grep -o " $root[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
@@ -45,7 +49,8 @@ bench_start() {
     done
     bash scripts/build-busybox-image.sh "$root/busybox.tar" >/dev/null
     w import -c 'CMD ["sh"]' "$root/busybox.tar" busybox:latest >/dev/null
-    if command -v docker >/dev/null && [ -S "$DOCKER_SOCK" ] && dk version >/dev/null 2>&1; then
+    # BENCH_NO_DOCKER=1: wharf alone (bench/phases.sh)
+    if [ "${BENCH_NO_DOCKER:-0}" != 1 ] && command -v docker >/dev/null && [ -S "$DOCKER_SOCK" ] && dk version >/dev/null 2>&1; then
         have_docker=1
         dk image inspect busybox:latest >/dev/null 2>&1 ||
             dk import -c 'CMD ["sh"]' "$root/busybox.tar" busybox:latest >/dev/null
@@ -60,6 +65,8 @@ bench_start() {
 now() { date +%s%N; }
 ms() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e6 }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+pss_kib() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+sum_rss() { local t=0 p; for p in "$@"; do t=$((t + $(rss_kib "$p"))); done; echo $t; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 row() { printf '%-46s %26s %26s\n' "$1" "$2" "${3:--}"; }

@@ -12,41 +12,11 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-20}
 modes=("$@")
 [ ${#modes[@]} -gt 0 ] || modes=(bridge none)
-[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
-
-WHARF=${WHARF:-${CARGO_TARGET_DIR:-$PWD/target}/release/wharf}
-[ -x "$WHARF" ] || cargo build --release >&2
-
-root=$(mktemp -d /tmp/wp.XXXXXX)
-sock=$root/wharf.sock
-br=whph$$
-daemon_pid=
-cleanup() {
-    set +e
-    if [ -n "$daemon_pid" ]; then
-        kill "$daemon_pid" 2>/dev/null
-        wait "$daemon_pid" 2>/dev/null
-    fi
-    grep -o " $root[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-    ip link del "$br" 2>/dev/null
-    rm -rf "$root"
-}
-trap cleanup EXIT
-w() { "$WHARF" -H "unix://$sock" "$@"; }
-
-RUST_LOG=info,wharf::phases=debug "$WHARF" daemon -H "unix://$sock" \
-    --data-root "$root/data" --exec-root "$root/x" --bridge "$br" \
-    >"$root/daemon.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 1 200); do
-    curl -sf --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1 && break
-    kill -0 "$daemon_pid" 2>/dev/null || { cat "$root/daemon.log" >&2; exit 1; }
-    sleep 0.05
-done
-bash scripts/build-busybox-image.sh "$root/busybox.tar" >/dev/null
-w import -c 'CMD ["sh"]' "$root/busybox.tar" busybox:latest >/dev/null
-
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# a private daemon on its own bridge (bench/lib.sh), logging the phases
+export RUST_LOG=info,wharf::phases=debug
+BENCH_NO_DOCKER=1
+source bench/lib.sh
+bench_start >/dev/null
 
 for mode in "${modes[@]}"; do
     w run --rm --network "$mode" busybox true   # warm-up

@@ -15,77 +15,17 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-20}
 FLEET=${FLEET:-50}
 DD_MB=${DD_MB:-1024}
-DOCKER_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 sections=("$@")
 [ ${#sections[@]} -gt 0 ] || sections=(run net fleet dd)
 want() { local s; for s in "${sections[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
-[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
-
-WHARF=${WHARF:-${CARGO_TARGET_DIR:-$PWD/target}/release/wharf}
-if [ ! -x "$WHARF" ]; then
-    echo "bench: building release binary" >&2
-    cargo build --release >&2
-fi
-
-# --- a private wharf daemon -------------------------------------------------
-# short: monitor sockets under the exec root carry a 64-hex id (sun_path ≤ 107)
-root=$(mktemp -d /tmp/wb.XXXXXX)
-sock=$root/wharf.sock
-daemon_pid=
-cleanup() {
-    set +e
-    if [ -n "$daemon_pid" ]; then
-        w rm -f $(w ps -aq) >/dev/null 2>&1
-        kill "$daemon_pid" 2>/dev/null
-        wait "$daemon_pid" 2>/dev/null
-    fi
-    if [ "$have_docker" = 1 ]; then
-        dk rm -f $(dk ps -aq --filter label=wharf-bench) >/dev/null 2>&1
-        dk volume rm -f wharf-bench-vol >/dev/null 2>&1
-    fi
-    # anything still mounted under our root, deepest first
-    grep -o " $root[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-    rm -rf "$root"
+# the private daemon (its own bridge), Docker beside it, the row helpers
+source bench/lib.sh
+bench_extra_cleanup() {
+    [ "$have_docker" = 1 ] && dk volume rm -f wharf-bench-vol >/dev/null 2>&1
+    return 0
 }
-have_docker=0
-trap cleanup EXIT
-
-w() { "$WHARF" -H "unix://$sock" "$@"; }
-dk() { DOCKER_HOST="unix://$DOCKER_SOCK" docker "$@"; }
-
-"$WHARF" daemon -H "unix://$sock" --data-root "$root/data" --exec-root "$root/x" \
-    >"$root/daemon.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 1 200); do
-    curl -sf --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1 && break
-    kill -0 "$daemon_pid" 2>/dev/null || { cat "$root/daemon.log" >&2; exit 1; }
-    sleep 0.05
-done
-bash scripts/build-busybox-image.sh "$root/busybox.tar" >/dev/null
-w import -c 'CMD ["sh"]' "$root/busybox.tar" busybox:latest >/dev/null
-
-# --- Docker, when an engine answers ------------------------------------------
-if command -v docker >/dev/null && [ -S "$DOCKER_SOCK" ] && dk version >/dev/null 2>&1; then
-    have_docker=1
-    if ! dk image inspect busybox:latest >/dev/null 2>&1; then
-        dk import -c 'CMD ["sh"]' "$root/busybox.tar" busybox:latest >/dev/null
-    fi
-    echo "Docker engine: $(dk version --format '{{.Server.Version}}') on $DOCKER_SOCK"
-else
-    echo "No Docker engine on $DOCKER_SOCK: wharf figures only"
-fi
-echo "wharf: $WHARF ($(nproc) cores, $(uname -r))"
-echo
-
-now() { date +%s%N; }
-ms() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e6 }'; }
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-pss_kib() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
-sum_rss() { local t=0 p; for p in "$@"; do t=$((t + $(rss_kib "$p"))); done; echo $t; }
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
-row() { printf '%-44s %18s %18s\n' "$1" "$2" "${3:--}"; }
+bench_start
 
 # processes running the wharf binary other than the daemon: the monitors
 monitor_pids() {

@@ -17,6 +17,7 @@ pub mod image_view;
 pub mod memory;
 pub mod phases;
 pub mod private_roots;
+pub mod reaper;
 pub mod router;
 pub mod server;
 pub mod system_df;
@@ -167,6 +168,8 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     };
     container::reconcile::reconcile(&d).await;
     container::reconcile::reap_orphans(&d).await;
+    reaper::sweep(&d.data_root);
+    reaper::sweep(&d.exec_root);
     tracing::info!(socket = %sock.display(), data_root = %opts.data_root.display(), "wharf daemon listening");
     let shutdown = async {
         let mut term =

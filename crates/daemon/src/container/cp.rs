@@ -290,6 +290,7 @@ pub fn with_root<R: Send>(
             paths.upper().display(),
             paths.work().display()
         );
+        super::rootfs::clear_volatile_marker(&paths);
         wharf_sys::mountns::run_private(|| -> Result<R> {
             wharf_sys::mountns::mount_overlay(&view, &opts)?;
             let root = Root::open(&view)?;

@@ -233,8 +233,15 @@ pub async fn alive(paths: &Paths) -> bool {
     client(paths).state().await.is_ok()
 }
 
+/// Frees the run directory's name at once; the reaper deletes its content
+/// in the background (off `run --rm`'s path).
 pub fn remove_run_dir(paths: &Paths) {
-    let _ = std::fs::remove_dir_all(&paths.run);
+    // `<exec-root>/containers/<id>`: the trash lives beside `containers`.
+    if let Some(root) = paths.run.parent().and_then(|p| p.parent()) {
+        let _ = crate::reaper::remove_later(root, &paths.run);
+    } else {
+        let _ = std::fs::remove_dir_all(&paths.run);
+    }
     // A stale exit record must not be read for the next run.
     let _ = std::fs::remove_file(paths.state_dir().join("exit.json"));
 }

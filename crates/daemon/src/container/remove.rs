@@ -59,7 +59,15 @@ pub async fn remove_locked(
     let mut ph = crate::phases::Phases::new("remove", &id);
     // On a full disk the mark stays in memory: removal is how users free
     // space, so it must not need any.
-    d.update_or_defer(&id, |r| r.state.status = Status::Removing)?;
+    if rec.host_config.auto_remove && !rec.state.status.is_active() {
+        // A `--rm` container after its exit (`run --rm`'s path): its
+        // record on disk still says running, which the start-up reconcile
+        // ends and removes, so the mark needs no fsync. The directory goes
+        // in one rename (the reaper), record included.
+        d.update_deferred(&id, |r| r.state.status = Status::Removing)?;
+    } else {
+        d.update_or_defer(&id, |r| r.state.status = Status::Removing)?;
+    }
     ph.mark("record");
     let rec = d.get(&id)?;
     let paths = d.paths(&id);
@@ -81,7 +89,9 @@ pub async fn remove_locked(
             if remove_volumes {
                 failures.extend(mounts::remove_anonymous(&d, &rec.mounts));
             }
-            if let Err(e) = std::fs::remove_dir_all(&paths.dir) {
+            // The name goes now; the reaper deletes the content (the
+            // writable layer, the log) in the background.
+            if let Err(e) = crate::reaper::remove_later(&d.data_root, &paths.dir) {
                 if e.kind() != std::io::ErrorKind::NotFound {
                     failures.push(format!("remove {}: {e}", paths.dir.display()));
                 }

@@ -153,7 +153,7 @@ fn prepare(d: &Daemon, rec: &Container, paths: &Paths, ph: &mut Phases) -> Resul
     // Checked before anything is made: the target of `container:X` runs.
     let joined = super::joined::target(d, rec)?;
     ph.mark("image");
-    let rootfs = rootfs::mount_rootfs(paths, &layers)?;
+    let rootfs = rootfs::mount_rootfs(paths, &layers, rec.host_config.auto_remove)?;
     ph.mark("rootfs");
     let result = (|| {
         let user = user::resolve_with_groups(
@@ -348,13 +348,21 @@ pub async fn record_exit(
     }
     // The exit happened: on a full disk it holds in memory (the monitor's
     // exit.json keeps it durable) and reaches the record with its next save.
-    let _ = d.update_or_defer(&rec.id, move |r| {
+    let exited = move |r: &mut Container| {
         r.state.set_exited(code, finished_at.clone());
         r.state.oom_killed = oom_killed;
         if restarting {
             r.state.status = Status::Restarting;
         }
-    });
+    };
+    if rec.host_config.auto_remove && !restarting {
+        // Removed next: no fsync for a record about to go. A crash before
+        // the removal finds it running with no monitor, and the start-up
+        // reconcile ends and removes it.
+        let _ = d.update_deferred(&rec.id, exited);
+    } else {
+        let _ = d.update_or_defer(&rec.id, exited);
+    }
     let mut attrs = crate::container::event_attrs(rec);
     attrs.insert("exitCode".into(), code.to_string());
     d.events.emit("container", "die", &rec.id, attrs);
