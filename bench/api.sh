@@ -5,8 +5,12 @@
 #   health the per-container process's RSS with a 1 s healthcheck running
 #          (wharf's monitor; Docker's containerd-shim), median and peak of
 #          20 samples over 5 s
+#   monitor the per-container process's memory, idle and with a 1 s
+#          healthcheck: RSS, PSS and anonymous KiB from smaps_rollup, the
+#          median over MON_N (5) containers × 10 samples 0.3 s apart, and
+#          the largest RSS sample (issues 8 and 13)
 #
-#   bash bench/api.sh [cp] [stats] [health]
+#   bash bench/api.sh [cp] [stats] [health] [monitor]
 #   DOCKER_SOCK=/run/docker-bench.sock bash bench/api.sh
 # Env: RUNS (5), CP_MB (100), N (50).
 set -euo pipefail
@@ -15,7 +19,7 @@ RUNS=${RUNS:-5}
 CP_MB=${CP_MB:-100}
 N=${N:-50}
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(cp stats health)
+[ ${#sections[@]} -gt 0 ] || sections=(cp stats health monitor)
 want() { local s; for s in "${sections[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 source bench/lib.sh
 bench_start
@@ -90,4 +94,40 @@ if want health; then
         echo "$(mib "$med") / $(mib "$max") ($st)"
     }
     row "RSS with a 1 s healthcheck: median / peak" "$(healthrun w)" "$([ $have_docker = 1 ] && healthrun dk || echo -)"
+fi
+
+if want monitor; then
+    MON_N=${MON_N:-5}
+    keeper() {  # $1 cli, $2 container → the parent of its init
+        local pid
+        pid=$($1 inspect -f '{{.State.Pid}}' "$2")
+        awk '/^PPid:/ { print $2 }' "/proc/$pid/status"
+    }
+    rollup() { awk '/^Rss:/ { r = $2 } /^Pss:/ { p = $2 } /^Anonymous:/ { a = $2 } END { print r + 0, p + 0, a + 0 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo "0 0 0"; }
+    monrun() {  # $1 cli, then run flags → "RSS / PSS / anon (peak RSS)"
+        local cli=$1 cs=() c k r p a rs=() ps=() as=() i
+        shift
+        for i in $(seq 1 "$MON_N"); do
+            cs+=("$($cli run -d --label wharf-bench=1 --network none "$@" busybox sleep 600)")
+        done
+        sleep 4   # past the monitor's trim after start; a few probes ran
+        for i in $(seq 1 10); do
+            for c in "${cs[@]}"; do
+                k=$(keeper "$cli" "$c")
+                read -r r p a < <(rollup "$k")
+                rs+=("$r"); ps+=("$p"); as+=("$a")
+            done
+            sleep 0.3
+        done
+        $cli rm -f "${cs[@]}" >/dev/null
+        local mr mp ma peak
+        mr=$(printf '%s\n' "${rs[@]}" | median)
+        mp=$(printf '%s\n' "${ps[@]}" | median)
+        ma=$(printf '%s\n' "${as[@]}" | median)
+        peak=$(printf '%s\n' "${rs[@]}" | sort -n | tail -1)
+        echo "$mr / $mp / $ma KiB ($peak)"
+    }
+    hc=(--health-cmd true --health-interval 1s)
+    row "monitor idle: RSS / PSS / anon (peak RSS)" "$(monrun w)" "$([ $have_docker = 1 ] && monrun dk || echo -)"
+    row "monitor, 1 s healthcheck: same" "$(monrun w "${hc[@]}")" "$([ $have_docker = 1 ] && monrun dk "${hc[@]}" || echo -)"
 fi

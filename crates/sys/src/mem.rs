@@ -10,10 +10,13 @@ use std::io;
 /// any anonymous (copied-on-write) page is left alone: that is RELRO data
 /// holding relocated pointers, which the file does not have.
 pub fn release_unused() -> io::Result<()> {
+    let result = std::fs::read_to_string("/proc/self/smaps").and_then(|smaps| {
+        release_stack_below_here(&smaps)?;
+        drop_clean_file_pages(&smaps)
+    });
+    // Last, once the copy of smaps is freed: it may have grown the heap.
     trim_heap();
-    let smaps = std::fs::read_to_string("/proc/self/smaps")?;
-    release_stack_below_here(&smaps)?;
-    drop_clean_file_pages(&smaps)
+    result
 }
 
 /// [`release_unused`] without the stack part, for a multi-threaded process
@@ -66,7 +69,7 @@ pub fn trim_heap() {
 
 /// Bytes of stack kept below this frame: the calls made from here
 /// (madvise, a signal handler) fit well within it.
-const STACK_MARGIN: usize = 64 * 1024;
+const STACK_MARGIN: usize = 16 * 1024;
 
 /// Drops the main stack's pages more than [`STACK_MARGIN`] below this
 /// frame: deep calls made while creating the container left them dirty,

@@ -23,6 +23,8 @@ pub struct ExecSession {
     pub exited_at: Option<Instant>,
     pub conn: Option<UnixStream>,
     pub io: Option<HostIo>,
+    /// The daemon has read the exit code (the session can be forgotten).
+    pub reported: bool,
 }
 
 impl ExecSession {
@@ -36,6 +38,7 @@ impl ExecSession {
             exited_at: None,
             conn: None,
             io: None,
+            reported: false,
         }
     }
 

@@ -66,6 +66,15 @@ pub struct Server {
 /// creating it needed (later than the first replies and output).
 const TRIM_DELAY: Duration = Duration::from_millis(500);
 
+/// How long after an exec's end (its stream closed, its exit code read)
+/// the monitor trims: after the daemon's last request about it.
+const TRIM_AFTER_EXEC: Duration = Duration::from_millis(50);
+
+/// How long a finished exec's session is kept once the daemon has read its
+/// exit code, and at most when it never does (a daemon restarted meanwhile).
+const FORGET_REPORTED: Duration = Duration::from_secs(10);
+const FORGET_UNREPORTED: Duration = Duration::from_secs(600);
+
 /// How often exited execs are looked for while the container is busy.
 const SWEEP: Duration = Duration::from_millis(200);
 
@@ -132,29 +141,37 @@ impl Server {
     }
 
     /// Creates the container now so `Start` only has to start it; a failure
-    /// is kept and reported in the `Start` reply.
+    /// is kept and reported in the `Start` reply. The runtime's create runs
+    /// in a forked helper, so the code and heap it needs never enter the
+    /// long-lived monitor; the container's init outlives the helper and is
+    /// re-parented to the monitor, a subreaper.
     fn create(&mut self) {
         let console = stdio::console_path("init");
-        let result: Result<(u32, HostIo), String> = (|| {
-            if self.cfg.terminal {
-                let l = stdio::console_listener(&console).map_err(|e| e.to_string())?;
-                let null = stdio::null_stdio().map_err(|e| e.to_string())?;
-                let pid = self
-                    .runtime
-                    .create(&self.cfg.id, &self.cfg.bundle, null, Some(&console))
-                    .map_err(|e| e.message)?;
-                let io =
-                    stdio::receive_master(&l, Duration::from_secs(5)).map_err(|e| e.to_string())?;
-                Ok((pid, io))
-            } else {
-                let (child, host) = stdio::pipes(self.cfg.open_stdin).map_err(|e| e.to_string())?;
-                let pid = self
-                    .runtime
-                    .create(&self.cfg.id, &self.cfg.bundle, child, None)
-                    .map_err(|e| e.message)?;
-                Ok((pid, host))
-            }
-        })();
+        let id = self.cfg.id.clone();
+        let bundle = self.cfg.bundle.clone();
+        let result: Result<(u32, HostIo), String> = if self.cfg.terminal {
+            stdio::console_listener(&console)
+                .map_err(|e| e.to_string())
+                .and_then(|l| {
+                    let pid = self.in_helper(|rt| {
+                        let null = stdio::null_stdio().map_err(|e| e.to_string())?;
+                        rt.create(&id, &bundle, null, Some(&console))
+                            .map_err(|e| e.message)
+                    })?;
+                    stdio::receive_master(&l, Duration::from_secs(5))
+                        .map(|io| (pid, io))
+                        .map_err(|e| e.to_string())
+                })
+        } else {
+            stdio::pipes(self.cfg.open_stdin)
+                .map_err(|e| e.to_string())
+                .and_then(|(child, host)| {
+                    let pid = self.in_helper(move |rt| {
+                        rt.create(&id, &bundle, child, None).map_err(|e| e.message)
+                    })?;
+                    Ok((pid, host))
+                })
+        };
         let _ = std::fs::remove_file(&console);
         match result {
             Ok((pid, io)) => {
@@ -166,6 +183,33 @@ impl Server {
                 self.io = Some(io);
             }
             Err(msg) => self.start_error = Some(msg),
+        }
+    }
+
+    /// Runs a runtime call that starts a process (the container's create,
+    /// an exec) in a forked helper, as containerd's shim runs `runc`: the
+    /// call's code and heap (spec parsing, libcontainer's namespace joining
+    /// and forks, the runc client) are faulted into the helper, never into
+    /// the monitor, so a healthcheck every second leaves the monitor's
+    /// memory as it was. The process started outlives the helper and is
+    /// re-parented to the monitor, a subreaper. Returns its pid.
+    fn in_helper<F>(&mut self, work: F) -> Result<u32, String>
+    where
+        F: FnOnce(&mut dyn Runtime) -> Result<u32, String>,
+    {
+        let runtime = &mut *self.runtime;
+        let answer = wharf_sys::child::run_in_child(move || match work(runtime) {
+            Ok(pid) => format!("ok {pid}").into_bytes(),
+            Err(msg) => format!("err {msg}").into_bytes(),
+        })
+        .map_err(|e| format!("runtime helper: {e}"))?;
+        let answer = String::from_utf8_lossy(&answer);
+        match answer.split_once(' ') {
+            Some(("ok", pid)) => pid
+                .parse()
+                .map_err(|_| format!("runtime helper: bad answer {answer:?}")),
+            Some(("err", msg)) => Err(msg.to_string()),
+            _ => Err(format!("runtime helper: bad answer {answer:?}")),
         }
     }
 
@@ -262,19 +306,28 @@ impl Server {
             .iter()
             .map(|f| PollFd::new(*f, PollFlags::POLLIN))
             .collect();
+        // An idle monitor sleeps until something happens: waking on a clock
+        // would fault its loop's code back in after a trim. A clock is only
+        // needed while output drains after the exit, while an exec runs
+        // (the sweep), and while log lines wait for disk space.
         let mut timeout = if self.exited_at.is_some() {
-            100u16
+            PollTimeout::from(100u16)
+        } else if self.needs_sweep() {
+            PollTimeout::from(1000u16)
         } else {
-            1000
+            PollTimeout::NONE
         };
         // Wake for a pending trim: the next event may be a second away
         // (a healthcheck's next exec), and trimming just before it would
         // hand back memory the exec at once faults in again.
         if let Some(t) = self.trim_at {
             let left = t.saturating_duration_since(Instant::now()).as_millis();
-            timeout = timeout.min(left.min(u128::from(u16::MAX)) as u16);
+            let left = PollTimeout::from(left.min(u128::from(u16::MAX)) as u16);
+            if timeout == PollTimeout::NONE || left < timeout {
+                timeout = left;
+            }
         }
-        let n = match poll(&mut pfds, PollTimeout::from(timeout)) {
+        let n = match poll(&mut pfds, timeout) {
             Ok(n) => n,
             Err(nix::errno::Errno::EINTR) => 0,
             Err(e) => return Err(e.into()),
@@ -290,6 +343,17 @@ impl Server {
         let mut ready = ready;
         ready.reverse();
         Ok((ready, n == 0))
+    }
+
+    /// True while something must be looked at on a clock: an exec that
+    /// runs or still streams, or log lines held back by a full disk.
+    fn needs_sweep(&self) -> bool {
+        let exec_live = self
+            .execs
+            .values()
+            .any(|e| e.pid.is_some() && (e.exit_code.is_none() || e.conn.is_some()));
+        let log_waits = self.log.as_ref().is_some_and(|l| l.backlog() != (0, 0));
+        exec_live || log_waits
     }
 
     fn handle(&mut self, t: Token, buf: &mut [u8]) {
@@ -424,8 +488,17 @@ impl Server {
                 send(&conn, &reply);
             }
             Request::ExecState { id } => {
-                let reply = match self.execs.get(&id) {
-                    Some(e) => Reply::ExecState(e.status()),
+                let reply = match self.execs.get_mut(&id) {
+                    Some(e) => {
+                        if e.exit_code.is_some() && !e.reported {
+                            // The daemon has the exit code: the exec is
+                            // over, and what serving it faulted in (a
+                            // healthcheck's every second) is handed back.
+                            e.reported = true;
+                            self.trim_at = Some(Instant::now() + TRIM_AFTER_EXEC);
+                        }
+                        Reply::ExecState(e.status())
+                    }
                     None => Reply::error("not_found", format!("no such exec instance: {id}")),
                 };
                 send(&conn, &reply);
@@ -593,39 +666,32 @@ impl Server {
             return;
         }
         let cfg = sess.config.clone();
-        let result: Result<(u32, HostIo), String> = (|| {
-            let pj = write_process_json(&self.cfg.bundle, id, &cfg).map_err(|e| e.to_string())?;
-            let r = if cfg.tty {
-                let console = stdio::console_path(&id[..8.min(id.len())]);
-                let l = stdio::console_listener(&console).map_err(|e| e.to_string())?;
-                let null = stdio::null_stdio().map_err(|e| e.to_string())?;
-                let r = self
-                    .runtime
-                    .exec(&self.cfg.id, &pj, null, Some(&console))
-                    .map_err(|e| e.message)
-                    .and_then(|pid| {
-                        stdio::receive_master(&l, Duration::from_secs(5))
-                            .map(|io| (pid, io))
-                            .map_err(|e| e.to_string())
-                    });
-                // Also set here: not every runtime applies consoleSize.
-                if let (Ok((_, io)), Some([h, w])) = (&r, cfg.console_size) {
-                    if let Some(m) = &io.master {
-                        let _ = stdio::resize(m, h, w);
-                    }
+        let result: Result<(u32, HostIo), String> = if cfg.tty {
+            let console = stdio::console_path(&id[..8.min(id.len())]);
+            let r = stdio::console_listener(&console)
+                .map_err(|e| e.to_string())
+                .and_then(|l| {
+                    let pid = self.exec_in_helper(id, &cfg, None, Some(&console))?;
+                    stdio::receive_master(&l, Duration::from_secs(5))
+                        .map(|io| (pid, io))
+                        .map_err(|e| e.to_string())
+                });
+            // Also set here: not every runtime applies consoleSize.
+            if let (Ok((_, io)), Some([h, w])) = (&r, cfg.console_size) {
+                if let Some(m) = &io.master {
+                    let _ = stdio::resize(m, h, w);
                 }
-                let _ = std::fs::remove_file(&console);
-                r
-            } else {
-                let (child, host) = stdio::pipes(cfg.stdin).map_err(|e| e.to_string())?;
-                self.runtime
-                    .exec(&self.cfg.id, &pj, child, None)
-                    .map_err(|e| e.message)
-                    .map(|pid| (pid, host))
-            };
-            let _ = std::fs::remove_file(&pj);
+            }
+            let _ = std::fs::remove_file(&console);
             r
-        })();
+        } else {
+            stdio::pipes(cfg.stdin)
+                .map_err(|e| e.to_string())
+                .and_then(|(child, host)| {
+                    let pid = self.exec_in_helper(id, &cfg, Some(child), None)?;
+                    Ok((pid, host))
+                })
+        };
         let Some(sess) = self.execs.get_mut(id) else {
             return;
         };
@@ -635,10 +701,6 @@ impl Server {
                     let _ = rustix::io::ioctl_fionbio(f, true);
                 }
                 send(&conn, &Reply::Ok);
-                // The reply is out: trim at the next turn of the loop, so a
-                // healthcheck's exec every second leaves the monitor small
-                // between checks, not only after a quiet half second.
-                self.trim_at = Some(Instant::now());
                 sess.pid = Some(pid);
                 sess.pidfd = pidfd(pid);
                 sess.io = Some(io);
@@ -655,6 +717,32 @@ impl Server {
         }
         // The exec may already have exited (fast commands): reap now.
         self.reap();
+    }
+
+    /// Starts an exec's process through the runtime, from a helper (see
+    /// [`Self::in_helper`]). `child_stdio` is `None` for a tty exec (the
+    /// runtime wires the pty to `console`).
+    fn exec_in_helper(
+        &mut self,
+        id: &str,
+        cfg: &crate::protocol::ExecConfig,
+        child_stdio: Option<crate::oci::ProcStdio>,
+        console: Option<&std::path::Path>,
+    ) -> Result<u32, String> {
+        let bundle = self.cfg.bundle.clone();
+        let container = self.cfg.id.clone();
+        self.in_helper(move |rt| {
+            let stdio = match child_stdio {
+                Some(s) => s,
+                None => stdio::null_stdio().map_err(|e| e.to_string())?,
+            };
+            let pj = write_process_json(&bundle, id, cfg).map_err(|e| e.to_string())?;
+            let r = rt
+                .exec(&container, &pj, stdio, console)
+                .map_err(|e| e.message);
+            let _ = std::fs::remove_file(&pj);
+            r
+        })
     }
 
     fn exec_output(&mut self, id: &str, i: usize, buf: &mut [u8]) {
@@ -716,21 +804,36 @@ impl Server {
 
     /// Closes the stream of execs that exited and whose output is drained.
     fn close_finished_execs(&mut self) {
+        let mut closed = false;
         for sess in self.execs.values_mut() {
             let Some(t) = sess.exited_at else { continue };
             let drained = sess.io.as_ref().is_none_or(|io| io.outputs.is_empty());
             if drained || t.elapsed() > DRAIN {
                 if let Some(c) = sess.conn.take() {
                     let _ = c.shutdown(std::net::Shutdown::Both);
+                    closed = true;
                 }
                 sess.io = None;
             }
+        }
+        if closed {
+            self.trim_at = Some(Instant::now() + TRIM_AFTER_EXEC);
         }
     }
 
     fn expire_execs(&mut self) {
         self.reap();
         self.close_finished_execs();
+        // Forget finished sessions: a healthcheck makes one a second.
+        self.execs.retain(|_, e| {
+            let Some(t) = e.exited_at else { return true };
+            let keep = if e.reported {
+                FORGET_REPORTED
+            } else {
+                FORGET_UNREPORTED
+            };
+            e.conn.is_some() || t.elapsed() < keep
+        });
     }
 
     /// Records the exit, answers waiters, removes the runtime state.

@@ -1,0 +1,209 @@
+//! The per-container monitor under a healthcheck and user execs: the
+//! runtime's create and every exec run in a short-lived helper (as
+//! containerd's shim runs runc), so what the user sees must be unchanged,
+//! and no helper, zombie or extra process may stay behind the monitor.
+//! Every scenario runs under both runtimes, through wharf and docker.
+mod common;
+
+use common::{wait_until, Daemon, Runtime};
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(30);
+
+/// Parent pid and state letter of a process, from /proc.
+fn ppid_state(pid: u32) -> Option<(u32, char)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let mut f = rest.split_whitespace();
+    let state = f.next()?.chars().next()?;
+    Some((f.next()?.parse().ok()?, state))
+}
+
+/// The processes whose parent is `parent`, with their state letters.
+fn children(parent: u32) -> Vec<(u32, char)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Some((pp, st)) = ppid_state(pid) {
+            if pp == parent {
+                out.push((pid, st));
+            }
+        }
+    }
+    out
+}
+
+fn pid_of(d: &Daemon, name: &str) -> u32 {
+    d.inspect(name)["State"]["Pid"].as_u64().unwrap() as u32
+}
+
+/// Many probes later the container is healthy, its monitor is the parent
+/// of the container's init and of nothing else (every probe's helper and
+/// process reaped), and a failing probe's exit code and output still
+/// arrive whole.
+fn probes_leave_nothing_behind(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let run = |name: &str, cmd: &str| {
+        d.docker(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--health-cmd",
+            cmd,
+            "--health-interval",
+            "100ms",
+            "--health-retries",
+            "1",
+            "busybox",
+            "sleep",
+            "1000",
+        ])
+        .success();
+    };
+    run("fine", "echo probed");
+    run("failing", "echo no-good >&2; exit 3");
+    let health = |n: &str| d.inspect(n)["State"]["Health"].clone();
+    assert!(
+        wait_until(T, || health("fine")["Status"] == "healthy"
+            && health("fine")["Log"].as_array().map_or(0, Vec::len) == 5),
+        "{}",
+        health("fine")
+    );
+    assert!(
+        wait_until(T, || health("failing")["Status"] == "unhealthy"),
+        "{}",
+        health("failing")
+    );
+    let last = health("fine")["Log"]
+        .as_array()
+        .unwrap()
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(last["ExitCode"], 0, "{last}");
+    assert_eq!(last["Output"], "probed\n", "{last}");
+    let last = health("failing")["Log"]
+        .as_array()
+        .unwrap()
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(last["ExitCode"], 3, "{last}");
+    assert_eq!(last["Output"], "no-good\n", "{last}");
+    // Probes keep coming every 100 ms: between two of them, the monitor
+    // holds the init alone (a probe in flight may show for a moment).
+    for name in ["fine", "failing"] {
+        let init = pid_of(&d, name);
+        let (monitor, _) = ppid_state(init).unwrap();
+        assert!(
+            wait_until(T, || children(monitor) == vec![(init, 'S')]),
+            "{name}: monitor {monitor} has {:?}, init {init}",
+            children(monitor)
+        );
+    }
+    d.wharf(&["rm", "-f", "fine", "failing"]).success();
+}
+
+/// A user's execs, with and without a tty, after many probes: output,
+/// exit codes and `exec inspect` as before; a detached exec's process is
+/// the monitor's child (re-parented from the helper that started it) and
+/// is reaped when it ends.
+fn user_execs_beside_probes(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "box",
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "100ms",
+        "busybox",
+        "sleep",
+        "1000",
+    ])
+    .success();
+    assert!(wait_until(T, || d.inspect("box")["State"]["Health"]
+        ["Status"]
+        == "healthy"));
+    let o = d.docker(&["exec", "box", "sh", "-c", "echo out; echo err >&2; exit 7"]);
+    assert_eq!(o.code, 7, "{o}");
+    assert_eq!(o.stdout, "out\n", "{o}");
+    assert!(o.stderr.contains("err"), "{o}");
+    let o = d.wharf(&["exec", "-t", "box", "sh", "-c", "echo tty; tty"]);
+    assert!(o.success().stdout.contains("tty\r\n/dev/pts/"), "{o}");
+    // A command that cannot start: Docker's exec says 126 and names it.
+    let o = d.docker(&["exec", "box", "nosuchcommand"]);
+    assert_eq!(o.code, 126, "{o}");
+    assert!(o.stderr.contains("nosuchcommand"), "{o}");
+    // Detached: the process belongs to the monitor, then is reaped.
+    d.docker(&["exec", "-d", "box", "sleep", "1"]).success();
+    let init = pid_of(&d, "box");
+    let (monitor, _) = ppid_state(init).unwrap();
+    assert!(
+        wait_until(T, || children(monitor).len() >= 2
+            && children(monitor).iter().all(|(_, s)| *s != 'Z')),
+        "{:?}",
+        children(monitor)
+    );
+    assert!(
+        wait_until(T, || children(monitor) == vec![(init, 'S')]),
+        "{:?}",
+        children(monitor)
+    );
+    d.wharf(&["rm", "-f", "box"]).success();
+}
+
+/// A container created in a helper (`create`, then `start` later) starts,
+/// runs, and reports its exit code, with and without a tty.
+fn create_then_start(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    d.docker(&[
+        "create",
+        "--name",
+        "later",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi; exit 5",
+    ])
+    .success();
+    d.docker(&[
+        "create",
+        "-t",
+        "--name",
+        "later-tty",
+        "busybox",
+        "sh",
+        "-c",
+        "tty; exit 6",
+    ])
+    .success();
+    d.docker(&["start", "later", "later-tty"]).success();
+    assert_eq!(d.docker(&["wait", "later"]).success().out(), "5");
+    assert_eq!(d.docker(&["wait", "later-tty"]).success().out(), "6");
+    assert_eq!(d.docker(&["logs", "later"]).success().out(), "hi");
+    assert!(
+        d.docker(&["logs", "later-tty"])
+            .success()
+            .out()
+            .starts_with("/dev/pts/"),
+        "{}",
+        d.docker(&["logs", "later-tty"])
+    );
+    // A bad command fails at start, as before.
+    let o = d.docker(&["run", "--name", "bad", "busybox", "/nonexistent"]);
+    assert_eq!(o.code, 127, "{o}");
+    d.wharf(&["rm", "-f", "later", "later-tty", "bad"])
+        .success();
+}
+
+runtime_tests!(
+    probes_leave_nothing_behind,
+    user_execs_beside_probes,
+    create_then_start,
+);
