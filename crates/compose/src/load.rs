@@ -240,11 +240,21 @@ pub fn load(opts: &LoadOptions) -> Result<Project, ComposeError> {
             continue;
         };
         for (n, v) in m {
-            let v = if v.is_null() {
+            let mut v = if v.is_null() {
                 Value::Object(Map::new())
             } else {
                 v.clone()
             };
+            // `labels` may be a list of `k=v`, as a service's
+            if let Some(Value::Array(a)) = v.get("labels").cloned() {
+                let mut o = Map::new();
+                for x in a {
+                    let s = scalar_string(&x).unwrap_or_default();
+                    let (k, val) = s.split_once('=').unwrap_or((&s, ""));
+                    o.insert(k.to_string(), Value::String(val.to_string()));
+                }
+                v["labels"] = Value::Object(o);
+            }
             let path = format!("{key}.{n}");
             match target {
                 0 => {
