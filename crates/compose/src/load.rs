@@ -278,6 +278,9 @@ pub fn load(opts: &LoadOptions) -> Result<Project, ComposeError> {
     Ok(project)
 }
 
+/// One loaded file's top-level mapping.
+type Doc = Map<String, Value>;
+
 fn typed<T: serde::de::DeserializeOwned>(
     file: &str,
     prefix: &str,
@@ -431,7 +434,7 @@ impl Loader {
         i: usize,
         paths: &[String],
         stack: &mut Vec<PathBuf>,
-    ) -> Result<Vec<(PathBuf, Map<String, Value>)>, ComposeError> {
+    ) -> Result<Vec<(PathBuf, Doc)>, ComposeError> {
         let mut out = Vec::new();
         for p in paths {
             let ip = absolute(dir, Path::new(p));
