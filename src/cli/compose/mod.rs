@@ -7,6 +7,7 @@ mod lifecycle;
 mod logs;
 mod misc;
 mod ps;
+mod push;
 mod run;
 mod up;
 
@@ -70,6 +71,8 @@ pub enum ComposeCmd {
     Build(lifecycle::ServicesArgs),
     /// Pull service images
     Pull(lifecycle::ServicesArgs),
+    /// Push service images
+    Push(push::PushArgs),
     /// Print the public port for a port binding
     Port(misc::PortArgs),
     /// List running compose projects
@@ -152,6 +155,7 @@ pub async fn run(ctx: &Ctx, a: ComposeArgs) -> anyhow::Result<i32> {
         ComposeCmd::Exec(e) => misc::exec(ctx, &a, e).await,
         ComposeCmd::Build(s) => lifecycle::build(ctx, &a, s).await,
         ComposeCmd::Pull(s) => lifecycle::pull(ctx, &a, s).await,
+        ComposeCmd::Push(s) => push::run(ctx, &a, s).await,
         ComposeCmd::Port(p) => misc::port(ctx, &a, p).await,
         ComposeCmd::Ls(l) => misc::ls(ctx, l).await,
         ComposeCmd::Top(t) => misc::top(ctx, &a, t).await,
