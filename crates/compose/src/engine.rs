@@ -30,9 +30,9 @@ pub struct Ctr {
     pub summary: Value,
 }
 
-/// Progress lines on stderr, as Compose prints them without a TTY.
+/// One step's progress on stderr (`crate::progress` draws it).
 pub fn progress(kind: &str, name: &str, status: &str) {
-    eprintln!(" {kind} {name}  {status}");
+    crate::progress::report(kind, name, status);
 }
 
 fn filters(project: &str) -> Filters {

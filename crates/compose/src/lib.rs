@@ -14,6 +14,7 @@ pub mod interp;
 pub mod load;
 pub mod model;
 pub mod plan;
+pub mod progress;
 
 pub use error::{ComposeError, ErrorKind};
 pub use load::{load, LoadOptions};

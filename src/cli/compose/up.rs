@@ -140,6 +140,7 @@ pub async fn run(ctx: &Ctx, a: &ComposeArgs, u: &UpArgs) -> anyhow::Result<i32> 
         timeout: u.timeout,
     };
     engine::up(&ctx.client, &p, &o).await?;
+    wharf_compose::progress::done();
     if u.detach || u.wait || u.no_start {
         return Ok(0);
     }
