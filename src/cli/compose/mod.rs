@@ -150,12 +150,12 @@ pub async fn run(ctx: &Ctx, a: ComposeArgs) -> anyhow::Result<i32> {
         "quiet" => Some(Mode::Quiet),
         p => anyhow::bail!("invalid --progress {p:?}: use auto, tty, plain or quiet"),
     });
-    let r = run_command(ctx, &a).await;
+    let r = run_command(ctx, a).await;
     progress::done();
     r
 }
 
-async fn run_command(ctx: &Ctx, a: &ComposeArgs) -> anyhow::Result<i32> {
+async fn run_command(ctx: &Ctx, a: ComposeArgs) -> anyhow::Result<i32> {
     match &a.command {
         ComposeCmd::Config(c) => config::run(&a, c),
         ComposeCmd::Up(u) => up::run(ctx, &a, u).await,
