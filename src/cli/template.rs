@@ -419,6 +419,13 @@ mod tests {
         assert_eq!(list_format(Some("{{.Name}}"), "x"), "{{.Name}}");
     }
 
+    #[test]
+    fn an_unfinished_trim_marker_is_an_error_not_a_hang() {
+        for f in ["{{-", "x {{-", "{{.😀}}"] {
+            assert!(Format::parse(f).is_err(), "{f}");
+        }
+    }
+
     fn render(f: &str, data: serde_json::Value) -> String {
         Format::parse(f).unwrap().render(&data).unwrap()
     }
@@ -635,3 +642,7 @@ mod go_tests {
         assert_eq!(render(r#"{{.Label "b"}}|{{.Label "z"}}"#, row), "2|");
     }
 }
+
+#[cfg(test)]
+#[path = "template_fuzz_tests.rs"]
+mod fuzz_tests;

@@ -7,20 +7,7 @@
 use crate::testing::{dir, file, link, pax_file_tar, sparse_tar, tar_of};
 use crate::{unpack_tar_with, UnpackOptions};
 use tar::EntryType;
-
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+use wharf_fuzzgen::Gen;
 
 fn seeds() -> Vec<Vec<u8>> {
     vec![
@@ -46,13 +33,10 @@ fn seeds() -> Vec<Vec<u8>> {
 
 #[test]
 fn unpacker_never_panics_on_damaged_archives() {
-    let cases: usize = std::env::var("WHARF_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(|n: usize| n / 20)
-        .unwrap_or(600);
+    // A case unpacks an archive to disk: a twentieth of the string count.
+    let cases = wharf_fuzzgen::cases(12_000) / 20;
     let tmp = tempfile::tempdir().unwrap();
-    let mut g = Gen(0x2545_f491_4f6c_dd1d);
+    let mut g = Gen::new(0x2545_f491_4f6c_dd1d);
     let seeds = seeds();
     for i in 0..cases {
         let mut t = seeds[i % seeds.len()].clone();
@@ -68,7 +52,7 @@ fn unpacker_never_panics_on_damaged_archives() {
                 }
                 1 => {
                     let at = g.below(len) as usize;
-                    t[at] = g.next() as u8;
+                    t[at] = g.next_u64() as u8;
                 }
                 2 => {
                     // A digit run in a header field (sizes, modes, checksums).

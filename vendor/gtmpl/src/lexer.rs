@@ -231,7 +231,11 @@ impl LexerStateMachine {
     }
 
     fn backup(&mut self) {
-        self.pos -= 1;
+        // wharf: step back by the width of the last character read, as Go's
+        // lexer does (upstream stepped back one byte: after the end of the
+        // input that re-read the last character forever, e.g. on `{{-`, and
+        // after a multi-byte character it landed inside it).
+        self.pos -= self.width;
         if self.width == 1
             && self.input[self.pos..]
                 .chars()
