@@ -104,12 +104,13 @@ pub async fn up(c: &Client, p: &Project, o: &UpOptions) -> Result<(), ComposeErr
     let selected = plan::with_deps(p, &o.services, o.no_deps);
     // networks, volumes, images and the existing containers are
     // independent: asked for at once
-    let (nets, vols, imgs, existing) = futures_util::join!(
+    let (nets, vols, imgs, existing) = futures_util::future::join4(
         ensure_networks(c, p, &selected),
         ensure_volumes(c, p, &selected),
         ensure_images(c, p, &selected, o.build, o.no_build),
         containers(c, &p.name, true),
-    );
+    )
+    .await;
     nets?;
     vols?;
     let mut images = imgs?;
@@ -842,7 +843,7 @@ pub async fn down(
         }
         None => free.extend(mine),
     }
-    futures_util::join!(stop_all(free), join_all(done.into_values()));
+    futures_util::future::join(stop_all(free), join_all(done.into_values())).await;
     errors.extend(errs.into_inner());
     // networks
     let mut nets: BTreeSet<String> = BTreeSet::new();
