@@ -1,78 +1,46 @@
 #!/usr/bin/env bash
-# Compose benchmark (issue 12 "Speed"): `up -d`, `ps` and `down -v` of a
-# 10-service project (busybox httpd/sleep, one named volume, the default
-# network). wharf compose against wharfd; beside it, in the same
-# interleaved run when a Docker engine answers on $DOCKER_SOCK
+# Compose benchmark (issue 12 "Speed"): `up -d`, `ps` and `down -v` of an
+# N-service project (busybox httpd/sleep, one named volume, the default
+# network; N=3 by default, N=10 is the issue's larger shape). wharf
+# compose against wharfd (started by bench/lib.sh); beside it, in the
+# same interleaved run when a Docker engine answers on $DOCKER_SOCK
 # (bash bench/docker-engine.sh start): Docker Compose v2 against that
 # engine, Debian's docker-compose 1.29 if installed, and wharf compose
 # against that engine (it is a plain Engine API client).
 #
-#   DOCKER_SOCK=/run/docker-bench.sock RUNS=5 bash bench/compose.sh
+#   DOCKER_SOCK=/run/docker-bench.sock RUNS=5 N=3 bash bench/compose.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-5}
-DOCKER_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
-[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
-WHARF=${WHARF:-${CARGO_TARGET_DIR:-$PWD/target}/release/wharf}
-if [ ! -x "$WHARF" ]; then
-    echo "bench: building release binary" >&2
-    cargo build --release >&2
-fi
+N=${N:-3}
 V2=/usr/local/lib/docker/cli-plugins/docker-compose
-
-root=$(mktemp -d /tmp/wcb.XXXXXX)
-sock=$root/wharf.sock
-daemon_pid=
-have_docker=0
-w() { "$WHARF" -H "unix://$sock" "$@"; }
-dk() { DOCKER_HOST="unix://$DOCKER_SOCK" docker "$@"; }
+source bench/lib.sh
 proj=$root/proj
-cleanup() {
+compose_cleanup() {
     set +e
-    if [ -n "$daemon_pid" ]; then
-        w compose -f "$proj/compose.yaml" -p wcbench down -v -t 0 >/dev/null 2>&1
-        kill "$daemon_pid" 2>/dev/null
-        wait "$daemon_pid" 2>/dev/null
-    fi
-    if [ "$have_docker" = 1 ]; then
+    [ -n "$daemon_pid" ] && w compose -f "$proj/compose.yaml" -p wcbench down -v -t 0 >/dev/null 2>&1
+    [ "$have_docker" = 1 ] &&
         DOCKER_HOST="unix://$DOCKER_SOCK" "$V2" -f "$proj/compose.yaml" -p wcbench down -v -t 0 >/dev/null 2>&1
-    fi
-    grep -o " $root[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-    rm -rf "$root"
+    bench_cleanup
 }
-trap cleanup EXIT
-
-"$WHARF" daemon -H "unix://$sock" --data-root "$root/data" --exec-root "$root/x" \
-    >"$root/daemon.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 1 200); do
-    curl -sf --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1 && break
-    kill -0 "$daemon_pid" 2>/dev/null || { cat "$root/daemon.log" >&2; exit 1; }
-    sleep 0.05
-done
-bash scripts/build-busybox-image.sh "$root/busybox.tar" >/dev/null
-w import -c 'CMD ["sh"]' "$root/busybox.tar" busybox:latest >/dev/null
-if command -v docker >/dev/null && [ -S "$DOCKER_SOCK" ] && dk version >/dev/null 2>&1; then
-    have_docker=1
-    dk image inspect busybox:latest >/dev/null 2>&1 ||
-        dk import -c 'CMD ["sh"]' "$root/busybox.tar" busybox:latest >/dev/null
-    echo "Docker engine: $(dk version --format '{{.Server.Version}}') on $DOCKER_SOCK, compose $("$V2" version --short)"
-else
-    echo "No Docker engine on $DOCKER_SOCK: wharf figures only"
-fi
+trap compose_cleanup EXIT
+bench_start
+[ "$have_docker" = 1 ] && echo "Docker Compose $("$V2" version --short)"
 
 mkdir -p "$proj"
 {
     echo "services:"
-    for i in $(seq 1 10); do
+    for i in $(seq 1 "$N"); do
         echo "  s$i:"
         echo "    image: busybox"
         echo "    stop_grace_period: 1s"
+        # each ends on SIGTERM, as a real service does (a bare sleep or
+        # httpd as pid 1 ignores it, and every stop would wait out -t)
         if [ $((i % 2)) = 0 ]; then
-            echo "    command: httpd -f -p 80"
+            echo "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 80 & wait\"]"
         else
-            echo "    command: sleep 100000"
+            echo "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 100000 & wait\"]"
         fi
         [ "$i" = 1 ] && echo "    volumes: [data:/data]"
     done
@@ -80,10 +48,7 @@ mkdir -p "$proj"
     echo "  data:"
 } >"$proj/compose.yaml"
 
-now() { date +%s%N; }
-ms() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e6 }'; }
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-row() { printf '%-26s %14s %14s %14s %14s\n' "$1" "$2" "${3:--}" "${4:--}" "${5:--}"; }
+crow() { printf '%-10s %14s %14s %14s %14s %10s\n' "$1" "$2" "${3:--}" "${4:--}" "${5:--}" "${6:--}"; }
 
 # one tool: times of up -d, ps, down -v appended to arrays named $1_up ...
 cycle() {
@@ -99,22 +64,21 @@ dv1() { DOCKER_HOST="unix://$DOCKER_SOCK" docker-compose -f "$proj/compose.yaml"
 wd() { "$WHARF" -H "unix://$DOCKER_SOCK" compose -f "$proj/compose.yaml" -p wcbench "$@"; }
 have_v1=0
 have_wd=0
-# wharf compose against the Docker engine needs it to speak API 1.44
-if [ $have_docker = 1 ] && wd ps >/dev/null 2>&1; then have_wd=1; fi
-if command -v docker-compose >/dev/null && [ $have_docker = 1 ]; then have_v1=1; fi
+if [ "$have_docker" = 1 ] && wd ps >/dev/null 2>&1; then have_wd=1; fi
+if command -v docker-compose >/dev/null && [ "$have_docker" = 1 ]; then have_v1=1; fi
 a_up=(); a_ps=(); a_down=(); b_up=(); b_ps=(); b_down=(); c_up=(); c_ps=(); c_down=(); e_up=(); e_ps=(); e_down=()
 for _ in $(seq 1 "$RUNS"); do
     cycle a ww
-    if [ $have_docker = 1 ]; then
-        cycle b dv2
-    fi
-    if [ $have_wd = 1 ]; then cycle e wd; fi
-    if [ $have_v1 = 1 ]; then cycle c dv1; fi
+    [ "$have_docker" = 1 ] && cycle b dv2
+    [ "$have_wd" = 1 ] && cycle e wd
+    [ "$have_v1" = 1 ] && cycle c dv1
 done
-med() { local -n arr=$1; [ ${#arr[@]} -gt 0 ] && echo "$(ms "$(printf '%s\n' "${arr[@]}" | median)") ms" || echo -; }
-echo "10 services, median of $RUNS"
-row "" "wharf/wharfd" "v2/docker" "wharf/docker" "v1.29/docker"
-row "" "------------" "---------" "------------" "------------"
-row "up -d" "$(med a_up)" "$(med b_up)" "$(med e_up)" "$(med c_up)"
-row "ps" "$(med a_ps)" "$(med b_ps)" "$(med e_ps)" "$(med c_ps)"
-row "down -v" "$(med a_down)" "$(med b_down)" "$(med e_down)" "$(med c_down)"
+medns() { local -n arr=$1; [ ${#arr[@]} -gt 0 ] && printf '%s\n' "${arr[@]}" | median || echo; }
+med() { local v; v=$(medns "$1"); [ -n "$v" ] && echo "$(ms "$v") ms" || echo -; }
+ratio() { local a b; a=$(medns "$1"); b=$(medns "$2"); [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", a / b }' || echo -; }
+echo "$N services, median of $RUNS"
+crow "" "wharf/wharfd" "v2/docker" "wharf/docker" "v1.29/docker" "wharf/v2"
+crow "" "------------" "---------" "------------" "------------" "--------"
+crow "up -d" "$(med a_up)" "$(med b_up)" "$(med e_up)" "$(med c_up)" "$(ratio a_up b_up)"
+crow "ps" "$(med a_ps)" "$(med b_ps)" "$(med e_ps)" "$(med c_ps)" "$(ratio a_ps b_ps)"
+crow "down -v" "$(med a_down)" "$(med b_down)" "$(med e_down)" "$(med c_down)" "$(ratio a_down b_down)"

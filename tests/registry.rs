@@ -917,3 +917,56 @@ fn search_lists_the_registry_catalog() {
     assert_ne!(out.code, 0);
     assert!(out.err().contains("127.0.0.1:9"), "{}", out.err());
 }
+
+/// `compose push` sends the images of the services that are built (with
+/// an `image:` naming the registry) and skips the others; `compose pull`
+/// brings the pushed image back after it was removed.
+#[test]
+fn compose_push_then_pull() {
+    let reg = Registry::start();
+    let d = Daemon::start();
+    let dir = d.tmp().join("wcpush");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("Dockerfile"),
+        "FROM busybox\nRUN echo pushed-by-compose > /p.txt\n",
+    )
+    .unwrap();
+    let image = format!("{}/wc/app:v1", reg.host());
+    fs::write(
+        dir.join("compose.yaml"),
+        format!(
+            "services:\n  app:\n    build: .\n    image: {image}\n  plain:\n    image: busybox\n"
+        ),
+    )
+    .unwrap();
+    let f = dir.join("compose.yaml").to_string_lossy().to_string();
+    let compose = |args: &[&str]| {
+        let mut a = vec!["compose", "-f", f.as_str(), "-p", "wcpush"];
+        a.extend_from_slice(args);
+        d.wharf_timeout(&a, Duration::from_secs(120))
+    };
+    compose(&["build"]).success();
+    let o = compose(&["push"]);
+    o.success();
+    assert!(o.stderr.contains("plain  Skipped"), "{o}");
+    assert!(o.stderr.contains(&format!("{image}  Pushed")), "{o}");
+    // the registry has the tag
+    let tags = Command::new("curl")
+        .args(["-sf", &format!("http://{}/v2/wc/app/tags/list", reg.host())])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&tags.stdout).contains("\"v1\""),
+        "{}",
+        String::from_utf8_lossy(&tags.stdout)
+    );
+    d.wharf(&["rmi", &image]).success();
+    compose(&["pull", "app"]).success();
+    let o = d.wharf(&["run", "--rm", &image, "cat", "/p.txt"]);
+    assert_eq!(o.success().out(), "pushed-by-compose");
+    // an unknown service is an error that pushes nothing
+    let o = compose(&["push", "nosuch"]);
+    assert_ne!(o.code, 0);
+    assert!(o.stderr.contains("no such service: nosuch"), "{o}");
+}

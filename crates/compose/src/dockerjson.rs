@@ -13,7 +13,7 @@ use crate::model::{Service, ServiceVolume};
 use crate::plan::{bytes, duration_ns};
 
 /// An ordered JSON value (Go struct order is not alphabetical).
-enum J {
+pub(crate) enum J {
     Null,
     Bool(bool),
     Num(String),
@@ -23,7 +23,7 @@ enum J {
     Map(Vec<(String, J)>),
 }
 
-fn write(out: &mut String, v: &J) {
+pub(crate) fn write(out: &mut String, v: &J) {
     match v {
         J::Null => out.push_str("null"),
         J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -67,7 +67,7 @@ fn write(out: &mut String, v: &J) {
 }
 
 /// A JSON string as Go's encoder writes it (HTML-safe escaping).
-fn string(out: &mut String, s: &str) {
+pub(crate) fn string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -148,9 +148,12 @@ fn dur(s: &str) -> J {
     }
 }
 
-fn size(s: &str) -> J {
+/// A byte size: a number in the hash's text, a string (`UnitBytes`'s
+/// marshallers) in `config`'s.
+fn size(s: &str, mode: Mode) -> J {
     match bytes(s) {
-        Ok(n) => J::Num(n.to_string()),
+        Ok(n) if mode == Mode::Hash => J::Num(n.to_string()),
+        Ok(n) => J::Str(n.to_string()),
         Err(_) => J::Str(s.to_string()),
     }
 }
@@ -182,7 +185,7 @@ fn push_list(o: &mut Vec<(&'static str, J)>, k: &'static str, v: &[String]) {
     }
 }
 
-fn volume(v: &ServiceVolume) -> J {
+fn volume(v: &ServiceVolume, mode: Mode) -> J {
     let mut o = vec![("type", J::Str(v.kind.clone()))];
     push(&mut o, "source", &v.source, |s| J::Str(s.clone()));
     o.push(("target", J::Str(v.target.clone())));
@@ -213,7 +216,7 @@ fn volume(v: &ServiceVolume) -> J {
     }
     if let Some(t) = &v.tmpfs {
         let mut to = Vec::new();
-        push(&mut to, "size", &t.size, |s| size(s));
+        push(&mut to, "size", &t.size, |s| size(s, mode));
         push(&mut to, "mode", &t.mode, |m| J::Num(m.to_string()));
         if !to.is_empty() {
             o.push(("tmpfs", J::Obj(to)));
@@ -222,16 +225,36 @@ fn volume(v: &ServiceVolume) -> J {
     J::Obj(o)
 }
 
-fn service(s: &Service, for_hash: bool) -> J {
+/// What a service is serialised for: the config hash (compose-go's
+/// `json.Marshal` with the hash's omissions), or `config`'s JSON or YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Hash,
+    Json,
+    Yaml,
+}
+
+pub(crate) fn service(s: &Service, mode: Mode) -> J {
+    let for_hash = mode == Mode::Hash;
+    let yaml = mode == Mode::Yaml;
     let mut o: Vec<(&'static str, J)> = Vec::new();
     push_list(&mut o, "profiles", &s.profiles);
-    // build is left out of the hash (and printed by `config`, not here).
+    // build is left out of the hash
+    if !for_hash {
+        if let Some(b) = &s.build {
+            o.push(("build", build(b)));
+        }
+    }
     push_list(&mut o, "cap_add", &s.cap_add);
     push_list(&mut o, "cap_drop", &s.cap_drop);
     push(&mut o, "cpus", &s.cpus, |c| float(c));
-    o.push(("command", s.command.as_deref().map(strs).unwrap_or(J::Null)));
+    match &s.command {
+        Some(c) => o.push(("command", strs(c))),
+        None if !yaml => o.push(("command", J::Null)),
+        None => {}
+    }
     if !s.configs.is_empty() {
-        o.push(("configs", file_refs(&s.configs)));
+        o.push(("configs", file_refs(&s.configs, mode, false)));
     }
     push(&mut o, "container_name", &s.container_name, |c| {
         J::Str(c.clone())
@@ -263,20 +286,25 @@ fn service(s: &Service, for_hash: bool) -> J {
         if let Some(l) = d.resources.as_ref().and_then(|r| r.limits.as_ref()) {
             let mut lo = Vec::new();
             push(&mut lo, "cpus", &l.cpus, |c| float(c));
-            push(&mut lo, "memory", &l.memory, |m| size(m));
+            push(&mut lo, "memory", &l.memory, |m| size(m, mode));
             push(&mut lo, "pids", &l.pids, |p| J::Num(p.to_string()));
             res.push(("limits", J::Obj(lo)));
         }
-        x.push(("resources", J::Obj(res)));
-        x.push(("placement", J::Obj(Vec::new())));
+        if !yaml || !res.is_empty() {
+            x.push(("resources", J::Obj(res)));
+        }
+        if !yaml {
+            x.push(("placement", J::Obj(Vec::new())));
+        }
         o.push(("deploy", J::Obj(x)));
     }
     push_list(&mut o, "dns", &s.dns);
     push(&mut o, "domainname", &s.domainname, |c| J::Str(c.clone()));
-    o.push((
-        "entrypoint",
-        s.entrypoint.as_deref().map(strs).unwrap_or(J::Null),
-    ));
+    match &s.entrypoint {
+        Some(c) => o.push(("entrypoint", strs(c))),
+        None if !yaml => o.push(("entrypoint", J::Null)),
+        None => {}
+    }
     if !s.environment.is_empty() {
         o.push((
             "environment",
@@ -289,7 +317,19 @@ fn service(s: &Service, for_hash: bool) -> J {
         ));
     }
     push_list(&mut o, "expose", &s.expose);
-    push_list(&mut o, "extra_hosts", &s.extra_hosts);
+    if !s.extra_hosts.is_empty() {
+        // compose-go's HostsList: `host=ip`, sorted
+        let mut l: Vec<String> = s
+            .extra_hosts
+            .iter()
+            .map(|h| match h.split_once('=') {
+                Some(_) => h.clone(),
+                None => h.replacen(':', "=", 1),
+            })
+            .collect();
+        l.sort();
+        o.push(("extra_hosts", strs(&l)));
+    }
     push(&mut o, "hostname", &s.hostname, |c| J::Str(c.clone()));
     if let Some(h) = &s.healthcheck {
         let mut x = Vec::new();
@@ -312,7 +352,7 @@ fn service(s: &Service, for_hash: bool) -> J {
     if !s.labels.is_empty() {
         o.push(("labels", smap(&s.labels)));
     }
-    push(&mut o, "mem_limit", &s.mem_limit, |m| size(m));
+    push(&mut o, "mem_limit", &s.mem_limit, |m| size(m, mode));
     push(&mut o, "network_mode", &s.network_mode, |c| {
         J::Str(c.clone())
     });
@@ -327,7 +367,6 @@ fn service(s: &Service, for_hash: bool) -> J {
                             None => J::Null,
                             Some(n) => {
                                 let mut x = Vec::new();
-                                push(&mut x, "priority", &n.priority, |p| J::Num(p.to_string()));
                                 push_list(&mut x, "aliases", &n.aliases);
                                 push(&mut x, "ipv4_address", &n.ipv4_address, |a| {
                                     J::Str(a.clone())
@@ -335,6 +374,7 @@ fn service(s: &Service, for_hash: bool) -> J {
                                 push(&mut x, "ipv6_address", &n.ipv6_address, |a| {
                                     J::Str(a.clone())
                                 });
+                                push(&mut x, "priority", &n.priority, |p| J::Num(p.to_string()));
                                 J::Obj(x)
                             }
                         };
@@ -383,10 +423,10 @@ fn service(s: &Service, for_hash: bool) -> J {
         push(&mut o, "scale", &s.scale, |n| J::Num(n.to_string()));
     }
     if !s.secrets.is_empty() {
-        o.push(("secrets", file_refs(&s.secrets)));
+        o.push(("secrets", file_refs(&s.secrets, mode, true)));
     }
     push_list(&mut o, "security_opt", &s.security_opt);
-    push(&mut o, "shm_size", &s.shm_size, |m| size(m));
+    push(&mut o, "shm_size", &s.shm_size, |m| size(m, mode));
     push(&mut o, "stdin_open", &s.stdin_open, |b| J::Bool(*b));
     push(&mut o, "stop_grace_period", &s.stop_grace_period, |d| {
         dur(d)
@@ -399,21 +439,66 @@ fn service(s: &Service, for_hash: bool) -> J {
     push(&mut o, "tty", &s.tty, |b| J::Bool(*b));
     push(&mut o, "user", &s.user, |c| J::Str(c.clone()));
     if !s.volumes.is_empty() {
-        o.push(("volumes", J::Arr(s.volumes.iter().map(volume).collect())));
+        o.push((
+            "volumes",
+            J::Arr(s.volumes.iter().map(|v| volume(v, mode)).collect()),
+        ));
     }
     push(&mut o, "working_dir", &s.working_dir, |c| J::Str(c.clone()));
     J::Obj(o)
 }
 
-fn file_refs(v: &[crate::model::FileRef]) -> J {
+fn build(b: &crate::model::Build) -> J {
+    let mut o = vec![("context", J::Str(b.context.clone()))];
+    o.push((
+        "dockerfile",
+        J::Str(b.dockerfile.clone().unwrap_or_else(|| "Dockerfile".into())),
+    ));
+    // an argument without a value takes the environment's, or is left out
+    let args: Vec<(String, J)> = b
+        .args
+        .iter()
+        .filter_map(|(k, v)| {
+            v.clone()
+                .or_else(|| std::env::var(k).ok())
+                .map(|v| (k.clone(), J::Str(v)))
+        })
+        .collect();
+    if !args.is_empty() {
+        o.push(("args", J::Map(args)));
+    }
+    if !b.labels.is_empty() {
+        o.push(("labels", smap(&b.labels)));
+    }
+    if b.no_cache == Some(true) {
+        o.push(("no_cache", J::Bool(true)));
+    }
+    if b.pull == Some(true) {
+        o.push(("pull", J::Bool(true)));
+    }
+    push(&mut o, "network", &b.network, |c| J::Str(c.clone()));
+    push(&mut o, "target", &b.target, |c| J::Str(c.clone()));
+    J::Obj(o)
+}
+
+/// Secrets' targets default to `/run/secrets/<source>` (compose-go fills
+/// it while loading); configs' stay unset.
+fn file_refs(v: &[crate::model::FileRef], mode: Mode, secret: bool) -> J {
     J::Arr(
         v.iter()
             .map(|f| {
                 let mut x = vec![("source", J::Str(f.source.clone()))];
-                push(&mut x, "target", &f.target, |c| J::Str(c.clone()));
+                let target = match &f.target {
+                    None if secret => Some(format!("/run/secrets/{}", f.source)),
+                    t => t.clone(),
+                };
+                push(&mut x, "target", &target, |c| J::Str(c.clone()));
                 push(&mut x, "uid", &f.uid, |c| J::Str(c.clone()));
                 push(&mut x, "gid", &f.gid, |c| J::Str(c.clone()));
-                push(&mut x, "mode", &f.mode, |m| J::Num(m.to_string()));
+                push(&mut x, "mode", &f.mode, |m| match mode {
+                    Mode::Hash => J::Num(m.to_string()),
+                    _ => J::Str(format!("0{m:o}")),
+                });
                 J::Obj(x)
             })
             .collect(),
@@ -423,7 +508,7 @@ fn file_refs(v: &[crate::model::FileRef]) -> J {
 /// The text Docker Compose hashes for `com.docker.compose.config-hash`.
 pub fn hash_input(s: &Service) -> String {
     let mut out = String::new();
-    write(&mut out, &service(s, true));
+    write(&mut out, &service(s, Mode::Hash));
     out
 }
 

@@ -30,9 +30,9 @@ pub struct Ctr {
     pub summary: Value,
 }
 
-/// Progress lines on stderr, as Compose prints them without a TTY.
+/// One step's progress on stderr (`crate::progress` draws it).
 pub fn progress(kind: &str, name: &str, status: &str) {
-    eprintln!(" {kind} {name}  {status}");
+    crate::progress::report(kind, name, status);
 }
 
 fn filters(project: &str) -> Filters {
@@ -102,23 +102,48 @@ pub async fn up(c: &Client, p: &Project, o: &UpOptions) -> Result<(), ComposeErr
         }
     }
     let selected = plan::with_deps(p, &o.services, o.no_deps);
-    ensure_networks(c, p, &selected).await?;
-    ensure_volumes(c, p, &selected).await?;
-    ensure_images(c, p, &selected, o.build, o.no_build).await?;
-    let existing = containers(c, &p.name, true).await?;
+    // networks, volumes, images and the existing containers are
+    // independent: asked for at once
+    let (nets, vols, imgs, existing) = futures_util::future::join4(
+        ensure_networks(c, p, &selected),
+        ensure_volumes(c, p, &selected),
+        ensure_images(c, p, &selected, o.build, o.no_build),
+        containers(c, &p.name, true),
+    )
+    .await;
+    nets?;
+    vols?;
+    let mut images = imgs?;
+    let existing = existing?;
+    // a built or pulled image's id is asked for once, here
+    let missing: Vec<String> = selected
+        .iter()
+        .filter(|n| images.get(*n).is_none_or(Option::is_none))
+        .cloned()
+        .collect();
+    let ids = join_all(
+        missing
+            .iter()
+            .map(|n| image_id(c, p.services[n].image_name(&p.name, n))),
+    )
+    .await;
+    images.extend(missing.into_iter().zip(ids));
     let orphans: Vec<&Ctr> = existing
         .iter()
         .filter(|x| !x.oneoff && !p.services.contains_key(&x.service))
         .collect();
     if !orphans.is_empty() {
         if o.remove_orphans {
-            for x in orphans {
+            let r = join_all(orphans.iter().map(|x| async move {
                 c.containers()
                     .remove(&x.id, true, false)
                     .await
                     .ctx(|| format!("removing orphan container {}", x.name))?;
                 progress("Container", &x.name, "Removed");
-            }
+                Ok::<(), ComposeError>(())
+            }))
+            .await;
+            r.into_iter().collect::<Result<Vec<()>, _>>()?;
         } else {
             let names: Vec<&str> = orphans.iter().map(|x| x.name.as_str()).collect();
             eprintln!(
@@ -127,19 +152,45 @@ pub async fn up(c: &Client, p: &Project, o: &UpOptions) -> Result<(), ComposeErr
             );
         }
     }
-    for level in plan::levels(p, &selected) {
-        let futs = level.iter().map(|name| {
-            let mine: Vec<Ctr> = existing
-                .iter()
-                .filter(|x| !x.oneoff && &x.service == name)
-                .cloned()
-                .collect();
-            converge_service(c, p, name, mine, o)
-        });
-        let results = join_all(futs).await;
-        for r in results {
-            r?;
+    // each service starts as soon as its own dependencies are done (not
+    // when its whole level is): a graph, not a sequence of levels
+    let errors: std::cell::RefCell<Vec<ComposeError>> = Default::default();
+    let mut done: BTreeMap<String, Shared<LocalBoxFuture<'_, bool>>> = BTreeMap::new();
+    for name in plan::levels(p, &selected).into_iter().flatten() {
+        let deps: Vec<_> = p.services[&name]
+            .depends_on
+            .keys()
+            .filter_map(|d| done.get(d).cloned())
+            .collect();
+        let mine: Vec<Ctr> = existing
+            .iter()
+            .filter(|x| !x.oneoff && x.service == name)
+            .cloned()
+            .collect();
+        let img = images.get(&name).cloned().flatten();
+        let errors = &errors;
+        let key = name.clone();
+        let fut = async move {
+            for ok in join_all(deps).await {
+                if !ok {
+                    return false;
+                }
+            }
+            match converge_service(c, p, &name, mine, img, o).await {
+                Ok(()) => true,
+                Err(e) => {
+                    errors.borrow_mut().push(e);
+                    false
+                }
+            }
         }
+        .boxed_local()
+        .shared();
+        done.insert(key, fut);
+    }
+    join_all(done.into_values()).await;
+    if let Some(e) = errors.into_inner().into_iter().next() {
+        return Err(e);
     }
     if o.wait {
         for name in &selected {
@@ -172,16 +223,22 @@ pub async fn ensure_networks(
         .filter_map(|s| p.services.get(s))
         .flat_map(|s| s.networks.keys())
         .collect();
-    for key in used {
+    let r = join_all(used.into_iter().map(|key| ensure_network(c, p, key))).await;
+    r.into_iter().collect::<Result<Vec<()>, _>>()?;
+    Ok(())
+}
+
+async fn ensure_network(c: &Client, p: &Project, key: &String) -> Result<(), ComposeError> {
+    {
         let Some(n) = p.networks.get(key) else {
-            continue;
+            return Ok(());
         };
         let name = n
             .name
             .clone()
             .unwrap_or_else(|| format!("{}_{key}", p.name));
         match c.networks().inspect(&name).await {
-            Ok(_) => continue,
+            Ok(_) => return Ok(()),
             Err(e) if e.is_not_found() => {}
             Err(e) => return Err(e).ctx(|| format!("inspecting network {name}")),
         }
@@ -242,16 +299,22 @@ pub async fn ensure_volumes(
         .filter(|v| v.kind == "volume")
         .filter_map(|v| v.source.as_ref())
         .collect();
-    for key in used {
+    let r = join_all(used.into_iter().map(|key| ensure_volume(c, p, key))).await;
+    r.into_iter().collect::<Result<Vec<()>, _>>()?;
+    Ok(())
+}
+
+async fn ensure_volume(c: &Client, p: &Project, key: &String) -> Result<(), ComposeError> {
+    {
         let Some(v) = p.volumes.get(key) else {
-            continue;
+            return Ok(());
         };
         let name = v
             .name
             .clone()
             .unwrap_or_else(|| format!("{}_{key}", p.name));
         match c.volumes().inspect(&name).await {
-            Ok(_) => continue,
+            Ok(_) => return Ok(()),
             Err(e) if e.is_not_found() => {}
             Err(e) => return Err(e).ctx(|| format!("inspecting volume {name}")),
         }
@@ -280,38 +343,54 @@ pub async fn ensure_volumes(
 }
 
 /// Pull images that are missing; build services with `build:` when asked
-/// or when their image is missing.
+/// or when their image is missing. Services are looked at concurrently
+/// (each image once); the ids of images found present are returned, by
+/// service (`None` when built or pulled here).
 pub async fn ensure_images(
     c: &Client,
     p: &Project,
     selected: &BTreeSet<String>,
     build: bool,
     no_build: bool,
-) -> Result<(), ComposeError> {
-    for name in selected {
-        let s = &p.services[name];
-        let image = s.image_name(&p.name, name);
-        let present = match c.images().inspect(&image).await {
-            Ok(_) => true,
-            Err(e) if e.is_not_found() => false,
-            Err(e) => return Err(e).ctx(|| format!("inspecting image {image}")),
-        };
-        if s.build.is_some() && !no_build && (build || !present) {
-            build_service(c, p, name, s).await?;
-            continue;
-        }
-        let policy = s.pull_policy.as_deref().unwrap_or("missing");
-        if present && policy != "always" {
-            continue;
-        }
-        if policy == "never" || (s.build.is_some() && no_build) {
-            return Err(ComposeError::Failed(format!(
-                "service {name:?}: image {image} not found"
-            )));
-        }
-        pull(c, &image).await?;
+) -> Result<BTreeMap<String, Option<String>>, ComposeError> {
+    let r = join_all(selected.iter().map(|name| async move {
+        ensure_image(c, p, name, build, no_build)
+            .await
+            .map(|id| (name.clone(), id))
+    }))
+    .await;
+    r.into_iter().collect()
+}
+
+async fn ensure_image(
+    c: &Client,
+    p: &Project,
+    name: &str,
+    build: bool,
+    no_build: bool,
+) -> Result<Option<String>, ComposeError> {
+    let s = &p.services[name];
+    let image = s.image_name(&p.name, name);
+    let present = match c.images().inspect(&image).await {
+        Ok(i) => Some(i.id),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e).ctx(|| format!("inspecting image {image}")),
+    };
+    if s.build.is_some() && !no_build && (build || present.is_none()) {
+        build_service(c, p, name, s).await?;
+        return Ok(None);
     }
-    Ok(())
+    let policy = s.pull_policy.as_deref().unwrap_or("missing");
+    if present.is_some() && policy != "always" {
+        return Ok(present);
+    }
+    if policy == "never" || (s.build.is_some() && no_build) {
+        return Err(ComposeError::Failed(format!(
+            "service {name:?}: image {image} not found"
+        )));
+    }
+    pull(c, &image).await?;
+    Ok(None)
 }
 
 /// `POST /images/create` for one image, its errors reported.
@@ -426,8 +505,8 @@ pub fn container_name(p: &Project, service: &str, s: &Service, n: u32) -> String
     }
 }
 
-async fn image_id(c: &Client, image: &str) -> Option<String> {
-    c.images().inspect(image).await.ok().map(|i| i.id)
+async fn image_id(c: &Client, image: String) -> Option<String> {
+    c.images().inspect(&image).await.ok().map(|i| i.id)
 }
 
 async fn converge_service(
@@ -435,6 +514,7 @@ async fn converge_service(
     p: &Project,
     name: &str,
     mine: Vec<Ctr>,
+    img: Option<String>,
     o: &UpOptions,
 ) -> Result<(), ComposeError> {
     let s = &p.services[name];
@@ -447,7 +527,6 @@ async fn converge_service(
         )));
     }
     let hash = config_hash(s);
-    let img = image_id(c, &s.image_name(&p.name, name)).await;
     let mut have = BTreeSet::new();
     let mut work = Vec::new();
     for x in mine {
@@ -511,6 +590,7 @@ async fn converge_service(
     Ok(())
 }
 
+use futures_util::future::{LocalBoxFuture, Shared};
 use futures_util::FutureExt;
 
 /// Create (and start) replica `n` of a service.
@@ -720,30 +800,51 @@ pub async fn down(
         }
         Vec::new()
     };
-    let mut groups: Vec<Vec<Ctr>> = Vec::new();
-    groups.push(orphans);
+    // a service's containers stop once those of the services depending on
+    // it have: a graph in reverse; orphans and one-offs stop at once
+    let errs: std::cell::RefCell<Vec<String>> = Default::default();
+    let stop_all = |g: Vec<Ctr>| {
+        let errs = &errs;
+        async move {
+            let r = join_all(g.iter().map(|x| stop_remove(c, x, o.timeout, true))).await;
+            errs.borrow_mut()
+                .extend(r.into_iter().filter_map(Result::err).map(|e| e.to_string()));
+        }
+    };
+    let mut free: Vec<Ctr> = orphans;
+    let mut done: BTreeMap<String, Shared<LocalBoxFuture<'_, ()>>> = BTreeMap::new();
     match p {
         Some(p) => {
+            free.extend(mine.iter().filter(|x| x.oneoff).cloned());
             let all: BTreeSet<String> = p.services.keys().cloned().collect();
-            let mut levels = plan::levels(p, &all);
-            levels.reverse();
-            let oneoffs: Vec<Ctr> = mine.iter().filter(|x| x.oneoff).cloned().collect();
-            groups.push(oneoffs);
-            for l in levels {
-                groups.push(
-                    mine.iter()
-                        .filter(|x| !x.oneoff && l.contains(&x.service))
-                        .cloned()
-                        .collect(),
-                );
+            let mut order: Vec<String> = plan::levels(p, &all).into_iter().flatten().collect();
+            order.reverse();
+            for name in order {
+                let dependents: Vec<_> = p
+                    .services
+                    .iter()
+                    .filter(|(_, s)| s.depends_on.contains_key(&name))
+                    .filter_map(|(n, _)| done.get(n).cloned())
+                    .collect();
+                let g: Vec<Ctr> = mine
+                    .iter()
+                    .filter(|x| !x.oneoff && x.service == name)
+                    .cloned()
+                    .collect();
+                let stop = stop_all(g);
+                let fut = async move {
+                    join_all(dependents).await;
+                    stop.await;
+                }
+                .boxed_local()
+                .shared();
+                done.insert(name, fut);
             }
         }
-        None => groups.push(mine),
+        None => free.extend(mine),
     }
-    for g in groups {
-        let r = join_all(g.iter().map(|x| stop_remove(c, x, o.timeout, true))).await;
-        errors.extend(r.into_iter().filter_map(Result::err).map(|e| e.to_string()));
-    }
+    futures_util::future::join(stop_all(free), join_all(done.into_values())).await;
+    errors.extend(errs.into_inner());
     // networks
     let mut nets: BTreeSet<String> = BTreeSet::new();
     if let Ok(list) = c.networks().list(&filters(project)).await {
@@ -758,13 +859,18 @@ pub async fn down(
             }
         }
     }
-    for n in nets {
-        match c.networks().remove(&n).await {
-            Ok(()) => progress("Network", &n, "Removed"),
-            Err(e) if e.is_not_found() => {}
-            Err(e) => errors.push(format!("removing network {n}: {e}")),
+    let r = join_all(nets.iter().map(|n| async move {
+        match c.networks().remove(n).await {
+            Ok(()) => {
+                progress("Network", n, "Removed");
+                None
+            }
+            Err(e) if e.is_not_found() => None,
+            Err(e) => Some(format!("removing network {n}: {e}")),
         }
-    }
+    }))
+    .await;
+    errors.extend(r.into_iter().flatten());
     if o.volumes {
         let mut vols: BTreeSet<String> = BTreeSet::new();
         if let Ok(list) = c.volumes().list(&filters(project)).await {
@@ -779,13 +885,18 @@ pub async fn down(
                 }
             }
         }
-        for v in vols {
-            match c.volumes().remove(&v, false).await {
-                Ok(()) => progress("Volume", &v, "Removed"),
-                Err(e) if e.is_not_found() => {}
-                Err(e) => errors.push(format!("removing volume {v}: {e}")),
+        let r = join_all(vols.iter().map(|v| async move {
+            match c.volumes().remove(v, false).await {
+                Ok(()) => {
+                    progress("Volume", v, "Removed");
+                    None
+                }
+                Err(e) if e.is_not_found() => None,
+                Err(e) => Some(format!("removing volume {v}: {e}")),
             }
-        }
+        }))
+        .await;
+        errors.extend(r.into_iter().flatten());
     }
     if let (Some(rmi), Some(p)) = (&o.rmi, p) {
         for (n, s) in &p.services {
@@ -964,7 +1075,7 @@ pub async fn create_oneoff(
         .name
         .clone()
         .unwrap_or_else(|| format!("{}-{}-run-{rand}", p.name, r.service));
-    let img = image_id(c, &s.image_name(&p.name, &r.service)).await;
+    let img = image_id(c, s.image_name(&p.name, &r.service)).await;
     let mut spec = plan::create_spec(p, &r.service, &s, &name, 0, true, img.as_deref())
         .map_err(|e| ComposeError::Project(format!("service {:?}: {e}", r.service)))?;
     if let Some(l) = spec.body["Labels"].as_object_mut() {

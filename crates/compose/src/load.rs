@@ -240,11 +240,21 @@ pub fn load(opts: &LoadOptions) -> Result<Project, ComposeError> {
             continue;
         };
         for (n, v) in m {
-            let v = if v.is_null() {
+            let mut v = if v.is_null() {
                 Value::Object(Map::new())
             } else {
                 v.clone()
             };
+            // `labels` may be a list of `k=v`, as a service's
+            if let Some(Value::Array(a)) = v.get("labels").cloned() {
+                let mut o = Map::new();
+                for x in a {
+                    let s = scalar_string(&x).unwrap_or_default();
+                    let (k, val) = s.split_once('=').unwrap_or((&s, ""));
+                    o.insert(k.to_string(), Value::String(val.to_string()));
+                }
+                v["labels"] = Value::Object(o);
+            }
             let path = format!("{key}.{n}");
             match target {
                 0 => {
@@ -267,6 +277,9 @@ pub fn load(opts: &LoadOptions) -> Result<Project, ComposeError> {
     finish(&mut project, &opts.profiles, &loader.vars, &first)?;
     Ok(project)
 }
+
+/// One loaded file's top-level mapping.
+type Doc = Map<String, Value>;
 
 fn typed<T: serde::de::DeserializeOwned>(
     file: &str,
@@ -413,6 +426,31 @@ struct Loader {
 impl Loader {
     /// Read one file: YAML, merge keys, interpolation, relative paths,
     /// includes, extends, normalized services.
+    /// The files of one `include` item, each loaded on its own.
+    fn load_include(
+        &mut self,
+        file: &str,
+        dir: &Path,
+        i: usize,
+        paths: &[String],
+        stack: &mut Vec<PathBuf>,
+    ) -> Result<Vec<(PathBuf, Doc)>, ComposeError> {
+        let mut out = Vec::new();
+        for p in paths {
+            let ip = absolute(dir, Path::new(p));
+            if !ip.is_file() {
+                return Err(ComposeError::invalid(
+                    file,
+                    format!("include[{i}]"),
+                    format!("{} not found", ip.display()),
+                ));
+            }
+            let sub = self.load_file(&ip, stack)?;
+            out.push((ip, sub));
+        }
+        Ok(out)
+    }
+
     fn load_file(
         &mut self,
         path: &Path,
@@ -458,16 +496,33 @@ impl Loader {
                         ))
                     }
                 };
-                for p in paths {
-                    let ip = absolute(&dir, Path::new(&p));
-                    if !ip.is_file() {
-                        return Err(ComposeError::invalid(
-                            &file,
-                            format!("include[{i}]"),
-                            format!("{} not found", ip.display()),
-                        ));
-                    }
-                    let sub = self.load_file(&ip, stack)?;
+                // the included project's own variables: its `env_file`
+                // (default: `.env` beside it) under the including one's
+                let env_files: Vec<PathBuf> = match item.get("env_file") {
+                    Some(Value::String(f)) => vec![absolute(&dir, Path::new(f))],
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|f| absolute(&dir, Path::new(f)))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let inc_dir = match (item.get("project_directory"), paths.first()) {
+                    (Some(Value::String(d)), _) => absolute(&dir, Path::new(d)),
+                    (_, Some(p)) => absolute(&dir, Path::new(p))
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| dir.clone()),
+                    _ => dir.clone(),
+                };
+                let own = environment(&inc_dir, &env_files)?;
+                let outer = self.vars.clone();
+                let mut vars = own;
+                vars.extend(outer.clone());
+                self.vars = vars;
+                let loaded = self.load_include(&file, &dir, i, &paths, stack);
+                self.vars = outer;
+                for (ip, sub) in loaded? {
                     for (k, v) in sub {
                         let Value::Object(m) = v else { continue };
                         let Value::Object(dst) = doc

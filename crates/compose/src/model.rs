@@ -51,6 +51,23 @@ pub fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
     })
 }
 
+/// A file mode: a number, or a string read as octal when it starts with
+/// `0` (YAML 1.1's `0440`, as Compose reads it).
+pub fn file_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    match scalar(d)? {
+        None => Ok(None),
+        Some(s) => {
+            let t = s.trim();
+            let r = match t.strip_prefix("0o").or(t.strip_prefix('0')) {
+                Some(o) if !o.is_empty() => u32::from_str_radix(o, 8),
+                _ => t.parse(),
+            };
+            r.map(Some)
+                .map_err(|_| serde::de::Error::custom(format!("invalid file mode {s:?}")))
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
@@ -348,7 +365,11 @@ pub struct FileRef {
     pub uid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "file_mode",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mode: Option<u32>,
 }
 

@@ -36,11 +36,8 @@ pub fn run(a: &ComposeArgs, c: &ConfigArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     match c.format.as_str() {
-        "yaml" => print!("{}", wharf_compose::config_yaml(&p)),
-        "json" => println!(
-            "{}",
-            serde_json::to_string_pretty(&wharf_compose::config_value(&p))?
-        ),
+        "yaml" => print!("{}", wharf_compose::canonical::to_yaml(&p)),
+        "json" => print!("{}", wharf_compose::canonical::to_json(&p)),
         f => anyhow::bail!("unsupported format {f:?}: use yaml or json"),
     }
     Ok(0)

@@ -7,6 +7,7 @@ mod lifecycle;
 mod logs;
 mod misc;
 mod ps;
+mod push;
 mod run;
 mod up;
 
@@ -34,6 +35,9 @@ pub struct ComposeArgs {
     /// Specify an alternate environment file
     #[arg(long = "env-file")]
     pub env_file: Vec<PathBuf>,
+    /// Set type of progress output (auto, tty, plain, quiet)
+    #[arg(long = "progress", default_value = "auto")]
+    pub progress: String,
     #[command(subcommand)]
     pub command: ComposeCmd,
 }
@@ -70,6 +74,8 @@ pub enum ComposeCmd {
     Build(lifecycle::ServicesArgs),
     /// Pull service images
     Pull(lifecycle::ServicesArgs),
+    /// Push service images
+    Push(push::PushArgs),
     /// Print the public port for a port binding
     Port(misc::PortArgs),
     /// List running compose projects
@@ -136,6 +142,20 @@ pub fn argv0(mut argv: Vec<String>) -> Vec<String> {
 }
 
 pub async fn run(ctx: &Ctx, a: ComposeArgs) -> anyhow::Result<i32> {
+    use wharf_compose::progress::{self, Mode};
+    progress::set_mode(match a.progress.as_str() {
+        "auto" => None,
+        "tty" => Some(Mode::Tty),
+        "plain" => Some(Mode::Plain),
+        "quiet" => Some(Mode::Quiet),
+        p => anyhow::bail!("invalid --progress {p:?}: use auto, tty, plain or quiet"),
+    });
+    let r = run_command(ctx, a).await;
+    progress::done();
+    r
+}
+
+async fn run_command(ctx: &Ctx, a: ComposeArgs) -> anyhow::Result<i32> {
     match &a.command {
         ComposeCmd::Config(c) => config::run(&a, c),
         ComposeCmd::Up(u) => up::run(ctx, &a, u).await,
@@ -152,6 +172,7 @@ pub async fn run(ctx: &Ctx, a: ComposeArgs) -> anyhow::Result<i32> {
         ComposeCmd::Exec(e) => misc::exec(ctx, &a, e).await,
         ComposeCmd::Build(s) => lifecycle::build(ctx, &a, s).await,
         ComposeCmd::Pull(s) => lifecycle::pull(ctx, &a, s).await,
+        ComposeCmd::Push(s) => push::run(ctx, &a, s).await,
         ComposeCmd::Port(p) => misc::port(ctx, &a, p).await,
         ComposeCmd::Ls(l) => misc::ls(ctx, l).await,
         ComposeCmd::Top(t) => misc::top(ctx, &a, t).await,

@@ -140,6 +140,7 @@ pub async fn run(ctx: &Ctx, a: &ComposeArgs, u: &UpArgs) -> anyhow::Result<i32> 
         timeout: u.timeout,
     };
     engine::up(&ctx.client, &p, &o).await?;
+    wharf_compose::progress::done();
     if u.detach || u.wait || u.no_start {
         return Ok(0);
     }
@@ -177,8 +178,9 @@ pub async fn run(ctx: &Ctx, a: &ComposeArgs, u: &UpArgs) -> anyhow::Result<i32> 
             super::logs::follow(&ctx.client, &ctrs, &lo, !u.no_color, true, None).await
         }
     };
+    tokio::pin!(logs);
     let interrupted = tokio::select! {
-        _ = logs => false,
+        _ = &mut logs => false,
         _ = tokio::signal::ctrl_c() => true,
     };
     if interrupted || abort {
@@ -187,11 +189,35 @@ pub async fn run(ctx: &Ctx, a: &ComposeArgs, u: &UpArgs) -> anyhow::Result<i32> 
         } else {
             eprintln!("Aborting on container exit...");
         }
-        for level in engine::select(&ctx.client, &p, &u.service, false, true).await? {
-            let futs = level.iter().map(|x| async {
-                engine::progress("Container", &x.name, "Stopping");
-                let r = ctx.client.containers().stop(&x.id, u.timeout).await;
-                engine::progress("Container", &x.name, "Stopped");
+        let levels = engine::select(&ctx.client, &p, &u.service, false, true).await?;
+        let graceful = async {
+            for level in &levels {
+                let futs = level.iter().map(|x| async {
+                    engine::progress("Container", &x.name, "Stopping");
+                    let r = ctx.client.containers().stop(&x.id, u.timeout).await;
+                    engine::progress("Container", &x.name, "Stopped");
+                    r
+                });
+                futures_util::future::join_all(futs).await;
+            }
+        };
+        // the services' last words are still shown while they stop; a
+        // second Ctrl-C kills what the graceful stop is waiting for
+        let graceful = async {
+            graceful.await;
+            if interrupted {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), &mut logs).await;
+            }
+        };
+        let forced = tokio::select! {
+            _ = graceful => false,
+            _ = tokio::signal::ctrl_c() => true,
+        };
+        if forced {
+            let futs = levels.iter().flatten().map(|x| async {
+                engine::progress("Container", &x.name, "Killing");
+                let r = ctx.client.containers().kill(&x.id, Some("SIGKILL")).await;
+                engine::progress("Container", &x.name, "Killed");
                 r
             });
             futures_util::future::join_all(futs).await;
