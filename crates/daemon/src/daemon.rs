@@ -34,9 +34,38 @@ pub struct Entry {
 pub struct Table {
     pub by_id: HashMap<String, Entry>,
     pub names: HashMap<String, String>,
+    /// The last exit codes of recently removed containers: a `wait` with
+    /// `condition=removed` that wakes only after the removal (the exit and
+    /// the removal of a `--rm` container can both land before it runs)
+    /// still answers the container's code, not a stale one.
+    removed_exits: std::collections::VecDeque<(String, i64)>,
 }
 
+/// How many removed containers' exit codes are remembered for waiters.
+const REMOVED_EXITS: usize = 256;
+
 impl Table {
+    /// Takes a container out of the table, remembering its exit code.
+    pub fn remove(&mut self, id: &str) -> Option<Entry> {
+        let e = self.by_id.remove(id)?;
+        self.names.remove(&e.rec.name);
+        if self.removed_exits.len() == REMOVED_EXITS {
+            self.removed_exits.pop_front();
+        }
+        self.removed_exits
+            .push_back((id.to_string(), e.rec.state.exit_code));
+        Some(e)
+    }
+
+    /// The exit code of a container removed a moment ago.
+    pub fn removed_exit(&self, id: &str) -> Option<i64> {
+        self.removed_exits
+            .iter()
+            .rev()
+            .find(|(i, _)| i == id)
+            .map(|(_, c)| *c)
+    }
+
     /// Docker's lookup order: full id, exact name, then unique id prefix.
     pub fn resolve(&self, key: &str) -> Result<String> {
         let key = key.strip_prefix('/').unwrap_or(key);

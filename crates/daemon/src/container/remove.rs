@@ -103,8 +103,7 @@ pub async fn remove_locked(
     ph.mark("cleanup");
     {
         let mut t = d.table();
-        if let Some(e) = t.by_id.remove(&id) {
-            t.names.remove(&e.rec.name);
+        if let Some(e) = t.remove(&id) {
             e.changed.send_modify(|g| *g += 1);
         }
     }

@@ -285,7 +285,7 @@ async fn wait(d: &Arc<Daemon>, key: &str, q: &Query) -> Result<Reply> {
                 last_exit = r.state.exit_code;
             }
             match (&r, condition.as_str()) {
-                (Err(_), _) => break last_exit,
+                (Err(_), _) => break d.table().removed_exit(&id).unwrap_or(last_exit),
                 (Ok(r), "not-running") if !r.state.status.is_active() => break r.state.exit_code,
                 (Ok(r), "next-exit") => {
                     if r.state.status.is_active() {
@@ -302,7 +302,7 @@ async fn wait(d: &Arc<Daemon>, key: &str, q: &Query) -> Result<Reply> {
                 c = changes.changed() => {
                     if c.is_err() {
                         // Entry gone: the container was removed.
-                        break last_exit;
+                        break d.table().removed_exit(&id).unwrap_or(last_exit);
                     }
                 }
                 _ = tx.closed() => return,
