@@ -121,6 +121,15 @@ fn chrono_like_now() -> String {
     )
 }
 
+/// The drivers every store has: `bridge`, `host` and `null`.
+fn builtin_drivers() -> BTreeMap<String, Arc<dyn NetworkDriver>> {
+    let mut drivers: BTreeMap<String, Arc<dyn NetworkDriver>> = BTreeMap::new();
+    drivers.insert("bridge".into(), Arc::new(BridgeDriver));
+    drivers.insert("host".into(), Arc::new(NoopDriver("host")));
+    drivers.insert("null".into(), Arc::new(NoopDriver("null")));
+    drivers
+}
+
 impl NetworkStore {
     /// Opens the store under `root` (`<data-root>/network`), makes the three
     /// predefined networks on first start, and sets up every bridge network
@@ -130,11 +139,7 @@ impl NetworkStore {
         default_bridge: &DefaultBridge,
         firewall: Option<Arc<dyn FirewallDriver>>,
     ) -> Result<Self> {
-        let mut drivers: BTreeMap<String, Arc<dyn NetworkDriver>> = BTreeMap::new();
-        drivers.insert("bridge".into(), Arc::new(BridgeDriver));
-        drivers.insert("host".into(), Arc::new(NoopDriver("host")));
-        drivers.insert("null".into(), Arc::new(NoopDriver("null")));
-        Self::open_with(root, default_bridge, firewall, drivers)
+        Self::open_with(root, default_bridge, firewall, builtin_drivers())
     }
 
     pub fn open_with(
@@ -157,11 +162,7 @@ impl NetworkStore {
         default_bridge: &DefaultBridge,
         firewall: Option<Arc<dyn FirewallDriver>>,
     ) -> Result<Self> {
-        let mut drivers: BTreeMap<String, Arc<dyn NetworkDriver>> = BTreeMap::new();
-        drivers.insert("bridge".into(), Arc::new(BridgeDriver));
-        drivers.insert("host".into(), Arc::new(NoopDriver("host")));
-        drivers.insert("null".into(), Arc::new(NoopDriver("null")));
-        Self::open_records(root, default_bridge, firewall, drivers)
+        Self::open_records(root, default_bridge, firewall, builtin_drivers())
     }
 
     fn open_records(
