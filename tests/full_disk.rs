@@ -156,7 +156,13 @@ fn full_disk(rt: Runtime) {
     let tar = common::busybox_tar().to_string_lossy().into_owned();
     let o = d.wharf(&["import", &tar, "fullimport:1"]);
     assert_ne!(o.code, 0);
-    assert!(o.err().contains(NOSPC), "import: {}", o.err());
+    assert!(
+        o.err().contains(NOSPC),
+        "import: {} code {} out {}",
+        o.err(),
+        o.code,
+        o.out()
+    );
     assert!(!o.err().contains("invalid tar"), "import: {}", o.err());
 
     // The daemon keeps serving.

@@ -270,10 +270,15 @@ fn report(e: &anyhow::Error, name: &str, run_like: bool) -> i32 {
     }
     // Our stdout was closed (`wharf logs -f x | head`): end quietly with
     // the shell status of a SIGPIPE death, as docker's CLI does.
-    let broken_pipe = e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    });
+    // A broken pipe to the daemon is not that: it is reported below.
+    let to_daemon = e
+        .chain()
+        .any(|c| matches!(c.downcast_ref::<ClientError>(), Some(ClientError::Http(_))));
+    let broken_pipe = !to_daemon
+        && e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        });
     if broken_pipe {
         return 141;
     }

@@ -28,7 +28,11 @@ impl BodyReader {
                     Err(e) => Err(io::Error::other(e)),
                 };
                 let stop = item.is_err();
-                if tx.send(item).await.is_err() || stop {
+                if stop {
+                    return;
+                }
+                if tx.send(item).await.is_err() {
+                    drain(body).await;
                     return;
                 }
             }
@@ -36,6 +40,27 @@ impl BodyReader {
         BodyReader {
             rx,
             cur: Bytes::new(),
+        }
+    }
+}
+
+/// The most of an abandoned upload that is read and dropped.
+const DRAIN_LIMIT: u64 = 256 << 20;
+
+/// The handler stopped reading (it failed: a full disk, a bad tar) and
+/// answers now. Closing the socket under a client that is still sending
+/// makes its next write fail with EPIPE, and most clients (hyper's, ours)
+/// then report the broken pipe instead of the answer. Reading the rest
+/// keeps the connection open until the answer is read; past the limit the
+/// client has had time enough and the connection is closed.
+async fn drain(mut body: Incoming) {
+    let mut seen = 0u64;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Some(b) = frame.data_ref() {
+            seen += b.len() as u64;
+        }
+        if seen > DRAIN_LIMIT {
+            return;
         }
     }
 }
