@@ -6,6 +6,7 @@
 #
 #   bash bench/phases.sh            # RUNS=20, modes: bridge none
 #   RUNS=50 bash bench/phases.sh none
+#   RUNNING=200 bash bench/phases.sh   # with 200 detached sleeps running
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,11 @@ export RUST_LOG=info,wharf::phases=debug
 BENCH_NO_DOCKER=1
 source bench/lib.sh
 bench_start >/dev/null
+RUNNING=${RUNNING:-0}
+if [ "$RUNNING" -gt 0 ]; then
+    seq 1 "$RUNNING" | xargs -P8 -I{} "$WHARF" -H "unix://$sock" run -d busybox sleep 3600 >/dev/null
+    echo "($RUNNING detached sleeps running)"
+fi
 
 for mode in "${modes[@]}"; do
     w run --rm --network "$mode" busybox true   # warm-up
