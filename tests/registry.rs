@@ -1123,10 +1123,9 @@ fn manifest_list_pushed_and_pulled_through_token_auth() {
     assert_ne!(out.code, 0, "{}", out.out());
 }
 
-#[test]
-fn repo_digests_are_kept_and_resolve_locally() {
+fn repo_digests_are_kept_and_resolve_locally(rt: common::Runtime) {
     let reg = Registry::start();
-    let d = Daemon::start();
+    let d = Daemon::start_with(rt);
     let name = format!("{}/rd/bb:v1", reg.host());
     let repo = format!("{}/rd/bb", reg.host());
     let id = image_id(&d, "busybox:latest");
@@ -1228,11 +1227,10 @@ fn repo_digests_are_kept_and_resolve_locally() {
     assert!(out.err().contains("No such image"), "{}", out.err());
 }
 
-#[test]
-fn build_uses_the_registry_config_for_an_auth_base() {
+fn build_uses_the_registry_config_for_an_auth_base(rt: common::Runtime) {
     let reg = Registry::start();
     let front = TokenFront::start(reg.port);
-    let d = Daemon::start();
+    let d = Daemon::start_with(rt);
     let cfg = d.tmp().join("dockercfg");
     let server = format!("127.0.0.1:{}", front.port);
     let base = format!("{server}/base/bb:v1");
@@ -1283,3 +1281,8 @@ fn build_uses_the_registry_config_for_an_auth_base() {
     build("docker", &dcfg, "authbuild:2").success();
     d.wharf(&["image", "inspect", "authbuild:2"]).success();
 }
+
+runtime_tests!(
+    repo_digests_are_kept_and_resolve_locally,
+    build_uses_the_registry_config_for_an_auth_base
+);
