@@ -1085,6 +1085,15 @@ fn manifest_list_pushed_and_pulled_through_token_auth() {
         "{v}"
     );
 
+    // A list in another repository: the sources are mounted into it.
+    let elsewhere = format!("{server}/multi/all:v1");
+    with_cfg(&d, &["manifest", "create", &elsewhere, &native, &foreign]).success();
+    let out = with_cfg(&d, &["manifest", "push", &elsewhere]);
+    assert!(out.success().out().starts_with("sha256:"), "{}", out.out());
+    with_cfg(&d, &["manifest", "rm", &elsewhere]).success();
+    let out = with_cfg(&d, &["manifest", "rm", &elsewhere]);
+    assert!(out.err().contains("No such manifest"), "{}", out.err());
+
     // A fresh daemon pulls the index by tag and by digest.
     let d2 = Daemon::start();
     let out = with_cfg(&d2, &["pull", &list]);
@@ -1116,6 +1125,17 @@ fn manifest_list_pushed_and_pulled_through_token_auth() {
         out.err().contains("no matching manifest for linux/s390x"),
         "{}",
         out.err()
+    );
+    let all = format!("{server}/multi/all:v1");
+    with_cfg(
+        &d2,
+        &["pull", "--platform", &format!("linux/{other}"), &all],
+    )
+    .success();
+    assert_eq!(
+        image_id(&d2, &all),
+        foreign_id,
+        "mounted across repositories"
     );
     // Without credentials the pull is refused.
     d2.wharf(&["rmi", "-f", &list, &by_digest]).success();
