@@ -1231,6 +1231,27 @@ fn repo_digests_are_kept_and_resolve_locally(rt: common::Runtime) {
         eprintln!("docker SDK venv absent: skipping the docker-py lookup");
     }
 
+    // Pulled by digest only: listed under its repository, not dangling.
+    d.wharf(&["rmi", "fromdigest:1", &name]).success();
+    d.wharf(&["pull", &pinned]).success();
+    let text = d
+        .wharf(&["images", "--digests", &repo])
+        .success()
+        .out()
+        .to_string();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("<none>") && l.contains(&digest)),
+        "{text}"
+    );
+    let dangling = d.wharf(&["images", "-q", "--no-trunc", "-f", "dangling=true"]);
+    assert!(
+        !dangling.success().out().contains(&id),
+        "{}",
+        dangling.out()
+    );
+    d.wharf(&["tag", &pinned, &name]).success();
+
     // rmi NAME@DIGEST removes only that reference while tags remain.
     let out = d.wharf(&["rmi", &pinned]);
     assert!(

@@ -72,13 +72,12 @@ pub fn rows(list: &[ImageSummary], trunc: bool, now: i64) -> Vec<Value> {
                 (r, if tag.is_empty() { "<none>".into() } else { tag })
             })
             .collect();
-        if tags.is_empty() {
-            // Untagged but pulled by digest: one row per repository.
-            for d in &img.repo_digests {
-                if let Some((r, _)) = d.split_once('@') {
-                    if !tags.iter().any(|(t, _)| t == r) {
-                        tags.push((r.to_string(), "<none>".into()));
-                    }
+        // A repository known only by digest gets a `<none>` row, as
+        // docker lists them.
+        for d in &img.repo_digests {
+            if let Some((r, _)) = d.split_once('@') {
+                if !tags.iter().any(|(t, _)| t == r) {
+                    tags.push((r.to_string(), "<none>".into()));
                 }
             }
         }

@@ -61,10 +61,15 @@ fn list(d: &Daemon, q: &Query) -> Result<Reply> {
                 s.repo_tags
                     .iter()
                     .any(|t| image_view::reference_matches(r, t))
+                    || s.repo_digests
+                        .iter()
+                        .any(|t| image_view::digest_matches(r, t))
             });
+        // Dangling as Docker counts it: no tag and no digest reference.
+        let dangling = s.repo_tags.is_empty() && s.repo_digests.is_empty();
         let dangling_ok = match filters.get("dangling").first().map(String::as_str) {
-            Some("true") | Some("1") => s.repo_tags.is_empty(),
-            Some("false") | Some("0") => !s.repo_tags.is_empty(),
+            Some("true") | Some("1") => dangling,
+            Some("false") | Some("0") => !dangling,
             _ => true,
         };
         let label_ok = filters
