@@ -1218,8 +1218,10 @@ fn repo_digests_are_kept_and_resolve_locally(rt: common::Runtime) {
     }
 
     // The docker SDK for Python, when its venv is there (tests/docker_py.rs makes it).
-    let py = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sdk-venv/bin/python");
-    if py.exists() {
+    // Its `.docker-installed` marker is written once pip has finished.
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sdk-venv");
+    let py = venv.join("bin/python");
+    if venv.join(".docker-installed").exists() {
         let mut cmd = Command::new(&py);
         cmd.arg("-c")
             .arg("import docker,sys; print(docker.from_env().images.get(sys.argv[1]).id)")
