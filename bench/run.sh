@@ -29,11 +29,13 @@ bench_extra_cleanup() {
 bench_start
 
 # processes running the wharf binary other than the daemon: the monitors
+# (`wharf-monitor` beside it when built, else `wharf __monitor`)
 monitor_pids() {
-    local p exe
+    local p exe w m
+    w=$(readlink -f "$WHARF"); m=$(dirname "$w")/wharf-monitor
     for p in /proc/[0-9]*; do
         exe=$(readlink "$p/exe" 2>/dev/null) || continue
-        [ "$exe" = "$WHARF" ] || continue
+        [ "$exe" = "$w" ] || [ "$exe" = "$m" ] || continue
         [ "${p#/proc/}" = "$daemon_pid" ] && continue
         grep -q -- "$root" "$p/cmdline" 2>/dev/null || continue
         echo "${p#/proc/}"
@@ -184,8 +186,23 @@ if want mem; then
         pid=$($1 inspect -f '{{.State.Pid}}' "$2")
         awk '/^PPid:/ { print $2 }' "/proc/$pid/status"
     }
+    sleep 2   # idle: a quiet second after the image import, the daemon trims
     row "daemon RSS, idle" "$(mib "$(rss_kib "$daemon_pid")")" \
         "$([ $have_docker = 1 ] && mib "$(sum_rss $(docker_engine_pids))" || echo -)"
+    # 3000 connections, 200 at a time, with no container: RSS right after
+    # and 1/3/5 s later (the trim follows a quiet second after the last reply)
+    burst() {  # $1 w|dk, $2 socket → "result: rss0/rss1/rss3/rss5"
+        local out r0 r1 r3 r5
+        out=$(python3 bench/burst.py "$2" 3000 200)
+        r0=$(sum_rss $(engine_pids "$1")); sleep 1
+        r1=$(sum_rss $(engine_pids "$1")); sleep 2
+        r3=$(sum_rss $(engine_pids "$1")); sleep 2
+        r5=$(sum_rss $(engine_pids "$1"))
+        awk -v a="$r0" -v b="$r1" -v c="$r3" -v d="$r5" -v o="${out%% *}" \
+            'BEGIN { printf "%s: %.1f/%.1f/%.1f/%.1f", o, a/1024, b/1024, c/1024, d/1024 }'
+    }
+    row "idle burst 3000 conns: RSS MiB at 0/1/3/5 s" "$(burst w "$sock")" \
+        "$([ $have_docker = 1 ] && burst dk "$DOCKER_SOCK" || echo -)"
     # a container with a 1 s healthcheck: RSS/PSS sampled every 0.5 s for 5 s
     # after 3 s, largest sample
     health() {  # $1 cli → "rss pss" (max, KiB)
@@ -244,21 +261,12 @@ if want mem; then
     [ "$n" -gt 0 ] && row "monitor RSS / PSS per container ($n)" "$(mib $((mr / n))) / $(mib $((mp / n)))" "$dmon"
     row "daemon RSS, $MEM_FLEET running" "$(mib "$(rss_kib "$daemon_pid")")" \
         "$([ $have_docker = 1 ] && mib "$(sum_rss $(docker_engine_pids))" || echo -)"
-    # 3000 connections, 200 at a time; RSS right after and 1/3/5 s later
-    burst() {  # $1 w|dk, $2 socket → "result | rss0 rss1 rss3 rss5"
-        local out r0 r1 r3 r5
-        out=$(python3 bench/burst.py "$2" 3000 200)
-        r0=$(sum_rss $(engine_pids "$1")); sleep 1
-        r1=$(sum_rss $(engine_pids "$1")); sleep 2
-        r3=$(sum_rss $(engine_pids "$1")); sleep 2
-        r5=$(sum_rss $(engine_pids "$1"))
-        awk -v a="$r0" -v b="$r1" -v c="$r3" -v d="$r5" -v o="${out%% *}" \
-            'BEGIN { printf "%s: %.1f/%.1f/%.1f/%.1f", o, a/1024, b/1024, c/1024, d/1024 }'
-    }
-    row "burst 3000 conns: RSS MiB at 0/1/3/5 s" "$(burst w "$sock")" \
+    # the same burst with MEM_FLEET running
+    row "burst, $MEM_FLEET running: RSS MiB at 0/1/3/5 s" "$(burst w "$sock")" \
         "$([ $have_docker = 1 ] && burst dk "$DOCKER_SOCK" || echo -)"
     w rm -f $(w ps -aq --filter label=wharf-bench=1) >/dev/null 2>&1 || true
     [ $have_docker = 1 ] && { dk rm -f $(dk ps -aq --filter label=wharf-bench=1) >/dev/null 2>&1 || true; }
+    sleep 2
     row "daemon RSS, idle again after rm" "$(mib "$(rss_kib "$daemon_pid")")" "-"
 fi
 

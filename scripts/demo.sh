@@ -36,6 +36,8 @@ echo "== building wharf (release)"
 cargo build --release
 echo "== installing /usr/local/bin/wharf"
 install -m 0755 "${CARGO_TARGET_DIR:-$PWD/target}/release/wharf" /usr/local/bin/wharf
+# the per-container monitor, beside wharf (the daemon uses it when present)
+install -m 0755 "${CARGO_TARGET_DIR:-$PWD/target}/release/wharf-monitor" /usr/local/bin/wharf-monitor
 wharf=/usr/local/bin/wharf
 if [ -d /usr/share/bash-completion/completions ]; then
     "$wharf" completion bash >/usr/share/bash-completion/completions/wharf

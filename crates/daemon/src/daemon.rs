@@ -93,7 +93,8 @@ pub struct Daemon {
     pub data_root: PathBuf,
     pub exec_root: PathBuf,
     pub default_runtime: String,
-    /// This binary, re-executed as the per-container monitor.
+    /// The per-container monitor executable: `wharf-monitor` beside this
+    /// binary, or this binary itself (`wharf __monitor`).
     pub exe: PathBuf,
     pub images: wharf_image::ImageStore,
     pub volumes: wharf_volume::VolumeStore,

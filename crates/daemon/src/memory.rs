@@ -8,13 +8,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Connections accepted since start; the trimmer watches it change.
+/// Connections accepted and ended since start; the trimmer watches it
+/// change. Ends count: a trim between the last accept of a burst and the
+/// end of its last replies would free nothing and none would follow.
 static ACTIVITY: AtomicU64 = AtomicU64::new(0);
 
 /// How often the trimmer looks; a trim follows the first quiet tick.
 const TICK: Duration = Duration::from_secs(1);
 
-/// Counts one unit of work (an accepted connection).
+/// Counts one unit of work (a connection accepted, or ended).
 pub fn note_activity() {
     ACTIVITY.fetch_add(1, Ordering::Relaxed);
 }

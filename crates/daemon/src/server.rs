@@ -66,6 +66,9 @@ pub async fn serve(
             {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
+            // Its end counts too: the trim waits for the burst's last
+            // replies, whose buffers are the peak (issue 13).
+            crate::memory::note_activity();
         });
     }
 }

@@ -76,6 +76,20 @@ fn wait_ready(out: &std::process::ChildStdout, timeout: Duration) -> Ready {
     }
 }
 
+/// The name of the dedicated monitor executable, installed beside `wharf`.
+pub const MONITOR_EXE: &str = "wharf-monitor";
+
+/// The executable to start monitors with, for a daemon running `own`:
+/// `wharf-monitor` beside it when there is one (smaller per container,
+/// see `src/monitor_main.rs`), else `own` itself (`wharf __monitor`). Both
+/// take the same arguments.
+pub fn monitor_exe(own: &Path) -> PathBuf {
+    own.parent()
+        .map(|dir| dir.join(MONITOR_EXE))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| own.to_path_buf())
+}
+
 /// Where the monitor config of a bundle is written.
 pub fn config_path(config: &MonitorConfig) -> PathBuf {
     config.bundle.join("monitor.json")

@@ -6,9 +6,10 @@ use std::io;
 
 /// Returns freed heap pages to the kernel and drops the resident pages of
 /// read-only file mappings (program and library code and constants), which
-/// the kernel faults back in from the page cache on demand. A mapping with
-/// any anonymous (copied-on-write) page is left alone: that is RELRO data
-/// holding relocated pointers, which the file does not have.
+/// the kernel faults back in from the page cache on demand. An anonymous
+/// (copied-on-write) page is kept: that is RELRO data holding relocated
+/// pointers, which the file does not have; in a mapping that has some, the
+/// file's own pages around them are dropped one by one.
 pub fn release_unused() -> io::Result<()> {
     let result = std::fs::read_to_string("/proc/self/smaps").and_then(|smaps| {
         release_stack_below_here(&smaps)?;
@@ -30,9 +31,24 @@ pub fn release_heap_and_code() -> io::Result<()> {
 }
 
 fn drop_clean_file_pages(smaps: &str) -> io::Result<()> {
-    for (start, end) in clean_file_mappings(smaps) {
-        // SAFETY: [start, end) is a private, read-only, file-backed mapping
-        // with no anonymous pages (from /proc/self/smaps): every resident
+    let (clean, mixed) = read_only_file_mappings(smaps);
+    let mut ranges = clean;
+    // A read-only mapping with some anonymous pages (the RELRO segment:
+    // the loader wrote the GOT, the rest is the file's own in a
+    // position-dependent binary): drop its pages one by one where the
+    // kernel says they still are the file's.
+    if !mixed.is_empty() {
+        if let Ok(pagemap) = std::fs::File::open("/proc/self/pagemap") {
+            for (start, end) in mixed {
+                ranges.extend(file_page_runs(&pagemap, start, end));
+            }
+        }
+    }
+    for (start, end) in ranges {
+        // SAFETY: [start, end) lies in a private, read-only, file-backed
+        // mapping and holds no anonymous page (the whole mapping has none,
+        // per /proc/self/smaps, or pagemap showed each page a file page;
+        // read-only, so none can be written meanwhile): every resident
         // page equals the file's content, so dropping it loses nothing and
         // it is re-read when next touched. The mapping itself stays.
         let rc =
@@ -108,9 +124,54 @@ fn release_stack_below_here(smaps: &str) -> io::Result<()> {
     Ok(())
 }
 
+const PAGE: usize = 4096;
+/// `/proc/PID/pagemap`: the page is present in memory.
+const PM_PRESENT: u64 = 1 << 63;
+/// `/proc/PID/pagemap`: the page is a file page (or shared anonymous); a
+/// private mapping's copied-on-write page is anonymous and has it clear.
+const PM_FILE: u64 = 1 << 61;
+
+/// Runs of pages in `[start, end)` that are resident file pages (the
+/// file's own content, never written in this process), from `pagemap`.
+/// Only for read-only mappings: no write can turn such a page anonymous
+/// between this look and the drop.
+fn file_page_runs(pagemap: &std::fs::File, start: usize, end: usize) -> Vec<(usize, usize)> {
+    use std::os::unix::fs::FileExt;
+    let pages = (end - start) / PAGE;
+    let mut buf = vec![0u8; pages * 8];
+    if pagemap
+        .read_exact_at(&mut buf, (start / PAGE * 8) as u64)
+        .is_err()
+    {
+        return Vec::new();
+    }
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, entry) in buf.chunks_exact(8).enumerate() {
+        let e = u64::from_ne_bytes(entry.try_into().unwrap_or([0; 8]));
+        if e & PM_PRESENT == 0 || e & PM_FILE == 0 {
+            continue;
+        }
+        let a = start + i * PAGE;
+        match runs.last_mut() {
+            Some(last) if last.1 == a => last.1 = a + PAGE,
+            _ => runs.push((a, a + PAGE)),
+        }
+    }
+    runs
+}
+
 /// Ranges of `r-xp`/`r--p` file mappings whose `Anonymous:` is 0 kB.
+#[cfg(test)]
 fn clean_file_mappings(smaps: &str) -> Vec<(usize, usize)> {
+    read_only_file_mappings(smaps).0
+}
+
+/// `r-xp`/`r--p` file mappings: those whose `Anonymous:` is 0 kB, and
+/// those with some anonymous (copied-on-write) pages.
+type Ranges = Vec<(usize, usize)>;
+fn read_only_file_mappings(smaps: &str) -> (Ranges, Ranges) {
     let mut out = Vec::new();
+    let mut mixed = Vec::new();
     let mut current: Option<(usize, usize)> = None;
     for line in smaps.lines() {
         let mut fields = line.split_whitespace();
@@ -129,11 +190,13 @@ fn clean_file_mappings(smaps: &str) -> Vec<(usize, usize)> {
             if let Some(range) = current.take() {
                 if fields.next() == Some("0") {
                     out.push(range);
+                } else {
+                    mixed.push(range);
                 }
             }
         }
     }
-    out
+    (out, mixed)
 }
 
 #[cfg(test)]
@@ -160,5 +223,7 @@ Anonymous:             0 kB
 Anonymous:             0 kB
 ";
         assert_eq!(super::clean_file_mappings(smaps), vec![(0x1000, 0x2000)]);
+        let (_, mixed) = super::read_only_file_mappings(smaps);
+        assert_eq!(mixed, vec![(0x3000, 0x4000)]);
     }
 }
