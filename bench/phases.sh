@@ -6,6 +6,7 @@
 #
 #   bash bench/phases.sh            # RUNS=20, modes: bridge none
 #   RUNS=50 bash bench/phases.sh none
+#   RUNNING=200 bash bench/phases.sh   # with 200 detached sleeps running
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,16 @@ export RUST_LOG=info,wharf::phases=debug
 BENCH_NO_DOCKER=1
 source bench/lib.sh
 bench_start >/dev/null
+RUNNING=${RUNNING:-0}
+if [ "$RUNNING" -gt 0 ]; then
+    seq 1 "$RUNNING" | xargs -P8 -I{} "$WHARF" -H "unix://$sock" run -d busybox sleep 3600 >/dev/null
+    # one read of the mount table, beyond starting `cat` (the same loop on a
+    # small /proc file)
+    t0=$(now); for _ in $(seq 50); do cat "/proc/$daemon_pid/mountinfo" >/dev/null; done
+    t1=$(now); for _ in $(seq 50); do cat "/proc/$daemon_pid/stat" >/dev/null; done; t2=$(now)
+    echo "($RUNNING detached sleeps running; mount table: $(wc -l <"/proc/$daemon_pid/mountinfo") lines," \
+        "one read $(ms $(((t1 - t0 - (t2 - t1)) / 50))) ms)"
+fi
 
 for mode in "${modes[@]}"; do
     w run --rm --network "$mode" busybox true   # warm-up

@@ -6,6 +6,7 @@
 #   bash bench/run.sh                 # everything
 #   bash bench/run.sh run fleet dd    # pick sections: run, fleet (b+c), dd
 #   bash bench/run.sh mem             # issue 13: memory, ps at 200, 200 starts 8 at a time
+#   bash bench/run.sh starts          # issue 13: 200 starts 8 at a time, ps at 200, 50 one by one
 #
 # Env: RUNS (default 20), FLEET (50), DD_MB (1024), WHARF (binary; default
 # target/release/wharf, built if missing), DOCKER_SOCK (/var/run/docker.sock).
@@ -259,6 +260,77 @@ if want mem; then
     w rm -f $(w ps -aq --filter label=wharf-bench=1) >/dev/null 2>&1 || true
     [ $have_docker = 1 ] && { dk rm -f $(dk ps -aq --filter label=wharf-bench=1) >/dev/null 2>&1 || true; }
     row "daemon RSS, idle again after rm" "$(mib "$(rss_kib "$daemon_pid")")" "-"
+fi
+
+# --- issue 13: the start path at scale: STARTS_FLEET (200) detached sleeps
+# started 8 at a time, `ps` with them running (CLI, and the API alone), then
+# STARTS_ONE (50) started one by one; interleaved wharf, docker.
+if want starts; then
+    STARTS_FLEET=${STARTS_FLEET:-200}
+    STARTS_ONE=${STARTS_ONE:-50}
+    STARTS_NET=${STARTS_NET:-}
+    wcmd="$WHARF -H unix://$sock"
+    dcmd="env DOCKER_HOST=unix://$DOCKER_SOCK docker"
+    eight() {  # $1 cmd → "seconds failures"
+        local t0 t1 fails
+        t0=$(now)
+        fails=$(seq 1 "$STARTS_FLEET" | xargs -P8 -I{} sh -c \
+            "$1 run -d $STARTS_NET --label wharf-bench=1 busybox sleep 3600 >/dev/null 2>&1 || echo fail" |
+            grep -c fail || true)
+        t1=$(now)
+        echo "$(ms $((t1 - t0))) $fails"
+    }
+    pstime() {  # $1 cli → median of 10 `ps`, ms
+        local t=() t0 t1
+        for _ in $(seq 1 10); do
+            t0=$(now); $1 ps >/dev/null; t1=$(now); t+=($((t1 - t0)))
+        done
+        ms "$(printf '%s\n' "${t[@]}" | median)"
+    }
+    apitime() {  # $1 socket → median of 10 GET /containers/json, ms
+        local t=() t0 t1
+        for _ in $(seq 1 10); do
+            t0=$(now); curl -sf --unix-socket "$1" http://localhost/v1.44/containers/json >/dev/null
+            t1=$(now); t+=($((t1 - t0)))
+        done
+        ms "$(printf '%s\n' "${t[@]}" | median)"
+    }
+    running() { $1 ps -q --filter label=wharf-bench=1 | grep -c . || true; }
+    rmall() {  # $1 cmd → ms
+        local t0 t1 ids
+        ids=$($1 ps -aq --filter label=wharf-bench=1)
+        t0=$(now)
+        [ -z "$ids" ] || echo "$ids" | xargs -n 50 $1 rm -f >/dev/null 2>&1
+        t1=$(now)
+        ms $((t1 - t0))
+    }
+    read -r ws wf < <(eight "$wcmd")
+    wn=$(running w)
+    ds=-; df=-; dn=-
+    if [ $have_docker = 1 ]; then read -r ds df < <(eight "$dcmd"); dn=$(running dk); fi
+    row "start $STARTS_FLEET sleeps 8 at a time (fails/running)" "$ws ms ($wf/$wn)" \
+        "$([ "$ds" = - ] && echo - || echo "$ds ms ($df/$dn)")"
+    row "ps with $STARTS_FLEET running, median of 10" "$(pstime w) ms" \
+        "$([ $have_docker = 1 ] && echo "$(pstime dk) ms" || echo -)"
+    row "GET /containers/json, $STARTS_FLEET running" "$(apitime "$sock") ms" \
+        "$([ $have_docker = 1 ] && echo "$(apitime "$DOCKER_SOCK") ms" || echo -)"
+    row "rm -f all $STARTS_FLEET, 50 per command" "$(rmall "$wcmd") ms" \
+        "$([ $have_docker = 1 ] && echo "$(rmall "$dcmd") ms" || echo -)"
+    one() {  # $1 cli → ms
+        local t0 t1
+        t0=$(now)
+        for _ in $(seq 1 "$STARTS_ONE"); do
+            $1 run -d $STARTS_NET --label wharf-bench=1 busybox sleep 3600 >/dev/null
+        done
+        t1=$(now)
+        ms $((t1 - t0))
+    }
+    wo=$(one w)
+    do=-
+    [ $have_docker = 1 ] && do="$(one dk) ms"
+    row "start $STARTS_ONE sleeps one by one" "$wo ms" "$do"
+    rmall "$wcmd" >/dev/null
+    [ $have_docker = 1 ] && rmall "$dcmd" >/dev/null
 fi
 
 # --- issue 3: 1 GiB dd conv=fsync in the layer, a volume, a tmpfs -------------

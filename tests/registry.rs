@@ -970,3 +970,362 @@ fn compose_push_then_pull() {
     assert_ne!(o.code, 0);
     assert!(o.stderr.contains("no such service: nosuch"), "{o}");
 }
+
+/// A tiny single-file image for another platform, made offline with
+/// `import --platform`.
+fn import_foreign(d: &Daemon, platform: &str, name: &str) -> String {
+    let dir = d
+        .tmp()
+        .join(format!("foreign-{}", platform.replace('/', "-")));
+    fs::create_dir_all(dir.join("root")).unwrap();
+    fs::write(dir.join("root/platform"), platform).unwrap();
+    let tar = dir.join("root.tar");
+    let mut cmd = Command::new("tar");
+    cmd.arg("-C")
+        .arg(dir.join("root"))
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".");
+    common::run_cmd(cmd, None, Duration::from_secs(30)).success();
+    d.wharf(&[
+        "import",
+        "--platform",
+        platform,
+        tar.to_str().unwrap(),
+        name,
+    ])
+    .success();
+    image_id(d, name)
+}
+
+#[test]
+fn manifest_list_pushed_and_pulled_through_token_auth() {
+    let reg = Registry::start();
+    let front = TokenFront::start(reg.port);
+    let d = Daemon::start();
+    let cfg = d.tmp().join("dockercfg");
+    let server = format!("127.0.0.1:{}", front.port);
+    let with_cfg = |d: &Daemon, args: &[&str]| {
+        let mut cmd = d.wharf_cmd(args);
+        cmd.env("DOCKER_CONFIG", &cfg);
+        common::run_cmd(cmd, None, Duration::from_secs(120))
+    };
+    let mut login = d.wharf_cmd(&["login", "-u", "user", "--password-stdin", &server]);
+    login.env("DOCKER_CONFIG", &cfg);
+    common::run_cmd(login, Some(b"secret\n"), Duration::from_secs(60)).success();
+
+    let host_arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let other = if host_arch == "arm64" {
+        "amd64"
+    } else {
+        "arm64"
+    };
+    let repo = format!("{server}/multi/app");
+    let native = format!("{repo}:{host_arch}");
+    let foreign = format!("{repo}:{other}");
+    let native_id = image_id(&d, "busybox:latest");
+    d.wharf(&["tag", "busybox:latest", &native]).success();
+    let foreign_id = import_foreign(&d, &format!("linux/{other}"), &foreign);
+    with_cfg(&d, &["push", &native]).success();
+    with_cfg(&d, &["push", &foreign]).success();
+
+    // Made and pushed as with `docker manifest`; no credentials, no list.
+    let list = format!("{repo}:v1");
+    let mut anon = d.wharf_cmd(&["manifest", "create", &list, &native, &foreign]);
+    anon.env("DOCKER_CONFIG", d.tmp().join("no-creds"));
+    let out = common::run_cmd(anon, None, Duration::from_secs(60));
+    assert_ne!(out.code, 0);
+    assert!(out.err().contains("unauthorized"), "{}", out.err());
+    let out = with_cfg(&d, &["manifest", "create", &list, &native, &foreign]);
+    assert!(
+        out.success().out().contains("Created manifest list"),
+        "{}",
+        out.out()
+    );
+    let again = with_cfg(&d, &["manifest", "create", &list, &native]);
+    assert!(again.err().contains("--amend"), "{}", again.err());
+    with_cfg(
+        &d,
+        &["manifest", "annotate", "--variant", "v8", &list, &foreign],
+    )
+    .success();
+    let local = with_cfg(&d, &["manifest", "inspect", &list]);
+    let v: serde_json::Value = serde_json::from_str(local.success().out()).unwrap();
+    assert_eq!(v["manifests"].as_array().unwrap().len(), 2, "{v}");
+    let out = with_cfg(&d, &["manifest", "push", "--purge", &list]);
+    let index_digest = out.success().out().trim().to_string();
+    assert!(index_digest.starts_with("sha256:"), "{}", out.out());
+    // The registry's copy, read back through the token front.
+    let remote = with_cfg(&d, &["manifest", "inspect", &list]);
+    let v: serde_json::Value = serde_json::from_str(remote.success().out()).unwrap();
+    let platforms: Vec<String> = v["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let p = &m["platform"];
+            format!(
+                "{}/{}{}",
+                p["os"].as_str().unwrap(),
+                p["architecture"].as_str().unwrap(),
+                p["variant"]
+                    .as_str()
+                    .map(|v| format!("/{v}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        platforms,
+        vec![format!("linux/{host_arch}"), format!("linux/{other}/v8")],
+        "{v}"
+    );
+
+    // A list in another repository: the sources are mounted into it.
+    let elsewhere = format!("{server}/multi/all:v1");
+    with_cfg(&d, &["manifest", "create", &elsewhere, &native, &foreign]).success();
+    let out = with_cfg(&d, &["manifest", "push", &elsewhere]);
+    assert!(out.success().out().starts_with("sha256:"), "{}", out.out());
+    with_cfg(&d, &["manifest", "rm", &elsewhere]).success();
+    let out = with_cfg(&d, &["manifest", "rm", &elsewhere]);
+    assert!(out.err().contains("No such manifest"), "{}", out.err());
+
+    // A fresh daemon pulls the index by tag and by digest.
+    let d2 = Daemon::start();
+    let out = with_cfg(&d2, &["pull", &list]);
+    assert!(
+        out.success()
+            .out()
+            .contains(&format!("Digest: {index_digest}")),
+        "{}",
+        out.out()
+    );
+    assert_eq!(image_id(&d2, &list), native_id, "the host's platform");
+    let by_digest = format!("{repo}@{index_digest}");
+    let digests = d2.wharf(&["image", "inspect", "-f", "{{json .RepoDigests}}", &list]);
+    assert!(
+        digests.success().out().contains(&by_digest),
+        "RepoDigests name the index: {}",
+        digests.out()
+    );
+    let out = with_cfg(
+        &d2,
+        &["pull", "--platform", &format!("linux/{other}"), &by_digest],
+    );
+    out.success();
+    assert_eq!(image_id(&d2, &by_digest), foreign_id);
+    let arch = d2.wharf(&["image", "inspect", "-f", "{{.Architecture}}", &by_digest]);
+    assert_eq!(arch.success().out().trim(), other);
+    let out = with_cfg(&d2, &["pull", "--platform", "linux/s390x", &list]);
+    assert!(
+        out.err().contains("no matching manifest for linux/s390x"),
+        "{}",
+        out.err()
+    );
+    let all = format!("{server}/multi/all:v1");
+    with_cfg(
+        &d2,
+        &["pull", "--platform", &format!("linux/{other}"), &all],
+    )
+    .success();
+    assert_eq!(
+        image_id(&d2, &all),
+        foreign_id,
+        "mounted across repositories"
+    );
+    // Without credentials the pull is refused.
+    d2.wharf(&["rmi", "-f", &list, &by_digest]).success();
+    let out = d2.wharf(&["pull", &list]);
+    assert_ne!(out.code, 0, "{}", out.out());
+}
+
+fn repo_digests_are_kept_and_resolve_locally(rt: common::Runtime) {
+    let reg = Registry::start();
+    let d = Daemon::start_with(rt);
+    let name = format!("{}/rd/bb:v1", reg.host());
+    let repo = format!("{}/rd/bb", reg.host());
+    let id = image_id(&d, "busybox:latest");
+    d.wharf(&["tag", "busybox:latest", &name]).success();
+    let out = d.wharf(&["push", &name]);
+    let digest = out
+        .success()
+        .out()
+        .split("digest: ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let pinned = format!("{repo}@{digest}");
+    let rd = |d: &Daemon, r: &str| {
+        d.wharf(&["image", "inspect", "-f", "{{json .RepoDigests}}", r])
+            .success()
+            .out()
+            .trim()
+            .to_string()
+    };
+    assert_eq!(rd(&d, &name), format!("[\"{pinned}\"]"), "after push");
+
+    // After a pull into a store that lacks it.
+    d.wharf(&["rmi", &name]).success();
+    assert_eq!(
+        rd(&d, "busybox:latest"),
+        "[]",
+        "the last tag takes its digest"
+    );
+    d.wharf(&["pull", &name]).success();
+    assert_eq!(rd(&d, &name), format!("[\"{pinned}\"]"), "after pull");
+    let stored = fs::read_to_string(d.data_root().join("image/repositories.json")).unwrap();
+    assert!(stored.contains(&pinned), "{stored}");
+
+    // `images --digests`, wharf and docker alike.
+    for out in [
+        d.wharf(&["images", "--digests", &repo]),
+        d.docker(&["images", "--digests", &repo]),
+    ] {
+        let text = out.success().out().to_string();
+        assert!(text.contains("DIGEST"), "{text}");
+        let row = text.lines().find(|l| l.contains("v1")).unwrap_or("");
+        assert!(row.contains(&digest), "{text}");
+    }
+
+    // NAME@DIGEST resolves for inspect, history, tag, run, create.
+    assert_eq!(image_id(&d, &pinned), id);
+    let docker_id = d.docker(&["image", "inspect", "-f", "{{.Id}}", &pinned]);
+    assert_eq!(docker_id.success().out().trim(), id);
+    d.wharf(&["history", &pinned]).success();
+    d.docker(&["history", &pinned]).success();
+    d.wharf(&["tag", &pinned, "fromdigest:1"]).success();
+    assert_eq!(image_id(&d, "fromdigest:1"), id);
+    let run = d.wharf(&["run", "--rm", &pinned, "echo", "by-digest"]);
+    assert_eq!(run.success().out().trim(), "by-digest");
+    let run = d.docker(&["run", "--rm", &pinned, "echo", "docker-by-digest"]);
+    assert_eq!(run.success().out().trim(), "docker-by-digest");
+    let created = d.wharf(&["create", "--name", "rd-created", &pinned, "true"]);
+    created.success();
+    let img = d.wharf(&["inspect", "-f", "{{.Image}}", "rd-created"]);
+    assert_eq!(img.success().out().trim(), id);
+    d.wharf(&["rm", "rd-created"]).success();
+
+    // A pull of what is here by digest: nothing fetched.
+    for out in [d.wharf(&["pull", &pinned]), d.docker(&["pull", &pinned])] {
+        let text = out.success().out().to_string();
+        assert!(text.contains("Image is up to date"), "{text}");
+        assert!(!text.contains("Pull complete"), "{text}");
+    }
+
+    // The docker SDK for Python, when its venv is there (tests/docker_py.rs makes it).
+    // Its `.docker-installed` marker is written once pip has finished.
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sdk-venv");
+    let py = venv.join("bin/python");
+    if venv.join(".docker-installed").exists() {
+        let mut cmd = Command::new(&py);
+        cmd.arg("-c")
+            .arg("import docker,sys; print(docker.from_env().images.get(sys.argv[1]).id)")
+            .arg(&pinned)
+            .env("DOCKER_HOST", d.host());
+        let out = common::run_cmd(cmd, None, Duration::from_secs(60));
+        assert_eq!(out.success().out().trim(), id);
+    } else {
+        eprintln!("docker SDK venv absent: skipping the docker-py lookup");
+    }
+
+    // Pulled by digest only: listed under its repository, not dangling.
+    d.wharf(&["rmi", "fromdigest:1", &name]).success();
+    d.wharf(&["pull", &pinned]).success();
+    let text = d
+        .wharf(&["images", "--digests", &repo])
+        .success()
+        .out()
+        .to_string();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("<none>") && l.contains(&digest)),
+        "{text}"
+    );
+    let dangling = d.wharf(&["images", "-q", "--no-trunc", "-f", "dangling=true"]);
+    assert!(
+        !dangling.success().out().contains(&id),
+        "{}",
+        dangling.out()
+    );
+    d.wharf(&["tag", &pinned, &name]).success();
+
+    // rmi NAME@DIGEST removes only that reference while tags remain.
+    let out = d.wharf(&["rmi", &pinned]);
+    assert!(
+        out.success().out().contains(&format!("Untagged: {pinned}")),
+        "{}",
+        out.out()
+    );
+    assert_ne!(d.wharf(&["image", "inspect", &pinned]).code, 0);
+    assert_eq!(image_id(&d, &name), id);
+    // A digest unknown here is a clean error.
+    let bad = format!("{repo}@sha256:{}", "0".repeat(64));
+    let out = d.wharf(&["image", "inspect", &bad]);
+    assert_ne!(out.code, 0);
+    assert!(out.err().contains("No such image"), "{}", out.err());
+}
+
+fn build_uses_the_registry_config_for_an_auth_base(rt: common::Runtime) {
+    let reg = Registry::start();
+    let front = TokenFront::start(reg.port);
+    let d = Daemon::start_with(rt);
+    let cfg = d.tmp().join("dockercfg");
+    let server = format!("127.0.0.1:{}", front.port);
+    let base = format!("{server}/base/bb:v1");
+    let mut login = d.wharf_cmd(&["login", "-u", "user", "--password-stdin", &server]);
+    login.env("DOCKER_CONFIG", &cfg);
+    common::run_cmd(login, Some(b"secret\n"), Duration::from_secs(60)).success();
+    d.wharf(&["tag", "busybox:latest", &base]).success();
+    let mut push = d.wharf_cmd(&["push", &base]);
+    push.env("DOCKER_CONFIG", &cfg);
+    common::run_cmd(push, None, Duration::from_secs(120)).success();
+    d.wharf(&["rmi", &base]).success();
+
+    let dir = d.tmp().join("ctx-auth");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM {base}\nRUN echo authed > /authed\n"),
+    )
+    .unwrap();
+    let ctx = dir.to_str().unwrap();
+    let build = |tool: &str, config: &std::path::Path, tag: &str| {
+        let mut cmd = match tool {
+            "wharf" => d.wharf_cmd(&["build", "-t", tag, ctx]),
+            _ => d.docker_cmd(&["build", "-t", tag, ctx]),
+        };
+        cmd.env("DOCKER_CONFIG", config).env("DOCKER_BUILDKIT", "0");
+        common::run_cmd(cmd, None, Duration::from_secs(300))
+    };
+    // Without credentials: refused, and said so.
+    for tool in ["wharf", "docker"] {
+        let out = build(tool, &d.tmp().join("empty-cfg"), "authbuild:no");
+        assert_ne!(out.code, 0, "{tool}: {}", out.out());
+        let all = format!("{}{}", out.out(), out.err());
+        assert!(
+            all.contains("authentication required") || all.contains("unauthorized"),
+            "{tool}: {all}"
+        );
+    }
+    // With them (wharf's own login; then docker's, through wharfd).
+    build("wharf", &cfg, "authbuild:1").success();
+    let run = d.wharf(&["run", "--rm", "authbuild:1", "cat", "/authed"]);
+    assert_eq!(run.success().out().trim(), "authed");
+    d.wharf(&["rmi", "authbuild:1", &base]).success();
+    let dcfg = d.tmp().join("docker-cfg");
+    let mut login = d.docker_cmd(&["login", "-u", "user", "--password-stdin", &server]);
+    login.env("DOCKER_CONFIG", &dcfg);
+    common::run_cmd(login, Some(b"secret\n"), Duration::from_secs(60)).success();
+    build("docker", &dcfg, "authbuild:2").success();
+    d.wharf(&["image", "inspect", "authbuild:2"]).success();
+}
+
+runtime_tests!(
+    repo_digests_are_kept_and_resolve_locally,
+    build_uses_the_registry_config_for_an_auth_base
+);

@@ -215,11 +215,15 @@ pub async fn run(ctx: &Ctx, a: BuildArgs) -> anyhow::Result<i32> {
     let a2 = a.clone();
     let (tar, dockerfile) = tokio::task::spawn_blocking(move || context(&a2)).await??;
     let path = build_query(&a, &dockerfile);
+    // Every stored credential, for a FROM on a registry that needs auth
+    // (Docker's classic builder sends them the same way).
+    let registry_config = super::registry_auth::all_header();
     let resp = ctx
         .client
-        .request(
+        .request_with_headers(
             wharf_client::Method::POST,
             &path,
+            &[("X-Registry-Config", registry_config.as_str())],
             Some("application/x-tar"),
             Client::bytes_body(tar),
         )

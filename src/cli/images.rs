@@ -54,12 +54,15 @@ pub fn rows(list: &[ImageSummary], trunc: bool, now: i64) -> Vec<Value> {
         } else {
             img.id.clone()
         };
-        let digest = img
-            .repo_digests
-            .first()
-            .and_then(|d| d.split_once('@'))
-            .map(|(_, d)| d.to_string())
-            .unwrap_or_else(|| "<none>".into());
+        // The digest shown on a row is the one recorded for its repository.
+        let digest_of = |repo: &str| {
+            img.repo_digests
+                .iter()
+                .filter_map(|d| d.split_once('@'))
+                .find(|(r, _)| *r == repo)
+                .map(|(_, d)| d.to_string())
+                .unwrap_or_else(|| "<none>".into())
+        };
         let mut tags: Vec<(String, String)> = img
             .repo_tags
             .iter()
@@ -69,6 +72,15 @@ pub fn rows(list: &[ImageSummary], trunc: bool, now: i64) -> Vec<Value> {
                 (r, if tag.is_empty() { "<none>".into() } else { tag })
             })
             .collect();
+        // A repository known only by digest gets a `<none>` row, as
+        // docker lists them.
+        for d in &img.repo_digests {
+            if let Some((r, _)) = d.split_once('@') {
+                if !tags.iter().any(|(t, _)| t == r) {
+                    tags.push((r.to_string(), "<none>".into()));
+                }
+            }
+        }
         if tags.is_empty() {
             tags.push(("<none>".into(), "<none>".into()));
         }
@@ -77,7 +89,7 @@ pub fn rows(list: &[ImageSummary], trunc: bool, now: i64) -> Vec<Value> {
                 "ID": id,
                 "Repository": repo,
                 "Tag": tag,
-                "Digest": digest,
+                "Digest": digest_of(&repo),
                 "CreatedSince": format::ago(img.created, now),
                 "CreatedAt": format::go_time(img.created),
                 "Size": format::human_size(img.size),

@@ -35,6 +35,7 @@ mod kill;
 mod load;
 mod login;
 mod logs;
+mod manifest;
 mod network;
 mod parse;
 mod pause;
@@ -186,6 +187,9 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(network::NetworkCmd),
+    /// Manage Docker image manifests and manifest lists
+    #[command(subcommand)]
+    Manifest(manifest::ManifestCmd),
     /// Run the wharf daemon
     Daemon(daemon_args::DaemonArgs),
     /// Generate the autocompletion script for the specified shell
@@ -353,6 +357,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Image(_) => "image",
         Command::Volume(_) => "volume",
         Command::Network(_) => "network",
+        Command::Manifest(_) => "manifest",
         Command::Daemon(_) => "daemon",
         Command::Completion(_) => "completion",
         Command::Compose(_) => "compose",
@@ -407,6 +412,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::Image(c) => Box::pin(image::dispatch(ctx, c)).await,
         Command::Volume(c) => volume::dispatch(ctx, c).await,
         Command::Network(c) => network::dispatch(ctx, c).await,
+        Command::Manifest(c) => manifest::dispatch(ctx, c).await,
         Command::Completion(a) => completion::run(a),
         Command::Compose(a) => Box::pin(compose::run(ctx, a)).await,
         Command::Daemon(_) | Command::Monitor { .. } => {

@@ -95,3 +95,19 @@ pub fn header_for(image: &str) -> String {
         .map(|c| c.to_header())
         .unwrap_or_else(|| "e30=".into())
 }
+
+/// The `X-Registry-Config` value of a build: every stored credential by
+/// its `config.json` key, base64url JSON (`e30=` when there are none).
+pub fn all_header() -> String {
+    use base64::engine::general_purpose::URL_SAFE;
+    let v = read();
+    let mut all = serde_json::Map::new();
+    if let Some(auths) = v["auths"].as_object() {
+        for key in auths.keys() {
+            if let Some(c) = lookup(key) {
+                all.insert(key.clone(), serde_json::to_value(c).unwrap_or_default());
+            }
+        }
+    }
+    URL_SAFE.encode(serde_json::Value::Object(all).to_string())
+}

@@ -39,6 +39,9 @@ pub struct BuildOptions {
     pub quiet: bool,
     pub network_mode: Option<String>,
     pub platform: Option<String>,
+    /// `X-Registry-Config`: base64url JSON of every stored credential by
+    /// registry, for a `FROM` on a registry that needs auth.
+    pub registry_config: Option<String>,
 }
 
 impl BuildOptions {
@@ -178,11 +181,16 @@ impl<'a> Images<'a> {
         context_tar: Body,
         o: &BuildOptions,
     ) -> Result<MessageStream, ClientError> {
+        let headers: Vec<(&str, &str)> = match &o.registry_config {
+            Some(v) => vec![("X-Registry-Config", v.as_str())],
+            None => Vec::new(),
+        };
         let r = self
             .client
-            .request(
+            .request_with_headers(
                 hyper::Method::POST,
                 &o.to_path(),
+                &headers,
                 Some("application/x-tar"),
                 context_tar,
             )

@@ -28,7 +28,8 @@ pub fn prune(d: &Arc<Daemon>, filters: &Filters) -> Result<serde_json::Value> {
             .collect();
         let mut progressed = false;
         for img in images {
-            if parents.contains(&img.id) || (dangling_only && !img.repo_tags.is_empty()) {
+            let referenced = !img.repo_tags.is_empty() || !img.repo_digests.is_empty();
+            if parents.contains(&img.id) || (dangling_only && referenced) {
                 continue;
             }
             let labels = img.config.config.labels.clone().unwrap_or_default();

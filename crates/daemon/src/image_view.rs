@@ -26,6 +26,21 @@ pub fn reference_matches(pattern: &str, tag: &str) -> bool {
     glob(prepo, repo) && ptag.is_none_or(|pt| glob(pt, t))
 }
 
+/// The `reference` filter against a `name@digest` reference: a pattern
+/// without a tag matches its name; `name@digest` matches exactly.
+pub fn digest_matches(pattern: &str, reference: &str) -> bool {
+    let Some((name, digest)) = reference.split_once('@') else {
+        return false;
+    };
+    match pattern.split_once('@') {
+        Some((pn, pd)) => glob(pn, name) && pd == digest,
+        None => {
+            let tagged = matches!(pattern.rsplit_once(':'), Some((_, t)) if !t.contains('/'));
+            !tagged && glob(pattern, name)
+        }
+    }
+}
+
 fn glob(p: &str, s: &str) -> bool {
     match p.split_once('*') {
         None => p == s,

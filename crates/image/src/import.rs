@@ -23,6 +23,20 @@ impl ImageStore {
         reference: Option<&str>,
         message: &str,
     ) -> Result<Image> {
+        self.import_for(reader, changes, reference, message, None)
+    }
+
+    /// [`ImageStore::import`] for a platform (`docker import --platform`):
+    /// `(os, architecture, variant)` of the config, the host's when `None`.
+    pub fn import_for<R: Read>(
+        &self,
+        reader: R,
+        changes: &[String],
+        reference: Option<&str>,
+        message: &str,
+        platform: Option<(&str, &str, &str)>,
+    ) -> Result<Image> {
+        let (os, arch, variant) = platform.unwrap_or(("linux", host_arch(), ""));
         let run_config = apply_changes(&RunConfig::default(), changes)?;
         let tags = match reference {
             Some(r) if !r.is_empty() => vec![parse_tag_target(r)?],
@@ -33,8 +47,9 @@ impl ImageStore {
         let diff_id = self.commit_layer(&mut pins, staged)?;
         let created = now_rfc3339();
         let config = ImageConfig {
-            architecture: host_arch().to_string(),
-            os: "linux".into(),
+            architecture: arch.to_string(),
+            variant: variant.to_string(),
+            os: os.to_string(),
             created: Some(created.clone()),
             comment: message.to_string(),
             config: run_config,

@@ -8,7 +8,9 @@ use crate::digest::sha256_hex;
 use crate::error::{ImageError, Result};
 use crate::layer::{self, chain_ids, layer_dir};
 use crate::reference::Reference;
-use crate::store::{image_of, resolve_hex, short_id, tags_of, ImageStore, State};
+use crate::store::{
+    digests_of, image_of, refs_of, repo_of, resolve_hex, short_id, tags_of, ImageStore, State,
+};
 
 /// One line of `docker rmi` output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,18 +50,26 @@ impl ImageStore {
                 "conflict: image {reference} changed during removal, try again"
             )));
         }
-        // By tag when the reference names an existing tag, even if it also
-        // happens to be a prefix of the ID (`a` for an ID `a1b2…`).
+        // By tag when the reference names an existing tag (or a recorded
+        // `name@digest`), even if it also happens to be a prefix of the ID
+        // (`a` for an ID `a1b2…`).
+        let key_of = |r: &Reference| match &r.digest {
+            None => r.familiar_tagged(),
+            Some(d) => format!("{}@{d}", r.familiar_name()),
+        };
         let tag_hit = !reference.starts_with("sha256:")
-            && Reference::parse(reference)
-                .is_ok_and(|r| r.digest.is_none() && st.tags.contains_key(&r.familiar_tagged()));
+            && Reference::parse(reference).is_ok_and(|r| {
+                let key = key_of(&r);
+                st.tags.contains_key(&key) || st.digests.contains_key(&key)
+            });
         let by_id = !tag_hit;
         let mut records = Vec::new();
         let mut quiet = false;
-        let refs = tags_of(&st, &hex);
+        let refs = refs_of(&st, &hex);
         if !by_id {
-            let tag = Reference::parse(reference)?.familiar_tagged();
-            if !force && refs.len() == 1 {
+            let parsed = Reference::parse(reference)?;
+            let key = key_of(&parsed);
+            if !force && single_reference(&refs) {
                 if let Some((cid, _)) = &user {
                     return Err(ImageError::Conflict(format!(
                         "conflict: unable to remove repository reference {reference:?} (must force) - container {} is using its referenced image {}",
@@ -68,12 +78,28 @@ impl ImageStore {
                     )));
                 }
             }
-            self.untag(&mut st, &[tag], &mut records)?;
-            if !tags_of(&st, &hex).is_empty() {
+            let mut gone = vec![key.clone()];
+            if parsed.digest.is_none() {
+                // The last tag of a repository takes that repository's
+                // digest references with it, as Docker does.
+                let name = parsed.familiar_name();
+                let other_tag = tags_of(&st, &hex)
+                    .iter()
+                    .any(|t| *t != key && repo_of(t) == name);
+                if !other_tag {
+                    gone.extend(
+                        digests_of(&st, &hex)
+                            .into_iter()
+                            .filter(|d| repo_of(d) == name),
+                    );
+                }
+            }
+            self.untag(&mut st, &gone, &mut records)?;
+            if !refs_of(&st, &hex).is_empty() {
                 return Ok(records);
             }
             quiet = true;
-        } else if refs.len() <= 1 {
+        } else if single_reference(&refs) || refs.is_empty() {
             if let Some(c) = conflict(&st, &hex, &user, force, false) {
                 return Err(c);
             }
@@ -86,7 +112,7 @@ impl ImageStore {
             }
             return Err(c);
         }
-        let remaining = tags_of(&st, &hex);
+        let remaining = refs_of(&st, &hex);
         self.untag(&mut st, &remaining, &mut records)?;
         let parent = st.images.get(&hex).map(|c| c.parent.clone());
         self.delete_image(&mut st, &hex, &mut records)?;
@@ -110,7 +136,7 @@ impl ImageStore {
         while let Some(hex) = sha256_hex(&next).map(str::to_string) {
             let eligible = |st: &State| {
                 st.images.contains_key(&hex)
-                    && tags_of(st, &hex).is_empty()
+                    && refs_of(st, &hex).is_empty()
                     && !st.images.values().any(|c| c.parent == next)
             };
             if !eligible(&self.lock()) || in_use(&next).is_some() {
@@ -137,11 +163,14 @@ impl ImageStore {
             return Ok(());
         }
         let mut new_tags = st.tags.clone();
+        let mut new_digests = st.digests.clone();
         for t in tags {
             new_tags.remove(t);
+            new_digests.remove(t);
         }
-        self.save_tags(&new_tags)?;
+        self.save_refs(&new_tags, &new_digests)?;
         st.tags = new_tags;
+        st.digests = new_digests;
         records.extend(tags.iter().cloned().map(DeleteItem::Untagged));
         Ok(())
     }
@@ -268,6 +297,20 @@ impl ImageStore {
     }
 }
 
+/// Docker's `isSingleReference`: at most one tag, and every digest
+/// reference of that tag's repository.
+fn single_reference(refs: &[String]) -> bool {
+    if refs.len() <= 1 {
+        return refs.len() == 1;
+    }
+    let tags: Vec<&String> = refs.iter().filter(|r| !r.contains('@')).collect();
+    if tags.len() > 1 {
+        return false;
+    }
+    let name = repo_of(tags.first().copied().unwrap_or(&refs[0]));
+    refs.iter().all(|r| repo_of(r) == name)
+}
+
 /// Docker's `checkImageDeleteConflict`: a running container is a hard
 /// conflict; a stopped one, or (when `check_refs`) remaining tags, a soft
 /// one that `force` overrides.
@@ -299,7 +342,7 @@ fn conflict(
     if force {
         return None;
     }
-    if check_refs && !tags_of(st, hex).is_empty() {
+    if check_refs && !refs_of(st, hex).is_empty() {
         return msg(false, "image is referenced in multiple repositories".into());
     }
     if let Some((cid, false)) = user {

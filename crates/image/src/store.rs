@@ -4,7 +4,8 @@
 //! ```text
 //! imagedb/<hex>          config JSON bytes; the image ID is sha256 of them
 //! layers/<diff-hex>/     see `layer.rs`
-//! repositories.json      {"Repositories": {"busybox": {"busybox:latest": "sha256:…"}}}
+//! repositories.json      {"Repositories": {"busybox": {"busybox:latest": "sha256:…",
+//!                         "busybox@sha256:<manifest>": "sha256:…"}}}  (tags and repo digests, as Docker keeps them)
 //! tmp/                   staging; emptied at open
 //! ```
 //!
@@ -38,6 +39,9 @@ pub struct Image {
     pub config: ImageConfig,
     /// Familiar `name:tag` references pointing at this image, sorted.
     pub repo_tags: Vec<String>,
+    /// Familiar `name@sha256:…` of the manifests (or indexes) this image
+    /// was pulled by or pushed as, sorted.
+    pub repo_digests: Vec<String>,
     /// Sum of the layers' sizes in bytes.
     pub size: u64,
 }
@@ -66,6 +70,8 @@ pub(crate) struct State {
     pub images: BTreeMap<String, ImageConfig>,
     /// Familiar `name:tag` → image hex.
     pub tags: BTreeMap<String, String>,
+    /// Familiar `name@sha256:…` (a registry manifest's digest) → image hex.
+    pub digests: BTreeMap<String, String>,
     /// Layer diff hex → size.
     pub layers: HashMap<String, u64>,
     /// Layer diff hex → number of uncommitted operations using it.
@@ -175,12 +181,16 @@ impl ImageStore {
             ok
         });
         let mut tags = BTreeMap::new();
+        let mut digests = BTreeMap::new();
         if let Ok(bytes) = fs::read(root.join("repositories.json")) {
             let file: RepositoriesFile = serde_json::from_slice(&bytes).unwrap_or_default();
             for (tag, id) in file.repositories.into_values().flatten() {
                 if let Some(hex) = sha256_hex(&id) {
                     if images.contains_key(hex) {
-                        tags.insert(tag, hex.to_string());
+                        match tag.contains('@') {
+                            true => digests.insert(tag, hex.to_string()),
+                            false => tags.insert(tag, hex.to_string()),
+                        };
                     }
                 }
             }
@@ -190,6 +200,7 @@ impl ImageStore {
             state: Mutex::new(State {
                 images,
                 tags,
+                digests,
                 layers,
                 pinned: HashMap::new(),
             }),
@@ -295,18 +306,23 @@ impl ImageStore {
                     }
                 }
             }
-            self.save_tags(&new_tags)?;
+            self.save_refs(&new_tags, &st.digests)?;
             st.tags = new_tags;
         }
         let image = image_of(&st, &hex).ok_or_else(|| ImageError::NotFound(id.clone()))?;
         Ok((image, retagged))
     }
 
-    /// Writes the tag map crash-safely; callers update memory after.
-    pub(crate) fn save_tags(&self, tags: &BTreeMap<String, String>) -> Result<()> {
+    /// Writes the tag and digest maps crash-safely; callers update memory
+    /// after.
+    pub(crate) fn save_refs(
+        &self,
+        tags: &BTreeMap<String, String>,
+        digests: &BTreeMap<String, String>,
+    ) -> Result<()> {
         let mut file = RepositoriesFile::default();
-        for (tag, hex) in tags {
-            let repo = tag.rsplit_once(':').map(|(r, _)| r).unwrap_or(tag);
+        for (tag, hex) in tags.iter().chain(digests) {
+            let repo = repo_of(tag);
             file.repositories
                 .entry(repo.to_string())
                 .or_default()
@@ -340,9 +356,34 @@ impl ImageStore {
         let hex = resolve_hex(&st, source)?;
         let mut tags = st.tags.clone();
         tags.insert(tag, hex);
-        self.save_tags(&tags)?;
+        self.save_refs(&tags, &st.digests)?;
         st.tags = tags;
         Ok(())
+    }
+
+    /// Records that `name` (any reference form; its tag is ignored) at the
+    /// registry manifest `digest` is the image `id`: Docker's RepoDigests,
+    /// kept after a pull (the digest the reference named: an index's when
+    /// pulled through one) and after a push. A digest recorded for another
+    /// image moves to this one.
+    pub fn add_repo_digest(&self, name: &str, digest: &str, id: &str) -> Result<String> {
+        let r = Reference::parse(name)?;
+        if !digest.starts_with("sha256:") || sha256_hex(digest).is_none() {
+            return Err(ImageError::InvalidReference(format!(
+                "invalid digest {digest:?}"
+            )));
+        }
+        let key = format!("{}@{digest}", r.familiar_name());
+        let mut st = self.lock();
+        let hex = resolve_hex(&st, id)?;
+        if st.digests.get(&key) == Some(&hex) {
+            return Ok(key);
+        }
+        let mut digests = st.digests.clone();
+        digests.insert(key.clone(), hex);
+        self.save_refs(&st.tags, &digests)?;
+        st.digests = digests;
+        Ok(key)
     }
 
     /// The layers' unpacked directories, **lowest (base) layer first**, in
@@ -391,12 +432,39 @@ pub(crate) fn tags_of(st: &State, hex: &str) -> Vec<String> {
         .collect()
 }
 
+pub(crate) fn digests_of(st: &State, hex: &str) -> Vec<String> {
+    st.digests
+        .iter()
+        .filter(|(_, h)| h.as_str() == hex)
+        .map(|(t, _)| t.clone())
+        .collect()
+}
+
+/// Every reference (tags, then digests) pointing at the image.
+pub(crate) fn refs_of(st: &State, hex: &str) -> Vec<String> {
+    let mut v = tags_of(st, hex);
+    v.extend(digests_of(st, hex));
+    v
+}
+
+/// The repository part of a familiar `name:tag` or `name@digest`.
+pub(crate) fn repo_of(r: &str) -> &str {
+    if let Some((name, _)) = r.split_once('@') {
+        return name;
+    }
+    match r.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name,
+        _ => r,
+    }
+}
+
 pub(crate) fn image_of(st: &State, hex: &str) -> Option<Image> {
     let config = st.images.get(hex)?;
     Some(Image {
         id: format!("sha256:{hex}"),
         config: config.clone(),
         repo_tags: tags_of(st, hex),
+        repo_digests: digests_of(st, hex),
         size: size_of(st, config),
     })
 }
@@ -438,9 +506,16 @@ pub(crate) fn resolve_hex(st: &State, reference: &str) -> Result<String> {
         };
     }
     let parsed = Reference::parse(reference)?;
-    if parsed.digest.is_none() {
-        if let Some(h) = st.tags.get(&parsed.familiar_tagged()) {
-            return Ok(h.clone());
+    match &parsed.digest {
+        None => {
+            if let Some(h) = st.tags.get(&parsed.familiar_tagged()) {
+                return Ok(h.clone());
+            }
+        }
+        Some(d) => {
+            if let Some(h) = st.digests.get(&format!("{}@{d}", parsed.familiar_name())) {
+                return Ok(h.clone());
+            }
         }
     }
     if is_hex(reference) {

@@ -277,3 +277,58 @@ fn concurrent_imports_and_removals_share_layers_safely() {
     assert!(s.list().is_empty());
     assert_eq!(fs::read_dir(s.root().join("layers")).unwrap().count(), 0);
 }
+
+#[test]
+fn repo_digests_survive_reopen_and_follow_docker_rmi_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("image");
+    let s = ImageStore::open(&root).unwrap();
+    let img = s
+        .import(&rootfs(b"d")[..], &[], Some("reg:5000/app:v1"), "")
+        .unwrap();
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let pinned = format!("reg:5000/app@{digest}");
+    assert_eq!(
+        s.add_repo_digest("reg:5000/app:v1", &digest, &img.id)
+            .unwrap(),
+        pinned
+    );
+    assert!(s
+        .add_repo_digest("reg:5000/app", "sha256:zz", &img.id)
+        .is_err());
+    drop(s);
+    let s = ImageStore::open(&root).unwrap();
+    let got = s.resolve(&pinned).unwrap();
+    assert_eq!(got.id, img.id);
+    assert_eq!(got.repo_digests, vec![pinned.clone()]);
+    assert_eq!(got.repo_tags, vec!["reg:5000/app:v1"]);
+    assert_eq!(
+        s.resolve(&format!("reg:5000/app:v1@{digest}")).unwrap().id,
+        img.id
+    );
+    let other = format!("reg:5000/app@sha256:{}", "cd".repeat(32));
+    assert_eq!(s.resolve(&other).unwrap_err().kind(), ErrorKind::NotFound);
+    // Another tag elsewhere keeps the image; the repository's last tag
+    // takes its digest with it.
+    s.tag(&img.id, "keep:1").unwrap();
+    let out = s.remove("reg:5000/app:v1", false, &none).unwrap();
+    assert_eq!(
+        out,
+        vec![
+            DeleteItem::Untagged("reg:5000/app:v1".into()),
+            DeleteItem::Untagged(pinned.clone())
+        ]
+    );
+    assert!(s.resolve(&pinned).is_err());
+    // By digest: only that reference, then the last one deletes.
+    s.add_repo_digest("reg:5000/app", &digest, &img.id).unwrap();
+    let out = s.remove(&pinned, false, &none).unwrap();
+    assert_eq!(out, vec![DeleteItem::Untagged(pinned.clone())]);
+    s.add_repo_digest("reg:5000/app", &digest, &img.id).unwrap();
+    s.remove("keep:1", false, &none).unwrap();
+    let out = s.remove(&pinned, false, &none).unwrap();
+    assert!(
+        out.contains(&DeleteItem::Deleted(img.id.clone())),
+        "{out:?}"
+    );
+}

@@ -46,7 +46,7 @@ impl Image {
             id: self.id.clone(),
             parent_id: self.config.parent.clone(),
             repo_tags: self.repo_tags.clone(),
-            repo_digests: Vec::new(),
+            repo_digests: self.repo_digests.clone(),
             created: self.config.created_unix(),
             size: self.size as i64,
             shared_size: -1,
@@ -75,7 +75,7 @@ impl Image {
         ImageInspect {
             id: self.id.clone(),
             repo_tags: self.repo_tags.clone(),
-            repo_digests: Vec::new(),
+            repo_digests: self.repo_digests.clone(),
             parent: c.parent.clone(),
             comment: c.comment.clone(),
             created: c

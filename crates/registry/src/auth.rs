@@ -36,6 +36,27 @@ impl Credentials {
         (!c.username.is_empty() || !c.identitytoken.is_empty()).then_some(c)
     }
 
+    /// Decodes a build's `X-Registry-Config`: credentials by registry
+    /// (`config.json` keys). `None` when the header is not readable.
+    pub fn map_from_header(value: &str) -> Option<BTreeMap<String, Credentials>> {
+        let v = value.trim();
+        if v.is_empty() {
+            return Some(BTreeMap::new());
+        }
+        let bytes = URL_SAFE
+            .decode(v)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(v))
+            .or_else(|_| STANDARD.decode(v))
+            .ok()?;
+        let all: BTreeMap<String, Credentials> = serde_json::from_slice(&bytes).ok()?;
+        Some(
+            all.into_iter()
+                .filter(|(_, c)| !c.username.is_empty() || !c.identitytoken.is_empty())
+                .map(|(k, c)| (crate::name::auth_key(&k), c))
+                .collect(),
+        )
+    }
+
     /// Encodes for `X-Registry-Auth`.
     pub fn to_header(&self) -> String {
         URL_SAFE.encode(serde_json::to_vec(self).unwrap_or_default())

@@ -160,7 +160,11 @@ impl Client {
                     Ok(r) => r,
                     Err(ureq::Error::Status(401 | 403, _)) => {
                         return Err(RegistryError::Unauthorized(
-                            "unauthorized: incorrect username or password".into(),
+                            match self.creds.as_ref().is_some_and(|c| !c.username.is_empty()) {
+                                true => "unauthorized: incorrect username or password",
+                                false => "unauthorized: authentication required",
+                            }
+                            .into(),
                         ))
                     }
                     Err(e) => return Err(transport(realm, e)),

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod index;
 pub mod name;
 pub mod pull;
 pub mod push;
@@ -20,3 +21,4 @@ pub use auth::Credentials;
 pub use client::Client;
 pub use error::{RegistryError, Result};
 pub use name::RemoteName;
+pub use wharf_image::archive::Descriptor;

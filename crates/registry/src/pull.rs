@@ -21,7 +21,7 @@ pub const MEDIA_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifes
 pub const MEDIA_OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const MEDIA_OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const MAX_MANIFEST: u64 = 4 << 20;
-const MAX_CONFIG: u64 = 8 << 20;
+pub(crate) const MAX_CONFIG: u64 = 8 << 20;
 
 /// A progress message in Docker's JSON stream form.
 pub type Progress<'a> = &'a (dyn Fn(serde_json::Value) + Sync);
@@ -170,6 +170,9 @@ pub fn pull(
 ) -> Result<Pulled> {
     let want = platform.cloned().unwrap_or_else(Platform::host);
     let top_ref = name.manifest_ref();
+    if let Some(done) = already_here(store, name, platform, progress) {
+        return Ok(done);
+    }
     let (mut bytes, mut media, top_digest) = fetch_manifest(client, name, &top_ref)?;
     let shown_repo = match name.reference.path.strip_prefix("library/") {
         Some(short) if name.host == crate::name::HUB_HOST => short,
@@ -229,9 +232,9 @@ pub fn pull(
     let id = sha256(&config_bytes);
     let tag = name.local_tag();
     let before = tag
-        .as_deref()
-        .and_then(|t| store.resolve(t).ok())
-        .map(|i| i.id);
+        .clone()
+        .unwrap_or_else(|| format!("{}@{top_digest}", name.familiar()));
+    let before = store.resolve(&before).ok().map(|i| i.id);
     let problems = Mutex::new(Vec::new());
     let fetch = |i: usize| -> wharf_image::Result<Box<dyn Read + Send + '_>> {
         let l = &manifest.layers[i];
@@ -266,6 +269,8 @@ pub fn pull(
             other => other,
         })?;
     debug_assert_eq!(image.id, id);
+    store.add_repo_digest(&name.familiar(), &top_digest, &image.id)?;
+    let image = store.resolve(&image.id)?;
     progress(json!({"status": format!("Digest: {top_digest}")}));
     let changed = before.as_deref() != Some(image.id.as_str());
     let shown = tag
@@ -283,6 +288,31 @@ pub fn pull(
     })
 }
 
+/// `pull NAME@DIGEST` of an image already pulled by that digest: nothing
+/// to fetch (a digest names immutable content), "Image is up to date".
+fn already_here(
+    store: &ImageStore,
+    name: &RemoteName,
+    platform: Option<&Platform>,
+    progress: Progress,
+) -> Option<Pulled> {
+    let digest = name.reference.digest.as_ref()?;
+    let shown = format!("{}@{digest}", name.familiar());
+    let image = store.resolve(&shown).ok()?;
+    if let Some(p) = platform {
+        if image.config.architecture != p.arch || image.config.os != p.os {
+            return None;
+        }
+    }
+    progress(json!({"status": format!("Digest: {digest}")}));
+    progress(json!({"status": format!("Status: Image is up to date for {shown}")}));
+    Some(Pulled {
+        image,
+        digest: digest.clone(),
+        changed: false,
+    })
+}
+
 fn blob_path(name: &RemoteName, digest: &str) -> Result<String> {
     if wharf_image::archive::blob_path(digest).is_none() || !digest.starts_with("sha256:") {
         return Err(RegistryError::BadContent(format!(
@@ -292,7 +322,7 @@ fn blob_path(name: &RemoteName, digest: &str) -> Result<String> {
     Ok(format!("/v2/{}/blobs/{digest}", name.repo))
 }
 
-fn fetch_small_blob(
+pub(crate) fn fetch_small_blob(
     client: &Client,
     name: &RemoteName,
     d: &Descriptor,

@@ -92,6 +92,7 @@ pub fn push(
     };
     let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
     let digest = put_manifest(client, name, &tag, MEDIA_OCI_MANIFEST, bytes.clone())?;
+    store.add_repo_digest(&name.familiar(), &digest, &image.id)?;
     // Docker sends the status and the aux record as two messages; its CLI
     // prints only the first.
     progress(json!({"status": format!("{tag}: digest: {digest} size: {}", bytes.len())}));

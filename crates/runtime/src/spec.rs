@@ -619,10 +619,15 @@ fn resources(rs: &RunSpec) -> Result<Value, SpecError> {
 }
 
 /// Builds the OCI spec for `rs`, reading the host's cgroup layout from
-/// `/proc/self/mountinfo`.
+/// `/proc/self/mountinfo` once per process (the table grows with every
+/// running container; the cgroup hierarchies do not change).
 pub fn generate_spec(rs: &RunSpec) -> Result<Spec, SpecError> {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    generate_spec_with(rs, &host_cgroup_v1_dirs(&mountinfo))
+    static DIRS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let dirs = DIRS.get_or_init(|| {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        host_cgroup_v1_dirs(&mountinfo)
+    });
+    generate_spec_with(rs, dirs)
 }
 
 /// [`generate_spec`] with the host's cgroup v1 hierarchy dirs given.

@@ -356,7 +356,12 @@ impl<'a> Builder<'a> {
                 })
             }
         };
-        let client = crate::router::registry_client(None);
+        let key = match remote.host.as_str() {
+            wharf_registry::name::HUB_HOST => wharf_registry::name::HUB_AUTH_KEY.to_string(),
+            h => wharf_registry::name::auth_key(h),
+        };
+        let creds = self.opts.registry_auths.get(&key).cloned();
+        let client = crate::router::registry_client(creds);
         let progress = |v: serde_json::Value| self.progress.message(v);
         match wharf_registry::pull::pull(&client, &self.d.images, &remote, None, &progress) {
             Ok(p) => {

@@ -47,6 +47,9 @@ pub struct BuildOptions {
     pub rm: bool,
     /// Remove them after a failed one too.
     pub force_rm: bool,
+    /// `X-Registry-Config`: credentials by registry (`config.json` keys,
+    /// normalised with `auth_key`) for pulling `FROM` and `COPY --from`.
+    pub registry_auths: BTreeMap<String, wharf_registry::Credentials>,
 }
 
 /// Scratch space of one build, removed when dropped.

@@ -4,19 +4,47 @@
 
 use std::path::PathBuf;
 
+/// A cgroup mount of the host: its mount point, whether v2, its options.
+struct CgroupMount {
+    mount_point: PathBuf,
+    v1_options: Option<String>,
+}
+
+/// The host's cgroup mounts, read once per daemon: the mount table grows
+/// with every running container (overlay and netns), so reading it at each
+/// start and exit cost in proportion to the containers running, and the
+/// cgroup hierarchies do not change under a running daemon.
+fn cgroup_mounts() -> &'static [CgroupMount] {
+    static MOUNTS: std::sync::OnceLock<Vec<CgroupMount>> = std::sync::OnceLock::new();
+    MOUNTS.get_or_init(|| {
+        let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+            return Vec::new();
+        };
+        info.lines()
+            .filter_map(|l| {
+                let (pre, post) = l.split_once(" - ")?;
+                let mut f = post.split_whitespace();
+                let fstype = f.next()?;
+                let mount_point = PathBuf::from(pre.split_whitespace().nth(4)?);
+                match fstype {
+                    "cgroup2" => Some(CgroupMount {
+                        mount_point,
+                        v1_options: None,
+                    }),
+                    "cgroup" => Some(CgroupMount {
+                        mount_point,
+                        v1_options: Some(f.nth(1)?.to_string()),
+                    }),
+                    _ => None,
+                }
+            })
+            .collect()
+    })
+}
+
 /// Every cgroup v1 or v2 mount point of the host.
-fn hierarchies() -> Vec<PathBuf> {
-    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
-        return Vec::new();
-    };
-    info.lines()
-        .filter_map(|l| {
-            let (pre, post) = l.split_once(" - ")?;
-            let fstype = post.split_whitespace().next()?;
-            let mount_point = pre.split_whitespace().nth(4)?;
-            (fstype == "cgroup" || fstype == "cgroup2").then(|| PathBuf::from(mount_point))
-        })
-        .collect()
+fn hierarchies() -> impl Iterator<Item = &'static PathBuf> {
+    cgroup_mounts().iter().map(|m| &m.mount_point)
 }
 
 /// `rmdir` of `<hierarchy>/wharf/<id>`; an empty cgroup goes, a missing
@@ -34,18 +62,12 @@ pub fn remove(id: &str) {
 
 /// The mount point of the v1 hierarchy with `controller`, if any.
 fn v1_hierarchy(controller: &str) -> Option<PathBuf> {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-    info.lines().find_map(|l| {
-        let (pre, post) = l.split_once(" - ")?;
-        let mut f = post.split_whitespace();
-        if f.next()? != "cgroup" {
-            return None;
-        }
-        let opts = f.nth(1)?;
-        let mount_point = pre.split_whitespace().nth(4)?;
-        opts.split(',')
+    cgroup_mounts().iter().find_map(|m| {
+        m.v1_options
+            .as_deref()?
+            .split(',')
             .any(|o| o == controller)
-            .then(|| PathBuf::from(mount_point))
+            .then(|| m.mount_point.clone())
     })
 }
 
@@ -119,7 +141,6 @@ pub fn is_unified() -> bool {
 /// Pids in `wharf/<id>` of every hierarchy.
 fn pids(id: &str) -> std::collections::BTreeSet<i32> {
     hierarchies()
-        .iter()
         .filter_map(|h| std::fs::read_to_string(h.join("wharf").join(id).join("cgroup.procs")).ok())
         .flat_map(|s| {
             s.lines()

@@ -67,11 +67,19 @@ pub fn options(q: &Query) -> Result<BuildOptions> {
         rm: q.bool("rm", true)?,
         pull: q.bool("pull", false)?,
         force_rm: q.bool("forcerm", false)?,
+        registry_auths: BTreeMap::new(),
     })
 }
 
 fn start(d: &Arc<Daemon>, req: Request<Incoming>, q: &Query) -> Result<Reply> {
-    let opts = options(q)?;
+    let mut opts = options(q)?;
+    if let Some(v) = req.headers().get("x-registry-config") {
+        opts.registry_auths = v
+            .to_str()
+            .ok()
+            .and_then(wharf_registry::Credentials::map_from_header)
+            .ok_or_else(|| Error::invalid("invalid X-Registry-Config header"))?;
+    }
     let (tx, reply) = http::stream("application/json");
     let reader = BodyReader::new(req.into_body());
     let d = d.clone();

@@ -61,10 +61,15 @@ fn list(d: &Daemon, q: &Query) -> Result<Reply> {
                 s.repo_tags
                     .iter()
                     .any(|t| image_view::reference_matches(r, t))
+                    || s.repo_digests
+                        .iter()
+                        .any(|t| image_view::digest_matches(r, t))
             });
+        // Dangling as Docker counts it: no tag and no digest reference.
+        let dangling = s.repo_tags.is_empty() && s.repo_digests.is_empty();
         let dangling_ok = match filters.get("dangling").first().map(String::as_str) {
-            Some("true") | Some("1") => s.repo_tags.is_empty(),
-            Some("false") | Some("0") => !s.repo_tags.is_empty(),
+            Some("true") | Some("1") => dangling,
+            Some("false") | Some("0") => !dangling,
             _ => true,
         };
         let label_ok = filters
@@ -173,6 +178,12 @@ async fn create(d: &Arc<Daemon>, req: Request<Incoming>, q: &Query) -> Result<Re
         .filter(|m| !m.is_empty())
         .unwrap_or("Imported from -")
         .to_string();
+    let platform = match q.get("platform").filter(|p| !p.is_empty()) {
+        Some(p) => Some(
+            wharf_registry::pull::Platform::parse(p).map_err(|e| Error::invalid(e.to_string()))?,
+        ),
+        None => None,
+    };
     let reader = BodyReader::new(req.into_body());
     let d2 = d.clone();
     let img = tokio::task::spawn_blocking(move || {
@@ -180,8 +191,15 @@ async fn create(d: &Arc<Daemon>, req: Request<Incoming>, q: &Query) -> Result<Re
             "importing image {}",
             reference.as_deref().unwrap_or("from -")
         );
+        let platform = platform.as_ref().map(|p| {
+            (
+                p.os.as_str(),
+                p.arch.as_str(),
+                p.variant.as_deref().unwrap_or(""),
+            )
+        });
         d2.images
-            .import(reader, &changes, reference.as_deref(), &message)
+            .import_for(reader, &changes, reference.as_deref(), &message, platform)
             .map_err(crate::kinded)
             .map_err(|e| no_space_named(e, &what))
     })

@@ -15,6 +15,7 @@ mod swarm;
 mod system;
 
 pub use system::kernel_version;
+mod path_decode;
 mod volumes;
 
 use std::sync::Arc;
@@ -164,7 +165,7 @@ fn check_version(v: &str) -> Result<(), Error> {
 }
 
 pub async fn route(d: Arc<Daemon>, req: Request<Incoming>) -> Reply {
-    let path = req.uri().path().to_owned();
+    let path = path_decode::decode(req.uri().path());
     let (version, path) = split_version(&path);
     if let Some(v) = version {
         if let Err(e) = check_version(v) {
