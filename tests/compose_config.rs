@@ -78,3 +78,58 @@ fixture! {
     config_anchors_and_merge_keys => "anchors",
     config_unused_resources_secrets_configs => "unused",
 }
+
+/// `config --services`: the same services as Docker Compose v2, in an
+/// order where each comes after what it depends on, as v2 prints them
+/// (v2's order among independent services varies from run to run, so the
+/// comparison is of the set and of the dependency order).
+#[test]
+fn config_services_in_dependency_order() {
+    for name in ["depends", "profiles", "extends", "include", "anchors"] {
+        let dir = fixtures().join(name);
+        let list = |mut c: Command| -> Vec<String> {
+            c.args(["--profile", "debug", "config", "--services"])
+                .current_dir(&dir)
+                .env_remove("COMPOSE_PROJECT_NAME")
+                .env_remove("COMPOSE_FILE")
+                .env_remove("COMPOSE_PROFILES")
+                .env("DEBUG", "from-env");
+            let o = common::run_cmd(c, None, Duration::from_secs(30));
+            o.success().stdout.lines().map(str::to_owned).collect()
+        };
+        let want = list(Command::new(COMPOSE_V2));
+        let mut w = Command::new(common::WHARF);
+        w.arg("compose");
+        let got = list(w);
+        let mut a = want.clone();
+        let mut b = got.clone();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "{name}: docker compose {want:?} / wharf {got:?}");
+        // each service's dependencies come before it
+        let mut j = Command::new(common::WHARF);
+        j.args([
+            "compose",
+            "--profile",
+            "debug",
+            "config",
+            "--format",
+            "json",
+        ])
+        .current_dir(&dir)
+        .env("DEBUG", "from-env");
+        let o = common::run_cmd(j, None, Duration::from_secs(30));
+        let v: serde_json::Value = serde_json::from_str(&o.success().stdout).unwrap();
+        let pos = |s: &str| got.iter().position(|x| x == s);
+        for (svc, def) in v["services"].as_object().unwrap() {
+            let Some(deps) = def["depends_on"].as_object() else {
+                continue;
+            };
+            for dep in deps.keys() {
+                if let (Some(a), Some(b)) = (pos(dep), pos(svc)) {
+                    assert!(a < b, "{name}: {dep} listed after {svc}: {got:?}");
+                }
+            }
+        }
+    }
+}

@@ -24,7 +24,11 @@ pub fn run(a: &ComposeArgs, c: &ConfigArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     if c.services {
-        for n in p.services.keys() {
+        // Compose v2 prints them in dependency order (what a service
+        // depends on before it); its order within a level is Go's random
+        // map order, ours is by name.
+        let all = p.services.keys().cloned().collect();
+        for n in wharf_compose::plan::levels(&p, &all).concat() {
             println!("{n}");
         }
         return Ok(0);

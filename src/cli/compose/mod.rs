@@ -6,6 +6,7 @@ mod down;
 mod lifecycle;
 mod logs;
 mod misc;
+mod pause;
 mod ps;
 mod push;
 mod run;
@@ -86,6 +87,10 @@ pub enum ComposeCmd {
     Images(misc::ImagesArgs),
     /// Show the Docker Compose version information
     Version(misc::VersionArgs),
+    /// Pause services
+    Pause(pause::PauseArgs),
+    /// Unpause services
+    Unpause(pause::PauseArgs),
 }
 
 impl ComposeArgs {
@@ -178,5 +183,7 @@ async fn run_command(ctx: &Ctx, a: ComposeArgs) -> anyhow::Result<i32> {
         ComposeCmd::Top(t) => misc::top(ctx, &a, t).await,
         ComposeCmd::Images(i) => misc::images(ctx, &a, i).await,
         ComposeCmd::Version(v) => misc::version(v),
+        ComposeCmd::Pause(s) => pause::run(ctx, &a, s, false).await,
+        ComposeCmd::Unpause(s) => pause::run(ctx, &a, s, true).await,
     }
 }
