@@ -12,23 +12,16 @@ use crate::client::{Body, Client};
 use crate::error::{RegistryError, Result};
 use crate::name::RemoteName;
 use crate::pull::{
-    fetch_manifest, fetch_small_blob, MAX_CONFIG, MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST,
-    MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST,
+    fetch_manifest, fetch_manifest_json, fetch_small_blob, is_index, MAX_CONFIG, MEDIA_DOCKER_LIST,
+    MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST,
 };
 
 /// The descriptor of the single-platform manifest `name` names, its
 /// platform read from the image config. An index is refused, as Docker's
 /// `manifest create` refuses one.
 pub fn describe(client: &Client, name: &RemoteName) -> Result<Descriptor> {
-    let (bytes, media, digest) = fetch_manifest(client, name, &name.manifest_ref())?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| RegistryError::BadContent(format!("manifest is not JSON: {e}")))?;
-    let media = if media.is_empty() {
-        v["mediaType"].as_str().unwrap_or_default().to_string()
-    } else {
-        media
-    };
-    if media == MEDIA_OCI_INDEX || media == MEDIA_DOCKER_LIST || v.get("manifests").is_some() {
+    let (v, media, digest) = fetch_manifest_json(client, name, &name.manifest_ref())?;
+    if is_index(&media, &v) {
         return Err(RegistryError::Invalid(format!(
             "{} is a manifest list",
             name.reference

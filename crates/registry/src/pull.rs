@@ -141,7 +141,25 @@ pub fn fetch_manifest(
     Ok((bytes, media, digest))
 }
 
-fn is_index(media: &str, v: &serde_json::Value) -> bool {
+/// A manifest of `reference` read as JSON, with its media type (the
+/// answer's `Content-Type`, else the document's own `mediaType`) and digest.
+pub fn fetch_manifest_json(
+    client: &Client,
+    name: &RemoteName,
+    reference: &str,
+) -> Result<(serde_json::Value, String, String)> {
+    let (bytes, media, digest) = fetch_manifest(client, name, reference)?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| RegistryError::BadContent(format!("manifest is not JSON: {e}")))?;
+    let media = if media.is_empty() {
+        v["mediaType"].as_str().unwrap_or_default().to_string()
+    } else {
+        media
+    };
+    Ok((v, media, digest))
+}
+
+pub fn is_index(media: &str, v: &serde_json::Value) -> bool {
     media == MEDIA_OCI_INDEX || media == MEDIA_DOCKER_LIST || v.get("manifests").is_some()
 }
 
@@ -473,14 +491,7 @@ impl Drop for BlobReader<'_> {
 /// `GET /distribution/{name}/json`: the descriptor a reference resolves to
 /// and the platforms it offers.
 pub fn distribution(client: &Client, name: &RemoteName) -> Result<serde_json::Value> {
-    let (bytes, media, digest) = fetch_manifest(client, name, &name.manifest_ref())?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| RegistryError::BadContent(format!("manifest is not JSON: {e}")))?;
-    let media = if media.is_empty() {
-        v["mediaType"].as_str().unwrap_or_default().to_string()
-    } else {
-        media
-    };
+    let (v, media, digest) = fetch_manifest_json(client, name, &name.manifest_ref())?;
     let platforms: Vec<serde_json::Value> = if is_index(&media, &v) {
         let index: Index = serde_json::from_value(v)
             .map_err(|e| RegistryError::BadContent(format!("bad image index: {e}")))?;

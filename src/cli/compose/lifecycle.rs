@@ -41,7 +41,27 @@ pub struct RmArgs {
     pub service: Vec<String>,
 }
 
-fn collect(results: Vec<Result<(), String>>) -> anyhow::Result<i32> {
+/// One container's call between its progress lines: `verb` before (when
+/// given), `done` after success; a failure is named by its container.
+pub(super) async fn step(
+    x: &engine::Ctr,
+    verb: Option<&str>,
+    done: &str,
+    call: impl std::future::Future<Output = Result<(), wharf_client::ClientError>>,
+) -> Result<(), String> {
+    if let Some(v) = verb {
+        engine::progress("Container", &x.name, v);
+    }
+    match call.await {
+        Ok(()) => {
+            engine::progress("Container", &x.name, done);
+            Ok(())
+        }
+        Err(e) => Err(format!("{}: {e}", x.name)),
+    }
+}
+
+pub(super) fn collect(results: Vec<Result<(), String>>) -> anyhow::Result<i32> {
     let errs: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     if errs.is_empty() {
         Ok(0)
@@ -60,19 +80,15 @@ pub async fn stop(ctx: &Ctx, a: &ComposeArgs, s: &StopArgs, restart: bool) -> an
             } else {
                 ("Stopping", "Stopped")
             };
-            engine::progress("Container", &x.name, verb);
-            let r = if restart {
-                ctx.client.containers().restart(&x.id, s.timeout).await
-            } else {
-                ctx.client.containers().stop(&x.id, s.timeout).await
-            };
-            match r {
-                Ok(()) => {
-                    engine::progress("Container", &x.name, done);
-                    Ok(())
+            let c = ctx.client.containers();
+            let call = async {
+                if restart {
+                    c.restart(&x.id, s.timeout).await
+                } else {
+                    c.stop(&x.id, s.timeout).await
                 }
-                Err(e) => Err(format!("{}: {e}", x.name)),
-            }
+            };
+            step(x, Some(verb), done, call).await
         }))
         .await;
         all.extend(r);
@@ -88,14 +104,8 @@ pub async fn start(ctx: &Ctx, a: &ComposeArgs, s: &ServicesArgs) -> anyhow::Resu
             engine::wait_dependencies(&ctx.client, &p, &p.services[&x.service]).await?;
         }
         let r = join_all(level.iter().map(|x| async {
-            engine::progress("Container", &x.name, "Starting");
-            match ctx.client.containers().start(&x.id).await {
-                Ok(()) => {
-                    engine::progress("Container", &x.name, "Started");
-                    Ok(())
-                }
-                Err(e) => Err(format!("{}: {e}", x.name)),
-            }
+            let call = ctx.client.containers().start(&x.id);
+            step(x, Some("Starting"), "Started", call).await
         }))
         .await;
         all.extend(r);
@@ -108,13 +118,8 @@ pub async fn kill(ctx: &Ctx, a: &ComposeArgs, k: &KillArgs) -> anyhow::Result<i3
     let mut all = Vec::new();
     for level in engine::select(&ctx.client, &p, &k.service, false, true).await? {
         let r = join_all(level.iter().map(|x| async {
-            match ctx.client.containers().kill(&x.id, Some(&k.signal)).await {
-                Ok(()) => {
-                    engine::progress("Container", &x.name, "Killed");
-                    Ok(())
-                }
-                Err(e) => Err(format!("{}: {e}", x.name)),
-            }
+            let call = ctx.client.containers().kill(&x.id, Some(&k.signal));
+            step(x, None, "Killed", call).await
         }))
         .await;
         all.extend(r);
@@ -138,18 +143,8 @@ pub async fn rm(ctx: &Ctx, a: &ComposeArgs, r: &RmArgs) -> anyhow::Result<i32> {
                     .await
                     .map_err(|e| format!("{}: {e}", x.name))?;
             }
-            match ctx
-                .client
-                .containers()
-                .remove(&x.id, false, r.volumes)
-                .await
-            {
-                Ok(()) => {
-                    engine::progress("Container", &x.name, "Removed");
-                    Ok(())
-                }
-                Err(e) => Err(format!("{}: {e}", x.name)),
-            }
+            let call = ctx.client.containers().remove(&x.id, false, r.volumes);
+            step(x, None, "Removed", call).await
         }))
         .await;
         all.extend(res);

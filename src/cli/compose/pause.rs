@@ -4,6 +4,7 @@
 use futures_util::future::join_all;
 use wharf_compose::engine;
 
+use super::lifecycle::{collect, step};
 use super::{ComposeArgs, Ctx};
 
 #[derive(Debug, clap::Args)]
@@ -26,25 +27,16 @@ pub async fn run(ctx: &Ctx, a: &ComposeArgs, s: &PauseArgs, resume: bool) -> any
         ("Pausing", "Paused")
     };
     let results = join_all(ctrs.iter().map(|x| async move {
-        engine::progress("Container", &x.name, verb);
-        let r = if resume {
-            ctx.client.containers().unpause(&x.id).await
-        } else {
-            ctx.client.containers().pause(&x.id).await
-        };
-        match r {
-            Ok(()) => {
-                engine::progress("Container", &x.name, done);
-                Ok(())
+        let c = ctx.client.containers();
+        let call = async {
+            if resume {
+                c.unpause(&x.id).await
+            } else {
+                c.pause(&x.id).await
             }
-            Err(e) => Err(format!("{}: {e}", x.name)),
-        }
+        };
+        step(x, Some(verb), done, call).await
     }))
     .await;
-    let errs: Vec<String> = results.into_iter().filter_map(Result::err).collect();
-    if errs.is_empty() {
-        Ok(0)
-    } else {
-        anyhow::bail!("{}", errs.join("\n"))
-    }
+    collect(results)
 }
