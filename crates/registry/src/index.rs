@@ -20,7 +20,7 @@ use crate::pull::{
 /// platform read from the image config. An index is refused, as Docker's
 /// `manifest create` refuses one.
 pub fn describe(client: &Client, name: &RemoteName) -> Result<Descriptor> {
-    let (v, media, digest) = fetch_manifest_json(client, name, &name.manifest_ref())?;
+    let (v, media, digest, size) = fetch_manifest_json(client, name, &name.manifest_ref())?;
     if is_index(&media, &v) {
         return Err(RegistryError::Invalid(format!(
             "{} is a manifest list",
@@ -43,7 +43,7 @@ pub fn describe(client: &Client, name: &RemoteName) -> Result<Descriptor> {
             media
         },
         digest,
-        size: bytes.len() as u64,
+        size,
         platform: Some(Platform {
             architecture: c.architecture.clone(),
             os: c.os.clone(),

@@ -142,12 +142,13 @@ pub fn fetch_manifest(
 }
 
 /// A manifest of `reference` read as JSON, with its media type (the
-/// answer's `Content-Type`, else the document's own `mediaType`) and digest.
+/// answer's `Content-Type`, else the document's own `mediaType`), digest
+/// and size in bytes.
 pub fn fetch_manifest_json(
     client: &Client,
     name: &RemoteName,
     reference: &str,
-) -> Result<(serde_json::Value, String, String)> {
+) -> Result<(serde_json::Value, String, String, u64)> {
     let (bytes, media, digest) = fetch_manifest(client, name, reference)?;
     let v: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| RegistryError::BadContent(format!("manifest is not JSON: {e}")))?;
@@ -156,7 +157,7 @@ pub fn fetch_manifest_json(
     } else {
         media
     };
-    Ok((v, media, digest))
+    Ok((v, media, digest, bytes.len() as u64))
 }
 
 pub fn is_index(media: &str, v: &serde_json::Value) -> bool {
@@ -491,7 +492,7 @@ impl Drop for BlobReader<'_> {
 /// `GET /distribution/{name}/json`: the descriptor a reference resolves to
 /// and the platforms it offers.
 pub fn distribution(client: &Client, name: &RemoteName) -> Result<serde_json::Value> {
-    let (v, media, digest) = fetch_manifest_json(client, name, &name.manifest_ref())?;
+    let (v, media, digest, size) = fetch_manifest_json(client, name, &name.manifest_ref())?;
     let platforms: Vec<serde_json::Value> = if is_index(&media, &v) {
         let index: Index = serde_json::from_value(v)
             .map_err(|e| RegistryError::BadContent(format!("bad image index: {e}")))?;
@@ -510,7 +511,7 @@ pub fn distribution(client: &Client, name: &RemoteName) -> Result<serde_json::Va
         vec![json!({"architecture": c.architecture, "os": c.os})]
     };
     Ok(json!({
-        "Descriptor": {"mediaType": media, "digest": digest, "size": bytes.len()},
+        "Descriptor": {"mediaType": media, "digest": digest, "size": size},
         "Platforms": platforms,
     }))
 }

@@ -104,8 +104,8 @@ pub async fn start(ctx: &Ctx, a: &ComposeArgs, s: &ServicesArgs) -> anyhow::Resu
             engine::wait_dependencies(&ctx.client, &p, &p.services[&x.service]).await?;
         }
         let r = join_all(level.iter().map(|x| async {
-            let call = ctx.client.containers().start(&x.id);
-            step(x, Some("Starting"), "Started", call).await
+            let c = ctx.client.containers();
+            step(x, Some("Starting"), "Started", c.start(&x.id)).await
         }))
         .await;
         all.extend(r);
@@ -118,8 +118,8 @@ pub async fn kill(ctx: &Ctx, a: &ComposeArgs, k: &KillArgs) -> anyhow::Result<i3
     let mut all = Vec::new();
     for level in engine::select(&ctx.client, &p, &k.service, false, true).await? {
         let r = join_all(level.iter().map(|x| async {
-            let call = ctx.client.containers().kill(&x.id, Some(&k.signal));
-            step(x, None, "Killed", call).await
+            let c = ctx.client.containers();
+            step(x, None, "Killed", c.kill(&x.id, Some(&k.signal))).await
         }))
         .await;
         all.extend(r);
@@ -143,8 +143,8 @@ pub async fn rm(ctx: &Ctx, a: &ComposeArgs, r: &RmArgs) -> anyhow::Result<i32> {
                     .await
                     .map_err(|e| format!("{}: {e}", x.name))?;
             }
-            let call = ctx.client.containers().remove(&x.id, false, r.volumes);
-            step(x, None, "Removed", call).await
+            let c = ctx.client.containers();
+            step(x, None, "Removed", c.remove(&x.id, false, r.volumes)).await
         }))
         .await;
         all.extend(res);
