@@ -318,17 +318,52 @@ fn multi_arch_index_resolves_to_the_platform() {
     assert_eq!(v["Platforms"].as_array().unwrap().len(), 2, "{v}");
 }
 
-/// A token-auth front for a registry: `/token` hands out a bearer token for
-/// `user:secret` (basic auth), every other request needs that token and is
-/// forwarded to the registry (one request per connection).
-struct TokenFront {
+/// One request a front read: its head as text, its path and its body.
+struct FrontRequest {
+    text: String,
+    path: String,
+    body: Vec<u8>,
+}
+
+impl FrontRequest {
+    /// A header's value (`name` in lower case).
+    fn header(&self, name: &str) -> Option<String> {
+        self.text
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with(&format!("{name}:")))
+            .map(|l| l.split_once(':').unwrap().1.trim().to_string())
+    }
+
+    /// Sends the request on to the registry (one request per connection)
+    /// and returns the connection to read its answer from.
+    fn forward(&self, upstream: u16) -> Option<TcpStream> {
+        use std::io::Write;
+        let mut up = TcpStream::connect(("127.0.0.1", upstream)).ok()?;
+        let mut fwd = String::new();
+        for l in self.text.trim_end().lines() {
+            if !l.to_ascii_lowercase().starts_with("connection:") {
+                fwd.push_str(l);
+                fwd.push_str("\r\n");
+            }
+        }
+        fwd.push_str("Connection: close\r\n\r\n");
+        let _ = up.write_all(fwd.as_bytes());
+        let _ = up.write_all(&self.body);
+        Some(up)
+    }
+}
+
+/// A loopback front before a registry on `upstream`: each connection's
+/// request is read and handed to `serve` (with the front's own port) on a
+/// thread of its own. Stopped on drop.
+struct Front {
     port: u16,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-impl TokenFront {
-    fn start(upstream: u16) -> TokenFront {
-        use std::io::{Read, Write};
+impl Front {
+    fn start(upstream: u16, serve: fn(&mut TcpStream, FrontRequest, u16, u16)) -> Front {
+        use std::io::Read;
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -349,59 +384,63 @@ impl TokenFront {
                         head.push(b[0]);
                     }
                     let text = String::from_utf8_lossy(&head).to_string();
-                    let header = |n: &str| {
-                        text.lines()
-                            .find(|l| l.to_ascii_lowercase().starts_with(&format!("{n}:")))
-                            .map(|l| l.split_once(':').unwrap().1.trim().to_string())
+                    let path = text.split(' ').nth(1).unwrap_or("").to_string();
+                    let mut req = FrontRequest {
+                        text,
+                        path,
+                        body: Vec::new(),
                     };
-                    let len: usize = header("content-length")
+                    let len: usize = req
+                        .header("content-length")
                         .and_then(|v| v.parse().ok())
                         .unwrap_or(0);
-                    let mut body = vec![0u8; len];
-                    if c.read_exact(&mut body).is_err() {
+                    req.body = vec![0u8; len];
+                    if c.read_exact(&mut req.body).is_err() {
                         return;
                     }
-                    let path = text.split(' ').nth(1).unwrap_or("").to_string();
-                    let auth = header("authorization").unwrap_or_default();
-                    if path.starts_with("/token") {
-                        // base64("user:secret")
-                        if auth == "Basic dXNlcjpzZWNyZXQ=" {
-                            let b = r#"{"token":"t0ken"}"#;
-                            let _ = write!(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}", b.len());
-                        } else {
-                            let _ = write!(c, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                        }
-                        return;
-                    }
-                    if auth != "Bearer t0ken" {
-                        let _ = write!(c, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"front\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                        return;
-                    }
-                    let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
-                        return;
-                    };
-                    let mut fwd = String::new();
-                    for l in text.trim_end().lines() {
-                        if !l.to_ascii_lowercase().starts_with("connection:") {
-                            fwd.push_str(l);
-                            fwd.push_str("\r\n");
-                        }
-                    }
-                    fwd.push_str("Connection: close\r\n\r\n");
-                    let _ = up.write_all(fwd.as_bytes());
-                    let _ = up.write_all(&body);
-                    let _ = std::io::copy(&mut up, &mut c);
+                    serve(&mut c, req, upstream, port);
                 });
             }
         });
-        TokenFront { port, stop }
+        Front { port, stop }
     }
 }
 
-impl Drop for TokenFront {
+impl Drop for Front {
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// A token-auth front for a registry: `/token` hands out a bearer token for
+/// `user:secret` (basic auth), every other request needs that token and is
+/// forwarded to the registry (one request per connection).
+struct TokenFront;
+
+impl TokenFront {
+    fn start(upstream: u16) -> Front {
+        Front::start(upstream, |c, req, upstream, port| {
+            use std::io::Write;
+            let auth = req.header("authorization").unwrap_or_default();
+            if req.path.starts_with("/token") {
+                // base64("user:secret")
+                if auth == "Basic dXNlcjpzZWNyZXQ=" {
+                    let b = r#"{"token":"t0ken"}"#;
+                    let _ = write!(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}", b.len());
+                } else {
+                    let _ = write!(c, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                }
+                return;
+            }
+            if auth != "Bearer t0ken" {
+                let _ = write!(c, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"front\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                return;
+            }
+            if let Some(mut up) = req.forward(upstream) {
+                let _ = std::io::copy(&mut up, c);
+            }
+        })
     }
 }
 
@@ -617,92 +656,40 @@ fn escaping_layers_are_refused_and_symlinked_parents_stay_inside() {
 /// A front that passes every request to the registry but changes the
 /// body of each manifest it returns (one more space at its end: still
 /// valid JSON, another digest), keeping the registry's headers.
-struct RewriteFront {
-    port: u16,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
+struct RewriteFront;
 
 impl RewriteFront {
-    fn start(upstream: u16) -> RewriteFront {
-        use std::io::{Read, Write};
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stop2 = stop.clone();
-        std::thread::spawn(move || {
-            for conn in l.incoming() {
-                if stop2.load(std::sync::atomic::Ordering::Relaxed) {
-                    break;
-                }
-                let Ok(mut c) = conn else { continue };
-                std::thread::spawn(move || {
-                    let mut head = Vec::new();
-                    let mut b = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") {
-                        if c.read(&mut b).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        head.push(b[0]);
-                    }
-                    let text = String::from_utf8_lossy(&head).to_string();
-                    let len: usize = text
-                        .lines()
-                        .find(|l| l.to_ascii_lowercase().starts_with("content-length:"))
-                        .and_then(|l| l.split_once(':').unwrap().1.trim().parse().ok())
-                        .unwrap_or(0);
-                    let mut body = vec![0u8; len];
-                    if c.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    let path = text.split(' ').nth(1).unwrap_or("").to_string();
-                    let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
-                        return;
-                    };
-                    let mut fwd = String::new();
-                    for l in text.trim_end().lines() {
-                        if !l.to_ascii_lowercase().starts_with("connection:") {
-                            fwd.push_str(l);
-                            fwd.push_str("\r\n");
-                        }
-                    }
-                    fwd.push_str("Connection: close\r\n\r\n");
-                    let _ = up.write_all(fwd.as_bytes());
-                    let _ = up.write_all(&body);
-                    if !path.contains("/manifests/") {
-                        let _ = std::io::copy(&mut up, &mut c);
-                        return;
-                    }
-                    let mut resp = Vec::new();
-                    let _ = up.read_to_end(&mut resp);
-                    let Some(split) = resp.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        return;
-                    };
-                    let head = String::from_utf8_lossy(&resp[..split]).to_string();
-                    let mut body = resp[split + 4..].to_vec();
-                    if head.starts_with("HTTP/1.1 200") && !text.starts_with("HEAD") {
-                        body.push(b' ');
-                    }
-                    let mut out = String::new();
-                    for l in head.lines() {
-                        if !l.to_ascii_lowercase().starts_with("content-length:") {
-                            out.push_str(l);
-                            out.push_str("\r\n");
-                        }
-                    }
-                    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-                    let _ = c.write_all(out.as_bytes());
-                    let _ = c.write_all(&body);
-                });
+    fn start(upstream: u16) -> Front {
+        Front::start(upstream, |c, req, upstream, _| {
+            use std::io::{Read, Write};
+            let Some(mut up) = req.forward(upstream) else {
+                return;
+            };
+            if !req.path.contains("/manifests/") {
+                let _ = std::io::copy(&mut up, c);
+                return;
             }
-        });
-        RewriteFront { port, stop }
-    }
-}
-
-impl Drop for RewriteFront {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+            let mut resp = Vec::new();
+            let _ = up.read_to_end(&mut resp);
+            let Some(split) = resp.windows(4).position(|w| w == b"\r\n\r\n") else {
+                return;
+            };
+            let head = String::from_utf8_lossy(&resp[..split]).to_string();
+            let mut body = resp[split + 4..].to_vec();
+            if head.starts_with("HTTP/1.1 200") && !req.text.starts_with("HEAD") {
+                body.push(b' ');
+            }
+            let mut out = String::new();
+            for l in head.lines() {
+                if !l.to_ascii_lowercase().starts_with("content-length:") {
+                    out.push_str(l);
+                    out.push_str("\r\n");
+                }
+            }
+            out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+            let _ = c.write_all(out.as_bytes());
+            let _ = c.write_all(&body);
+        })
     }
 }
 
