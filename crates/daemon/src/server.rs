@@ -57,7 +57,23 @@ pub async fn serve(
         tokio::spawn(async move {
             let svc = service_fn(move |req| {
                 let d = d.clone();
-                async move { Ok::<_, Infallible>(crate::router::route(d, req).await) }
+                async move {
+                    // `RUST_LOG=wharf::requests=debug`: each request's time
+                    // in the daemon (bench/compose-trace.sh)
+                    if !tracing::enabled!(target: "wharf::requests", tracing::Level::DEBUG) {
+                        return Ok::<_, Infallible>(crate::router::route(d, req).await);
+                    }
+                    let t0 = std::time::Instant::now();
+                    let what = format!("{} {}", req.method(), req.uri().path());
+                    let reply = crate::router::route(d, req).await;
+                    tracing::debug!(
+                        target: "wharf::requests",
+                        status = reply.status().as_u16(),
+                        us = t0.elapsed().as_micros() as u64,
+                        "request: {what}"
+                    );
+                    Ok::<_, Infallible>(reply)
+                }
             });
             if let Err(e) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), svc)

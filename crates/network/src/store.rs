@@ -626,6 +626,7 @@ impl NetworkStore {
     /// Removes the host side of a network, collecting every failure.
     fn teardown(&self, n: &Network) -> Vec<NetworkError> {
         let mut errs = Vec::new();
+        let t0 = std::time::Instant::now();
         if n.driver == "bridge" {
             if let Some(fw) = self.firewall() {
                 if let Err(e) = fw.remove_network(&Self::rules(n)) {
@@ -633,6 +634,7 @@ impl NetworkStore {
                 }
             }
         }
+        let t1 = std::time::Instant::now();
         match self.driver(&n.driver) {
             Ok(d) => {
                 if let Err(e) = d.teardown_network(n) {
@@ -641,6 +643,13 @@ impl NetworkStore {
             }
             Err(e) => errs.push(e),
         }
+        tracing::debug!(
+            target: "wharf::phases",
+            network = %n.name,
+            firewall_us = (t1 - t0).as_micros() as u64,
+            link_us = t1.elapsed().as_micros() as u64,
+            "network teardown"
+        );
         errs
     }
 

@@ -71,12 +71,13 @@ pub async fn remove_locked(
     ph.mark("record");
     let rec = d.get(&id)?;
     let paths = d.paths(&id);
-    let failures = {
+    let (failures, mut ph) = {
         let d = d.clone();
         let rec = rec.clone();
         tokio::task::spawn_blocking(move || {
             let mut failures = Vec::new();
             rootfs::unmount_rootfs(&paths);
+            ph.mark("rootfs");
             super::cgroups::remove(&rec.id);
             d.dns.detach(&rec.id);
             for e in super::network::disconnect_all(&d, &rec, Some(&paths.netns())) {
@@ -84,11 +85,13 @@ pub async fn remove_locked(
             }
             super::network::unregister(&d, &rec);
             super::netns::remove(&paths.netns());
+            ph.mark("network");
             monitor::remove_run_dir(&paths);
             mounts::release(&d, &rec.id, &rec.mounts);
             if remove_volumes {
                 failures.extend(mounts::remove_anonymous(&d, &rec.mounts));
             }
+            ph.mark("mounts");
             // The name goes now; the reaper deletes the content (the
             // writable layer, the log) in the background.
             if let Err(e) = crate::reaper::remove_later(&d.data_root, &paths.dir) {
@@ -96,11 +99,11 @@ pub async fn remove_locked(
                     failures.push(format!("remove {}: {e}", paths.dir.display()));
                 }
             }
-            failures
+            ph.mark("dir");
+            (failures, ph)
         })
         .await?
     };
-    ph.mark("cleanup");
     {
         let mut t = d.table();
         if let Some(e) = t.remove(&id) {

@@ -339,6 +339,7 @@ pub async fn record_exit(
     oom_killed: bool,
     restarting: bool,
 ) {
+    let mut ph = Phases::new("exit", &rec.id);
     {
         let d = d.clone();
         let rec = rec.clone();
@@ -346,6 +347,7 @@ pub async fn record_exit(
             tokio::task::spawn_blocking(move || cleanup_after_exit(&d, &rec, &d.paths(&rec.id)))
                 .await;
     }
+    ph.mark("cleanup");
     // The exit happened: on a full disk it holds in memory (the monitor's
     // exit.json keeps it durable) and reaches the record with its next save.
     let exited = move |r: &mut Container| {
@@ -363,9 +365,11 @@ pub async fn record_exit(
     } else {
         let _ = d.update_or_defer(&rec.id, exited);
     }
+    ph.mark("record");
     let mut attrs = crate::container::event_attrs(rec);
     attrs.insert("exitCode".into(), code.to_string());
     d.events.emit("container", "die", &rec.id, attrs);
+    ph.finish();
 }
 
 pub fn should_restart(rec: &Container, code: i64) -> bool {

@@ -96,9 +96,11 @@ pub async fn stop_locked(
         .unwrap_or_else(|| "SIGTERM".into());
     let sig = parse_signal(&stop_signal)?;
     let timeout = timeout.or(rec.config.stop_timeout).unwrap_or(10);
+    let mut ph = crate::phases::Phases::new("stop", id);
     let paths = d.paths(id);
     let _ = monitor::kill(&paths, sig).await;
     super::pause::thaw_after_signal(d, id).await;
+    ph.mark("signal");
     // The exit watcher records the exit; wait for that, then SIGKILL.
     let waited = if timeout < 0 {
         wait_not_running(d, id).await.is_ok()
@@ -111,6 +113,8 @@ pub async fn stop_locked(
         let _ = monitor::kill(&paths, Signal::SIGKILL as i32).await;
         let _ = tokio::time::timeout(Duration::from_secs(30), wait_not_running(d, id)).await;
     }
+    ph.mark(if waited { "exited" } else { "killed" });
+    ph.finish();
     Ok(true)
 }
 

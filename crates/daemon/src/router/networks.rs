@@ -119,12 +119,20 @@ fn inspect(d: &Daemon, id: &str) -> Result<Reply> {
 async fn remove(d: &Arc<Daemon>, id: &str) -> Result<Reply> {
     let d2 = d.clone();
     let key = id.to_string();
-    let n = tokio::task::spawn_blocking(move || d2.networks.remove(&key).map_err(crate::kinded))
-        .await??;
+    let ph = crate::phases::Phases::new("network_rm", id);
+    let (n, mut ph) = tokio::task::spawn_blocking(move || {
+        let mut ph = ph;
+        let n = d2.networks.remove(&key).map_err(crate::kinded);
+        ph.mark("remove");
+        n.map(|n| (n, ph))
+    })
+    .await??;
     let mut attrs = BTreeMap::new();
     attrs.insert("name".to_string(), n.name.clone());
     attrs.insert("type".to_string(), n.driver.clone());
     d.events.emit("network", "destroy", &n.id, attrs);
+    ph.mark("events");
+    ph.finish();
     Ok(http::no_content())
 }
 

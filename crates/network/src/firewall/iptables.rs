@@ -24,7 +24,9 @@
 //! `nf_tables` or `legacy`). When no `iptables` binary exists, nothing is
 //! done: no other engine can have set such a policy through it.
 
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 
 use super::NetworkRules;
 
@@ -32,7 +34,14 @@ use super::NetworkRules;
 #[derive(Debug)]
 pub struct ForwardAccept {
     chain: String,
+    /// What the chain holds per family (iptables, ip6tables) since our
+    /// last successful sync: (forwarding bridges, internal bridges); an
+    /// empty pair once the chain was removed. `None`: not known (start-up,
+    /// a failure), so the next sync does the whole work.
+    applied: Mutex<[Option<Applied>; 2]>,
 }
+
+type Applied = (Vec<String>, Vec<String>);
 
 /// FNV-1a, 32 bits: a short stable name for the chain (iptables chain
 /// names are at most 28 characters; table names may be longer).
@@ -68,19 +77,59 @@ fn run_checked(bin: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// Runs `<bin>-restore --noflush -w` with `script` on stdin.
+fn restore(bin: &str, script: &str) -> Result<(), String> {
+    let tool = format!("{bin}-restore");
+    let mut child = Command::new(&tool)
+        .args(["--noflush", "-w"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("run {tool}: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(script.as_bytes())
+            .map_err(|e| format!("write to {tool}: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("wait for {tool}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
 /// Whether `bin` can be run at all.
 fn available(bin: &str) -> bool {
     variant(bin).is_some()
 }
 
 /// `Some(true)` for the nf_tables variant, `Some(false)` for legacy, `None`
-/// when `bin` cannot be run.
+/// when `bin` cannot be run. Asked once per binary and daemon: which
+/// variant the host's alternatives select does not change under us, and
+/// each question is a process (network removal is on `compose down`'s
+/// path).
 fn variant(bin: &str) -> Option<bool> {
-    let out = Command::new(bin).arg("-V").output().ok()?;
-    if !out.status.success() {
-        return None;
+    static V4: OnceLock<Option<bool>> = OnceLock::new();
+    static V6: OnceLock<Option<bool>> = OnceLock::new();
+    let ask = || {
+        let out = Command::new(bin).arg("-V").output().ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        Some(String::from_utf8_lossy(&out.stdout).contains("nf_tables"))
+    };
+    match bin {
+        "iptables" => *V4.get_or_init(ask),
+        "ip6tables" => *V6.get_or_init(ask),
+        _ => ask(),
     }
-    Some(String::from_utf8_lossy(&out.stdout).contains("nf_tables"))
 }
 
 /// Whether nftables has `table <family> filter` (iptables-nft's).
@@ -139,6 +188,7 @@ impl ForwardAccept {
     pub fn new(table: &str) -> Self {
         ForwardAccept {
             chain: format!("WHARF-{:08X}", fnv32(table)),
+            applied: Mutex::new([None, None]),
         }
     }
 
@@ -150,9 +200,31 @@ impl ForwardAccept {
     /// Makes the chain hold exactly the accepts for `networks` (an empty
     /// set removes the chain and its jump).
     pub fn sync<'a>(&self, networks: impl Iterator<Item = &'a NetworkRules>) -> Result<(), String> {
+        self.sync_with(networks, true)
+    }
+
+    /// As [`ForwardAccept::sync`] after a network went: the accepts only
+    /// shrink, so a missing jump (someone deleted it) loses nothing and is
+    /// not checked for: one process fewer on `network rm`'s path.
+    pub fn sync_removed<'a>(
+        &self,
+        networks: impl Iterator<Item = &'a NetworkRules>,
+    ) -> Result<(), String> {
+        self.sync_with(networks, false)
+    }
+
+    fn sync_with<'a>(
+        &self,
+        networks: impl Iterator<Item = &'a NetworkRules>,
+        ensure_jump: bool,
+    ) -> Result<(), String> {
         let nets: Vec<&NetworkRules> = networks.collect();
         let mut errors = Vec::new();
-        for (bin, v6) in [("iptables", false), ("ip6tables", true)] {
+        let mut applied = self.applied.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, (bin, v6)) in [("iptables", false), ("ip6tables", true)]
+            .into_iter()
+            .enumerate()
+        {
             let family: Vec<&NetworkRules> = nets
                 .iter()
                 .copied()
@@ -174,13 +246,26 @@ impl ForwardAccept {
                 .filter(|n| n.internal)
                 .map(|n| n.bridge.as_str())
                 .collect();
+            let want: Applied = (
+                forwarding.iter().map(|s| s.to_string()).collect(),
+                internal.iter().map(|s| s.to_string()).collect(),
+            );
+            let same = applied[i].as_ref() == Some(&want);
             let res = if family.is_empty() {
-                self.remove_from(bin)
+                if same {
+                    Ok(())
+                } else {
+                    self.remove_from(bin)
+                }
             } else {
-                self.fill(bin, &forwarding, &internal)
+                self.fill(bin, &forwarding, &internal, !same, ensure_jump)
             };
-            if let Err(e) = res {
-                errors.push(e);
+            match res {
+                Ok(()) => applied[i] = Some(want),
+                Err(e) => {
+                    applied[i] = None;
+                    errors.push(e);
+                }
             }
         }
         if errors.is_empty() {
@@ -190,47 +275,37 @@ impl ForwardAccept {
         }
     }
 
-    fn fill(&self, bin: &str, forwarding: &[&str], internal: &[&str]) -> Result<(), String> {
+    /// Makes the chain hold exactly these accepts, in one
+    /// `iptables-restore --noflush` (which creates the chain or flushes
+    /// it, then appends, atomically), and with `ensure_jump` puts the jump
+    /// from `FORWARD` back when it is missing.
+    fn fill(
+        &self,
+        bin: &str,
+        forwarding: &[&str],
+        internal: &[&str],
+        rules: bool,
+        ensure_jump: bool,
+    ) -> Result<(), String> {
         if !available(bin) {
             return Ok(());
         }
         let ch = self.chain.as_str();
-        // -N fails when the chain exists: fine, it is flushed next.
-        run(bin, &["-w", "-t", "filter", "-N", ch])?;
-        run_checked(bin, &["-w", "-t", "filter", "-F", ch])?;
-        for br in forwarding {
-            run_checked(
-                bin,
-                &["-w", "-t", "filter", "-A", ch, "-i", br, "-j", "ACCEPT"],
-            )?;
-            run_checked(
-                bin,
-                &[
-                    "-w",
-                    "-t",
-                    "filter",
-                    "-A",
-                    ch,
-                    "-o",
-                    br,
-                    "-m",
-                    "conntrack",
-                    "--ctstate",
-                    "RELATED,ESTABLISHED,DNAT",
-                    "-j",
-                    "ACCEPT",
-                ],
-            )?;
+        if rules {
+            let mut script = format!("*filter\n:{ch} - [0:0]\n");
+            for br in forwarding {
+                script.push_str(&format!("-A {ch} -i {br} -j ACCEPT\n"));
+                script.push_str(&format!(
+                    "-A {ch} -o {br} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT\n"
+                ));
+            }
+            for br in internal {
+                script.push_str(&format!("-A {ch} -i {br} -o {br} -j ACCEPT\n"));
+            }
+            script.push_str("COMMIT\n");
+            restore(bin, &script)?;
         }
-        for br in internal {
-            run_checked(
-                bin,
-                &[
-                    "-w", "-t", "filter", "-A", ch, "-i", br, "-o", br, "-j", "ACCEPT",
-                ],
-            )?;
-        }
-        if !run(bin, &["-w", "-t", "filter", "-C", "FORWARD", "-j", ch])? {
+        if ensure_jump && !run(bin, &["-w", "-t", "filter", "-C", "FORWARD", "-j", ch])? {
             run_checked(bin, &["-w", "-t", "filter", "-I", "FORWARD", "-j", ch])?;
         }
         Ok(())
@@ -257,6 +332,7 @@ impl ForwardAccept {
 
     /// Removes the chain and its jump from both families (shutdown).
     pub fn remove(&self) -> Result<(), String> {
+        *self.applied.lock().unwrap_or_else(|e| e.into_inner()) = [None, None];
         let mut errors = Vec::new();
         for bin in ["iptables", "ip6tables"] {
             if let Err(e) = self.remove_from(bin) {

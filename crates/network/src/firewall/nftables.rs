@@ -292,7 +292,7 @@ impl FirewallDriver for NftFirewall {
         let op = format!("remove network {}", net.id);
         self.commit(&op, &mut state, next)?;
         self.forward_accept
-            .sync(state.networks.values())
+            .sync_removed(state.networks.values())
             .map_err(|m| err(&op, m))
     }
 
