@@ -843,36 +843,30 @@ pub async fn down(
         }
         None => free.extend(mine),
     }
-    futures_util::future::join(stop_all(free), join_all(done.into_values())).await;
-    errors.extend(errs.into_inner());
-    // networks
-    let mut nets: BTreeSet<String> = BTreeSet::new();
-    if let Ok(list) = c.networks().list(&filters(project)).await {
-        nets.extend(list.into_iter().map(|n| n.name));
-    }
-    if let Some(p) = p {
-        for n in p.networks.values() {
-            if n.external != Some(true) {
-                if let Some(name) = &n.name {
-                    nets.insert(name.clone());
+    // The networks and volumes to remove are listed while the containers
+    // stop, and removed together once the containers are gone (Docker
+    // Compose v2 removes them concurrently too).
+    let list_nets = async {
+        let mut nets: BTreeSet<String> = BTreeSet::new();
+        if let Ok(list) = c.networks().list(&filters(project)).await {
+            nets.extend(list.into_iter().map(|n| n.name));
+        }
+        if let Some(p) = p {
+            for n in p.networks.values() {
+                if n.external != Some(true) {
+                    if let Some(name) = &n.name {
+                        nets.insert(name.clone());
+                    }
                 }
             }
         }
-    }
-    let r = join_all(nets.iter().map(|n| async move {
-        match c.networks().remove(n).await {
-            Ok(()) => {
-                progress("Network", n, "Removed");
-                None
-            }
-            Err(e) if e.is_not_found() => None,
-            Err(e) => Some(format!("removing network {n}: {e}")),
-        }
-    }))
-    .await;
-    errors.extend(r.into_iter().flatten());
-    if o.volumes {
+        nets
+    };
+    let list_vols = async {
         let mut vols: BTreeSet<String> = BTreeSet::new();
+        if !o.volumes {
+            return vols;
+        }
         if let Ok(list) = c.volumes().list(&filters(project)).await {
             vols.extend(list.volumes.into_iter().map(|v| v.name));
         }
@@ -885,19 +879,38 @@ pub async fn down(
                 }
             }
         }
-        let r = join_all(vols.iter().map(|v| async move {
-            match c.volumes().remove(v, false).await {
-                Ok(()) => {
-                    progress("Volume", v, "Removed");
-                    None
-                }
-                Err(e) if e.is_not_found() => None,
-                Err(e) => Some(format!("removing volume {v}: {e}")),
+        vols
+    };
+    let (nets, vols, _) = futures_util::future::join3(
+        list_nets,
+        list_vols,
+        futures_util::future::join(stop_all(free), join_all(done.into_values())),
+    )
+    .await;
+    errors.extend(errs.into_inner());
+    let rm_nets = join_all(nets.iter().map(|n| async move {
+        match c.networks().remove(n).await {
+            Ok(()) => {
+                progress("Network", n, "Removed");
+                None
             }
-        }))
-        .await;
-        errors.extend(r.into_iter().flatten());
-    }
+            Err(e) if e.is_not_found() => None,
+            Err(e) => Some(format!("removing network {n}: {e}")),
+        }
+    }));
+    let rm_vols = join_all(vols.iter().map(|v| async move {
+        match c.volumes().remove(v, false).await {
+            Ok(()) => {
+                progress("Volume", v, "Removed");
+                None
+            }
+            Err(e) if e.is_not_found() => None,
+            Err(e) => Some(format!("removing volume {v}: {e}")),
+        }
+    }));
+    let (r1, r2) = futures_util::future::join(rm_nets, rm_vols).await;
+    errors.extend(r1.into_iter().flatten());
+    errors.extend(r2.into_iter().flatten());
     if let (Some(rmi), Some(p)) = (&o.rmi, p) {
         for (n, s) in &p.services {
             if rmi == "all" || s.image.is_none() {

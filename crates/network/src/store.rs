@@ -627,27 +627,44 @@ impl NetworkStore {
     fn teardown(&self, n: &Network) -> Vec<NetworkError> {
         let mut errs = Vec::new();
         let t0 = std::time::Instant::now();
-        if n.driver == "bridge" {
-            if let Some(fw) = self.firewall() {
-                if let Err(e) = fw.remove_network(&Self::rules(n)) {
-                    errs.push(e.into());
+        // The rules and the link go at the same time: each is a wait on
+        // the kernel (nft and iptables processes, the bridge's unregister),
+        // and a rule naming a bridge that is going matches nothing.
+        let (fw, link) = std::thread::scope(|s| {
+            let link = s.spawn(|| {
+                let r = self.driver(&n.driver).and_then(|d| d.teardown_network(n));
+                (r, t0.elapsed())
+            });
+            let mut fw = Ok(());
+            if n.driver == "bridge" {
+                if let Some(f) = self.firewall() {
+                    fw = f
+                        .remove_network(&Self::rules(n))
+                        .map_err(NetworkError::from);
                 }
             }
+            let fw_time = t0.elapsed();
+            let link = link.join().unwrap_or_else(|_| {
+                (
+                    Err(NetworkError::invalid(
+                        "bridge teardown panicked".to_string(),
+                    )),
+                    t0.elapsed(),
+                )
+            });
+            ((fw, fw_time), link)
+        });
+        if let Err(e) = fw.0 {
+            errs.push(e);
         }
-        let t1 = std::time::Instant::now();
-        match self.driver(&n.driver) {
-            Ok(d) => {
-                if let Err(e) = d.teardown_network(n) {
-                    errs.push(e);
-                }
-            }
-            Err(e) => errs.push(e),
+        if let Err(e) = link.0 {
+            errs.push(e);
         }
         tracing::debug!(
             target: "wharf::phases",
             network = %n.name,
-            firewall_us = (t1 - t0).as_micros() as u64,
-            link_us = t1.elapsed().as_micros() as u64,
+            firewall_us = fw.1.as_micros() as u64,
+            link_us = link.1.as_micros() as u64,
             "network teardown"
         );
         errs

@@ -59,7 +59,15 @@ pub async fn remove_locked(
     let mut ph = crate::phases::Phases::new("remove", &id);
     // On a full disk the mark stays in memory: removal is how users free
     // space, so it must not need any.
-    if rec.host_config.auto_remove && !rec.state.status.is_active() {
+    // Without anonymous volumes to delete, nothing this removal does before
+    // the directory's rename leaves a half-state that needs the mark after
+    // a crash: the container is there (exited, as recorded) or gone. So
+    // the mark is only made durable when volumes are to go with it (a
+    // crash between deleting them and the rename must resume the removal
+    // at start-up, not leave a container whose volumes are gone). This
+    // saves a fsync per container on `rm` and compose `down`.
+    let volumes_go = remove_volumes && rec.mounts.iter().any(|m| m.kind == "volume" && m.anonymous);
+    if (rec.host_config.auto_remove && !rec.state.status.is_active()) || !volumes_go {
         // A `--rm` container after its exit (`run --rm`'s path): its
         // record on disk still says running, which the start-up reconcile
         // ends and removes, so the mark needs no fsync. The directory goes
