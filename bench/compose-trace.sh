@@ -45,8 +45,6 @@ for _ in $(seq 1 "$RUNS"); do
 done
 echo "down -v (client wall, µs): median $(median <"$root/wall"), runs: $(tr '\n' ' ' <"$root/wall")"
 tail -n +"$((mark + 1))" "$root/daemon.log" | sed 's/\x1b\[[0-9;]*m//g' >"$root/lines"
-grep -a TDBG "$root/daemon.log" | tail -60 > "$root/tdbg" || true
-awk '{print $3, $4, $5, $6}' "$root/tdbg" > /tmp/s7c-tdbg.txt; cp "$root/tdbg" /tmp/s7c-tdbg-raw.txt
 echo "== requests of the last down -v (daemon log time, µs in the daemon)"
 grep -a 'request:' "$root/lines" | sed -E 's/^([^ ]+) .*request: ([^ ]+ [^ ]+) (.*)/\1 \2 \3/' | cut -c1-160
 grep -a 'network teardown' "$root/lines" | grep -o 'firewall_us=[0-9]* link_us=[0-9]*' | sed 's/^/  network teardown: /' || true
