@@ -861,11 +861,18 @@ impl Server {
                 .as_deref()
                 .is_some_and(crate::oom::oom_killed),
         };
+        // Whole or absent, never torn (temp file, rename), and made durable
+        // only once the waiters have their answer: the daemon reads it at
+        // once, from the page cache, and its fsync is off `run --rm`'s
+        // path. A power cut before that fsync ends the container anyway;
+        // an absent record then reads as Docker's 255 after a reboot.
+        let mut written = false;
         if let Ok(data) = serde_json::to_vec(&record) {
-            if wharf_sys::fs::write_atomic(&self.cfg.exit_path(), &data).is_err() {
+            written = wharf_sys::fs::write_replace(&self.cfg.exit_path(), &data).is_ok();
+            if !written {
                 // Most likely a full disk: free the reserve and retry.
                 let _ = std::fs::remove_file(exit_reserve(&self.cfg));
-                let _ = wharf_sys::fs::write_atomic(&self.cfg.exit_path(), &data);
+                written = wharf_sys::fs::write_replace(&self.cfg.exit_path(), &data).is_ok();
             }
         }
         let _ = std::fs::remove_file(exit_reserve(&self.cfg));
@@ -897,11 +904,16 @@ impl Server {
             };
             send(&conn, &reply);
         }
+        // Only once the runtime's state and cgroup are gone: the daemon may
+        // start the container again as soon as it has the exit.
         for w in self.waiters.drain(..) {
             send(&w, &Reply::Exited { exit_code: code });
         }
         for a in self.attaches.drain(..) {
             let _ = a.conn.shutdown(std::net::Shutdown::Both);
+        }
+        if written {
+            let _ = wharf_sys::fs::sync_file(&self.cfg.exit_path());
         }
         let _ = std::fs::remove_file(&self.cfg.pid_file);
     }
