@@ -938,17 +938,35 @@ fn bundle_command(bundle: &std::path::Path) -> String {
     user.and_then(|a| a.as_str()).unwrap_or("").to_string()
 }
 
-/// Reads one request line byte by byte, so bytes after it stay in the socket
-/// for the raw stream.
+/// Reads one request line, leaving the bytes after it in the socket for
+/// the raw stream.
 fn read_line(mut conn: &UnixStream) -> io::Result<Vec<u8>> {
     let mut line = Vec::new();
-    let mut b = [0u8; 1];
+    let mut peeked = [0u8; 4096];
     loop {
-        match conn.read(&mut b)? {
-            0 => return Ok(line),
-            _ if b[0] == b'\n' => return Ok(line),
-            _ => line.push(b[0]),
+        // Look at what has arrived without taking it, then take up to the
+        // end of the line only: one or two calls per request, not one per
+        // byte, and the bytes after the line stay in the socket.
+        let n = match rustix::net::recv(conn, &mut peeked[..], rustix::net::RecvFlags::PEEK) {
+            Ok((_, n)) => n.min(peeked.len()),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if n == 0 {
+            return Ok(line);
         }
+        let (take, done) = match peeked[..n].iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (n, false),
+        };
+        let mut got = vec![0u8; take];
+        conn.read_exact(&mut got)?;
+        if done {
+            got.pop();
+            line.extend_from_slice(&got);
+            return Ok(line);
+        }
+        line.extend_from_slice(&got);
         if line.len() > 1 << 20 {
             return Err(io::Error::other("request line too long"));
         }
