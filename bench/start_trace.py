@@ -149,6 +149,42 @@ def main():
         if ev == "sched_process_fork" and int(field(rest, "pid")) in tree:
             tree.add(int(field(rest, "child_pid")))
     path |= tree
+    # Per process of the create: time on a CPU, runnable but waiting for
+    # one, and blocked, over its life within the trace.
+    roles = {"monitor": monitor, "helper": helper, "intermediate": inter, "init": init}
+    acct = {r: {"cpu": 0.0, "wait": 0.0, "blocked": 0.0} for r, p in roles.items() if p}
+    pid_role = {p: r for r, p in roles.items() if p}
+    state = {}  # pid -> (kind, since)
+    for t, pid, comm, ev, rest in evs:
+        if ev == "sched_process_fork":
+            c = int(field(rest, "child_pid"))
+            if c in pid_role:
+                state[c] = ("wait", t)
+        elif ev in ("sched_wakeup", "sched_wakeup_new"):
+            p = int(field(rest, "pid") or 0)
+            if p in pid_role and state.get(p, ("", 0))[0] != "cpu":
+                k, since = state.get(p, ("blocked", t))
+                if k == "blocked":
+                    acct[pid_role[p]]["blocked"] += t - since
+                    state[p] = ("wait", t)
+        elif ev == "sched_switch":
+            prev = int(field(rest, "prev_pid") or 0)
+            nxt = int(field(rest, "next_pid") or 0)
+            if prev in pid_role and prev in state:
+                k, since = state[prev]
+                acct[pid_role[prev]][k] += t - since
+                st = field(rest, "prev_state") or ""
+                state[prev] = ("wait" if st.startswith("R") else "blocked", t)
+            elif prev in pid_role:
+                state[prev] = ("wait" if (field(rest, "prev_state") or "").startswith("R") else "blocked", t)
+            if nxt in pid_role:
+                if nxt in state:
+                    k, since = state[nxt]
+                    acct[pid_role[nxt]][k] += t - since
+                state[nxt] = ("cpu", t)
+        elif ev == "sched_process_exit" and pid in pid_role and pid in state:
+            k, since = state.pop(pid)
+            acct[pid_role[pid]][k] += t - since
     t_begin = marks.get("client_exec")
     t_end = marks.get("client_exit")
     ready = {}
@@ -196,6 +232,10 @@ def main():
     if fsyncs:
         print(f"daemon_fsync_total {sum(fsyncs):.0f}")
     print(f"runnable_wait {waited:.0f}")
+    for r in ("monitor", "helper", "intermediate", "init"):
+        if r in acct:
+            for k in ("cpu", "wait", "blocked"):
+                print(f"{r}_{k} {acct[r][k]:.0f}")
 
 
 if __name__ == "__main__":

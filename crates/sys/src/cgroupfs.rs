@@ -64,30 +64,14 @@ fn find_cgroup2(mountinfo: &str) -> Option<Cgroup2Mount> {
         }
         let _source = f.next()?;
         let options = f.next().unwrap_or("").to_string();
-        let mount_point = PathBuf::from(unescape(pre.split_whitespace().nth(4)?));
+        let mount_point = PathBuf::from(crate::mount::unescape_mountinfo(
+            pre.split_whitespace().nth(4)?,
+        ));
         Some(Cgroup2Mount {
             mount_point,
             options,
         })
     })
-}
-
-/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(u8::is_ascii_digit) {
-            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
-            out.push(v);
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The options to pass on remount: a cgroup2 remount sets every root flag
@@ -157,11 +141,5 @@ mod tests {
             "nsdelegate,memory_recursiveprot,favordynmods"
         );
         assert_eq!(remount_data("rw,favordynmods"), "favordynmods");
-    }
-
-    #[test]
-    fn mountinfo_escapes_are_undone() {
-        assert_eq!(unescape("/a\\040b"), "/a b");
-        assert_eq!(unescape("/plain"), "/plain");
     }
 }
