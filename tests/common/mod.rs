@@ -482,6 +482,8 @@ pub struct Daemon {
     /// per daemon so test daemons never share links or subnets.
     bridge: String,
     bip: String,
+    /// More `wharf daemon` flags (`start_bare_with_args`).
+    extra_args: Vec<String>,
 }
 
 impl Daemon {
@@ -501,6 +503,11 @@ impl Daemon {
 
     /// A daemon with no image.
     pub fn start_bare() -> Daemon {
+        Self::start_bare_with_args(&[])
+    }
+
+    /// A daemon with no image, started with more `wharf daemon` flags.
+    pub fn start_bare_with_args(args: &[&str]) -> Daemon {
         let n = NEXT_ID.fetch_add(1, Ordering::SeqCst);
         // Short: the daemon's own socket path must fit in 107 bytes.
         let root = PathBuf::from(format!(
@@ -520,6 +527,7 @@ impl Daemon {
             runtime: Runtime::Default,
             bridge,
             bip,
+            extra_args: args.iter().map(|a| a.to_string()).collect(),
         };
         d.spawn_daemon();
         d
@@ -544,6 +552,7 @@ impl Daemon {
             .arg(&self.bridge)
             .arg("--bip")
             .arg(&self.bip)
+            .args(&self.extra_args)
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
