@@ -86,7 +86,12 @@ fn compose_same_project_on_two_daemons(rt: Runtime) {
     let dir = d1.tmp().join(PROJECT);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("compose.yaml"), yaml).unwrap();
-    let base = 23000 + (std::process::id() % 15000) as u16 * 2;
+    // own ports per process and runtime (both runtimes' tests run at once)
+    let rt_offset = match rt {
+        Runtime::Default => 0,
+        Runtime::Runc => 2,
+    };
+    let base = 23000 + (std::process::id() % 9000) as u16 * 4 + rt_offset;
     let (p1, p2) = (base, base + 1);
 
     compose(&d1, &dir, p1, "one", &["up", "-d"]).success();
