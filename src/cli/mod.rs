@@ -59,6 +59,7 @@ mod stream;
 mod tabwriter;
 mod tag;
 mod template;
+mod template_plain;
 mod template_value;
 mod top;
 mod tty;

@@ -171,6 +171,8 @@ pub fn summary(d: &Daemon, rec: &Container) -> ContainerSummary {
             .iter()
             .map(|m| m.to_mount_point(&d.volumes_root()))
             .collect(),
+        size_rw: None,
+        size_root_fs: None,
     }
 }
 
