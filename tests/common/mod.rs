@@ -482,6 +482,9 @@ pub struct Daemon {
     /// per daemon so test daemons never share links or subnets.
     bridge: String,
     bip: String,
+    /// The `wharf` executable the daemon runs: [`WHARF`] unless a test
+    /// installs one elsewhere ([`Daemon::start_bare_exe`]).
+    exe: PathBuf,
 }
 
 impl Daemon {
@@ -501,6 +504,12 @@ impl Daemon {
 
     /// A daemon with no image.
     pub fn start_bare() -> Daemon {
+        Self::start_bare_exe(Path::new(WHARF))
+    }
+
+    /// A daemon with no image, run from `exe` (a `wharf` installed in a
+    /// directory of the test's own, with other files beside it).
+    pub fn start_bare_exe(exe: &Path) -> Daemon {
         let n = NEXT_ID.fetch_add(1, Ordering::SeqCst);
         // Short: the daemon's own socket path must fit in 107 bytes.
         let root = PathBuf::from(format!(
@@ -520,6 +529,7 @@ impl Daemon {
             runtime: Runtime::Default,
             bridge,
             bip,
+            exe: exe.to_path_buf(),
         };
         d.spawn_daemon();
         d
@@ -532,7 +542,7 @@ impl Daemon {
             .open(&self.log)
             .expect("open daemon log");
         let log2 = log.try_clone().expect("dup daemon log");
-        let mut cmd = Command::new(WHARF);
+        let mut cmd = Command::new(&self.exe);
         cmd.arg("daemon")
             .arg("-H")
             .arg(self.host())
