@@ -116,6 +116,9 @@ fi
 
 # --- (b) fleet of detached sleeps, (c) memory ---------------------------------
 if want fleet; then
+    # the daemon trims a second or two after its last connection ends; read
+    # its idle figure after that, as the `mem` section does
+    sleep 2
     row "(c) daemon RSS, idle" "$(mib "$(rss_kib "$daemon_pid")")" \
         "$([ $have_docker = 1 ] && mib "$(sum_rss $(docker_engine_pids))" || echo -)"
 
