@@ -33,6 +33,7 @@ fn run_daemon(global_host: Option<&str>, d: cli::daemon_args::DaemonArgs) -> i32
         bridge: d.bridge,
         bip: d.bip,
         insecure_registries: d.insecure_registries,
+        cgroup_favordynmods: d.cgroup_favordynmods,
     };
     // Two malloc arenas, not eight per core: freed memory stays in the
     // arena of the thread that used it, so every extra arena keeps a

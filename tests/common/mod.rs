@@ -485,6 +485,8 @@ pub struct Daemon {
     /// The `wharf` executable the daemon runs: [`WHARF`] unless a test
     /// installs one elsewhere ([`Daemon::start_bare_exe`]).
     exe: PathBuf,
+    /// More `wharf daemon` flags (`start_bare_with_args`).
+    extra_args: Vec<String>,
 }
 
 impl Daemon {
@@ -504,12 +506,21 @@ impl Daemon {
 
     /// A daemon with no image.
     pub fn start_bare() -> Daemon {
-        Self::start_bare_exe(Path::new(WHARF))
+        Self::start_bare_with_args(&[])
+    }
+
+    /// A daemon with no image, started with more `wharf daemon` flags.
+    pub fn start_bare_with_args(args: &[&str]) -> Daemon {
+        Self::start_exe_with_args(Path::new(WHARF), args)
     }
 
     /// A daemon with no image, run from `exe` (a `wharf` installed in a
     /// directory of the test's own, with other files beside it).
     pub fn start_bare_exe(exe: &Path) -> Daemon {
+        Self::start_exe_with_args(exe, &[])
+    }
+
+    fn start_exe_with_args(exe: &Path, args: &[&str]) -> Daemon {
         let n = NEXT_ID.fetch_add(1, Ordering::SeqCst);
         // Short: the daemon's own socket path must fit in 107 bytes.
         let root = PathBuf::from(format!(
@@ -530,6 +541,7 @@ impl Daemon {
             bridge,
             bip,
             exe: exe.to_path_buf(),
+            extra_args: args.iter().map(|a| a.to_string()).collect(),
         };
         d.spawn_daemon();
         d
@@ -554,6 +566,7 @@ impl Daemon {
             .arg(&self.bridge)
             .arg("--bip")
             .arg(&self.bip)
+            .args(&self.extra_args)
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),

@@ -49,6 +49,9 @@ pub struct DaemonOptions {
     /// Registries (`host:port`) reached over plain HTTP
     /// (`--insecure-registry`); loopback ones always are.
     pub insecure_registries: Vec<String>,
+    /// `--cgroup-favordynmods`: remount the host's cgroup2 mount with
+    /// `favordynmods` at start-up (see `wharf_sys::cgroupfs`).
+    pub cgroup_favordynmods: bool,
 }
 
 impl Default for DaemonOptions {
@@ -61,6 +64,7 @@ impl Default for DaemonOptions {
             bridge: String::new(),
             bip: String::new(),
             insecure_registries: Vec::new(),
+            cgroup_favordynmods: false,
         }
     }
 }
@@ -123,6 +127,9 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         )
     })?;
     ph.mark("roots");
+    if opts.cgroup_favordynmods {
+        apply_favordynmods();
+    }
     build::reap(&opts.data_root);
     ph.mark("build_reap");
     let images =
@@ -223,4 +230,18 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     }
     tracing::info!("wharf daemon stopped; containers keep running");
     Ok(())
+}
+
+/// `--cgroup-favordynmods`: a host that cannot take the option keeps
+/// working as before, with a warning that says why.
+fn apply_favordynmods() {
+    match wharf_sys::cgroupfs::favor_dynmods() {
+        Ok(wharf_sys::cgroupfs::FavorDynmods::Set(p)) => {
+            tracing::info!(mount = %p.display(), "cgroup2 mount remounted with favordynmods")
+        }
+        Ok(wharf_sys::cgroupfs::FavorDynmods::AlreadySet(p)) => {
+            tracing::info!(mount = %p.display(), "cgroup2 mount has favordynmods already")
+        }
+        Err(e) => tracing::warn!(error = %e, kind = e.kind(), "--cgroup-favordynmods not applied"),
+    }
 }

@@ -102,15 +102,7 @@ impl MonitorClient {
         let mut line = serde_json::to_vec(req).map_err(|e| io(std::io::Error::other(e)))?;
         line.push(b'\n');
         s.write_all(&line).await.map_err(io)?;
-        let mut reply = Vec::new();
-        let mut b = [0u8; 1];
-        loop {
-            let n = s.read(&mut b).await.map_err(io)?;
-            if n == 0 || b[0] == b'\n' {
-                break;
-            }
-            reply.push(b[0]);
-        }
+        let reply = read_line(&mut s).await.map_err(io)?;
         if reply.is_empty() {
             return Err(ClientError::BadReply {
                 path: self.path.clone(),
@@ -260,6 +252,41 @@ impl MonitorClient {
         {
             Reply::ExecState(s) => Ok(s),
             r => Err(self.unexpected(r)),
+        }
+    }
+}
+
+/// Reads the reply line and no further (an attach stream follows it):
+/// peeks at what has arrived, then takes up to the end of the line, so a
+/// reply costs a call or two instead of one per byte.
+async fn read_line(s: &mut UnixStream) -> std::io::Result<Vec<u8>> {
+    let mut line = Vec::new();
+    let mut peeked = vec![0u8; 4096];
+    loop {
+        let n = s
+            .async_io(tokio::io::Interest::READABLE, || {
+                rustix::net::recv(&*s, &mut peeked[..], rustix::net::RecvFlags::PEEK)
+                    .map(|(_, n)| n)
+                    .map_err(std::io::Error::from)
+            })
+            .await?
+            .min(peeked.len());
+        if n == 0 {
+            return Ok(line);
+        }
+        let (take, done) = match peeked[..n].iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (n, false),
+        };
+        let start = line.len();
+        line.resize(start + take, 0);
+        s.read_exact(&mut line[start..]).await?;
+        if done {
+            line.pop();
+            return Ok(line);
+        }
+        if line.len() > 1 << 20 {
+            return Err(std::io::Error::other("reply line too long"));
         }
     }
 }

@@ -79,6 +79,18 @@ fn write_replacing(path: &Path, data: &[u8], mode: u32, durable: bool) -> io::Re
     result
 }
 
+/// Makes a file written with [`write_replace`] durable after the fact:
+/// its data, then its directory entry. For a record that readers need at
+/// once but whose fsync can wait until they have it (a monitor's exit
+/// record): until then it is whole or absent, never torn.
+pub fn sync_file(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()?;
+    match path.parent() {
+        Some(dir) => sync_dir(dir),
+        None => Ok(()),
+    }
+}
+
 /// Flushes a directory's entries (a rename or create inside it) to disk.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()

@@ -3,6 +3,7 @@
 //! Other crates forbid `unsafe_code`; they call the safe functions here.
 //! Each `unsafe` block carries a `// SAFETY:` comment.
 
+pub mod cgroupfs;
 pub mod child;
 pub mod fs;
 pub mod inroot;

@@ -200,6 +200,22 @@ pub async fn start(paths: &Paths) -> Result<i64> {
     }
 }
 
+/// The pid of the container's init once the runtime has created it (the
+/// monitor answers after its create), or `None` when the create failed
+/// (`Start` then reports why) or the monitor cannot be asked.
+pub async fn created_pid(paths: &Paths) -> Option<i64> {
+    let s = client(paths).state().await.ok()?;
+    match (s.status, s.pid, s.error) {
+        (wharf_runtime::Status::Created, Some(pid), None) if pid > 0 => Some(pid as i64),
+        _ => None,
+    }
+}
+
+/// The status the monitor reports, `None` when it does not answer.
+pub async fn status(paths: &Paths) -> Option<wharf_runtime::Status> {
+    client(paths).state().await.ok().map(|s| s.status)
+}
+
 pub async fn kill(paths: &Paths, signal: i32) -> Result<()> {
     client(paths).kill(signal).await.map_err(rt_error)
 }

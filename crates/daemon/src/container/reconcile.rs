@@ -69,7 +69,33 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             .await;
             continue;
         }
-        if was_active && monitor::alive(&paths).await {
+        let monitor_status = if was_active {
+            monitor::status(&paths).await
+        } else {
+            None
+        };
+        if monitor_status == Some(wharf_runtime::Status::Created) {
+            // The record was saved running while the monitor was told to
+            // start (start.rs overlaps the two), and the daemon died before
+            // the process ran: a start that did not happen. Ended as a
+            // failed start.
+            tracing::warn!(container_id = %rec.id, "a start was interrupted by a daemon crash before its process ran: ending its run");
+            end_unrecorded(&rec.id, &paths).await;
+            let (d2, rec2) = (d.clone(), rec.clone());
+            let _ = tokio::task::spawn_blocking(move || {
+                start::cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id))
+            })
+            .await;
+            let _ = d.update_or_defer(&rec.id, |r| {
+                r.state.set_exited(128, crate::util::now_rfc3339());
+                r.state.error = "the daemon stopped while the container was starting".into();
+            });
+            if rec.host_config.auto_remove {
+                let _ = crate::container::remove::remove(d, &rec.id, true, true).await;
+            }
+            continue;
+        }
+        if monitor_status.is_some() {
             tracing::info!(container_id = %rec.id, "reattached to running container");
             crate::container::network::restore(d, &rec, &paths);
             crate::container::network::sync_dns(d, &rec.id).await;

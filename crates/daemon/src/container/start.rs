@@ -80,12 +80,39 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
         }
         monitor::connect_pending_attaches(d, id, &paths).await;
         ph.mark("attach");
-        monitor::start(&paths).await
+        // The monitor answers once the runtime has created the container:
+        // its init exists and waits for `Start`.
+        let created = monitor::created_pid(&paths).await;
+        ph.mark("created");
+        match created {
+            // The record says running, durably, while the monitor starts
+            // the process: two independent waits (an fsync, the runtime's
+            // start) overlap, and the start still answers only once both
+            // are done. A daemon killed between the two finds a running
+            // record whose monitor never started: reconcile ends it.
+            Some(pid) => {
+                let save = save_running(d, id, pid);
+                let (saved, started) = tokio::join!(save, monitor::start(&paths));
+                if started.is_err() && saved {
+                    let before = rec.state.clone();
+                    let _ = d.update_or_defer(id, move |r| r.state = before);
+                }
+                started.map(|p| (p, saved))
+            }
+            // The create failed: `Start` reports why.
+            None => monitor::start(&paths).await.map(|p| (p, false)),
+        }
     }
     .await;
     ph.mark("runtime_start");
-    let pid = match started {
-        Ok(pid) => pid,
+    match started {
+        Ok((_, true)) => {}
+        Ok((pid, false)) => {
+            d.update_or_defer(id, |r| {
+                r.state.set_running(pid, util::now_rfc3339());
+                r.state.health = None;
+            })?;
+        }
         Err(e) => {
             let code = start_error_code(&e.message);
             cleanup_after_exit(d, &rec, &paths);
@@ -105,10 +132,6 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
             return Err(e);
         }
     };
-    d.update(id, |r| {
-        r.state.set_running(pid, util::now_rfc3339());
-        r.state.health = None;
-    })?;
     ph.mark("record");
     // Docker announces each network the container joins as it starts.
     if let Ok(r) = d.get(id) {
@@ -133,6 +156,31 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
     ph.mark("events");
     ph.finish();
     Ok(())
+}
+
+/// Marks the record running with the created init's `pid` and saves it
+/// (temp, fsync, rename) on a blocking thread. False when it could not
+/// be saved (a full disk): the fact then holds in memory only, and the
+/// caller records it once the start is known to have happened.
+async fn save_running(d: &Arc<Daemon>, id: &str, pid: i64) -> bool {
+    let d = d.clone();
+    let id = id.to_string();
+    let now = util::now_rfc3339();
+    let saved = tokio::task::spawn_blocking(move || {
+        d.update(&id, |r| {
+            r.state.set_running(pid, now);
+            r.state.health = None;
+        })
+    })
+    .await;
+    match saved {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "record of a starting container not saved");
+            false
+        }
+        Err(_) => false,
+    }
 }
 
 /// Docker's CLI maps these messages to exit codes 127 and 126.

@@ -861,11 +861,18 @@ impl Server {
                 .as_deref()
                 .is_some_and(crate::oom::oom_killed),
         };
+        // Whole or absent, never torn (temp file, rename), and made durable
+        // only once the waiters have their answer: the daemon reads it at
+        // once, from the page cache, and its fsync is off `run --rm`'s
+        // path. A power cut before that fsync ends the container anyway;
+        // an absent record then reads as Docker's 255 after a reboot.
+        let mut written = false;
         if let Ok(data) = serde_json::to_vec(&record) {
-            if wharf_sys::fs::write_atomic(&self.cfg.exit_path(), &data).is_err() {
+            written = wharf_sys::fs::write_replace(&self.cfg.exit_path(), &data).is_ok();
+            if !written {
                 // Most likely a full disk: free the reserve and retry.
                 let _ = std::fs::remove_file(exit_reserve(&self.cfg));
-                let _ = wharf_sys::fs::write_atomic(&self.cfg.exit_path(), &data);
+                written = wharf_sys::fs::write_replace(&self.cfg.exit_path(), &data).is_ok();
             }
         }
         let _ = std::fs::remove_file(exit_reserve(&self.cfg));
@@ -897,11 +904,16 @@ impl Server {
             };
             send(&conn, &reply);
         }
+        // Only once the runtime's state and cgroup are gone: the daemon may
+        // start the container again as soon as it has the exit.
         for w in self.waiters.drain(..) {
             send(&w, &Reply::Exited { exit_code: code });
         }
         for a in self.attaches.drain(..) {
             let _ = a.conn.shutdown(std::net::Shutdown::Both);
+        }
+        if written {
+            let _ = wharf_sys::fs::sync_file(&self.cfg.exit_path());
         }
         let _ = std::fs::remove_file(&self.cfg.pid_file);
     }
@@ -926,17 +938,35 @@ fn bundle_command(bundle: &std::path::Path) -> String {
     user.and_then(|a| a.as_str()).unwrap_or("").to_string()
 }
 
-/// Reads one request line byte by byte, so bytes after it stay in the socket
-/// for the raw stream.
+/// Reads one request line, leaving the bytes after it in the socket for
+/// the raw stream.
 fn read_line(mut conn: &UnixStream) -> io::Result<Vec<u8>> {
     let mut line = Vec::new();
-    let mut b = [0u8; 1];
+    let mut peeked = [0u8; 4096];
     loop {
-        match conn.read(&mut b)? {
-            0 => return Ok(line),
-            _ if b[0] == b'\n' => return Ok(line),
-            _ => line.push(b[0]),
+        // Look at what has arrived without taking it, then take up to the
+        // end of the line only: one or two calls per request, not one per
+        // byte, and the bytes after the line stay in the socket.
+        let n = match rustix::net::recv(conn, &mut peeked[..], rustix::net::RecvFlags::PEEK) {
+            Ok((_, n)) => n.min(peeked.len()),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if n == 0 {
+            return Ok(line);
         }
+        let (take, done) = match peeked[..n].iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (n, false),
+        };
+        let mut got = vec![0u8; take];
+        conn.read_exact(&mut got)?;
+        if done {
+            got.pop();
+            line.extend_from_slice(&got);
+            return Ok(line);
+        }
+        line.extend_from_slice(&got);
         if line.len() > 1 << 20 {
             return Err(io::Error::other("request line too long"));
         }
