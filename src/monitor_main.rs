@@ -14,10 +14,19 @@
 //! the CLI, `wharf`, stay position-independent, their image randomized.
 //!
 //! Usage: `wharf-monitor __monitor <config.json>` (the `__monitor` word is
-//! optional; it keeps the monitor's command line as it was).
+//! optional; it keeps the monitor's command line as it was), or
+//! `wharf-monitor --build-id`: prints the build id the daemon compares
+//! with its own before it uses this monitor (`wharf_runtime::build_id`).
 
 fn main() {
     let mut args = std::env::args_os().skip(1).peekable();
+    if args
+        .peek()
+        .is_some_and(|a| a == wharf_runtime::build_id::FLAG)
+    {
+        println!("{}", wharf_runtime::build_id::BUILD_ID);
+        return;
+    }
     if args.peek().is_some_and(|a| a == "__monitor") {
         args.next();
     }

@@ -10,17 +10,43 @@ use common::Daemon;
 
 /// The options of the first cgroup2 mount, when there is one.
 fn cgroup2_options() -> Option<String> {
+    cgroup2_mount().map(|(_, opts)| opts)
+}
+
+/// The first cgroup2 mount: its mount point and its super-block options.
+fn cgroup2_mount() -> Option<(String, String)> {
     let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     info.lines().find_map(|l| {
-        let (_, post) = l.split_once(" - ")?;
+        let (pre, post) = l.split_once(" - ")?;
         let mut f = post.split_whitespace();
-        (f.next()? == "cgroup2").then(|| f.nth(1).unwrap_or("").to_string())
+        if f.next()? != "cgroup2" {
+            return None;
+        }
+        let opts = f.nth(1).unwrap_or("").to_string();
+        Some((pre.split_whitespace().nth(4)?.to_string(), opts))
     })
+}
+
+/// Puts the host's cgroup2 mount options back as the test found them
+/// (the kernel may keep the cheaper migrations until reboot, but the mount
+/// no longer asks for them), also when the test fails.
+struct Restore(Option<(String, String)>);
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let Some((point, opts)) = &self.0 else { return };
+        if opts.split(',').any(|o| o == "favordynmods") {
+            return;
+        }
+        let _ = std::process::Command::new("mount")
+            .args(["-t", "cgroup2", "-o", &format!("remount,{opts}"), "none", point])
+            .status();
+    }
 }
 
 #[test]
 fn favordynmods_is_applied_and_the_daemon_serves() {
     let before = cgroup2_options();
+    let _restore = Restore(cgroup2_mount());
     let d = Daemon::start_bare_with_args(&["--cgroup-favordynmods"]);
     assert!(d.ping());
     let log = d.log_text();

@@ -279,6 +279,71 @@ fn monitor_is_its_own_small_binary(rt: Runtime) {
     d.wharf(&["rm", "-f", "idle"]).success();
 }
 
+/// Removes a test's directory when the test ends, also on failure.
+struct DirGuard(std::path::PathBuf);
+
+impl Drop for DirGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A `wharf-monitor` of another build beside `wharf` (an old one left
+/// behind by an upgrade: it does not know `--build-id`) is not used: the
+/// daemon says so in its log and runs monitors as `wharf __monitor`, and
+/// containers run as usual.
+#[test]
+fn a_monitor_of_another_build_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = DirGuard(std::path::PathBuf::from(format!(
+        "/tmp/wms{}",
+        std::process::id()
+    )));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let exe = dir.0.join("wharf");
+    if std::fs::hard_link(common::WHARF, &exe).is_err() {
+        std::fs::copy(common::WHARF, &exe).unwrap();
+    }
+    let old = dir.0.join("wharf-monitor");
+    std::fs::write(
+        &old,
+        "#!/bin/sh\necho \"wharf monitor: reading config \\\"$1\\\": No such file\" >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let d = Daemon::start_bare_exe(&exe);
+    d.import_busybox();
+    let log = d.log_text();
+    assert!(
+        log.contains("wharf-monitor is from another build"),
+        "no warning in the daemon log:\n{log}"
+    );
+    d.wharf(&[
+        "run",
+        "-d",
+        "--name",
+        "oldmon",
+        "--network",
+        "none",
+        "busybox",
+        "sleep",
+        "600",
+    ])
+    .success();
+    let mon = ppid_state(pid_of(&d, "oldmon")).unwrap().0;
+    let mon_exe = std::fs::read_link(format!("/proc/{mon}/exe")).unwrap();
+    assert_eq!(mon_exe, exe, "the monitor is not `wharf __monitor`");
+    let cmd = std::fs::read(format!("/proc/{mon}/cmdline")).unwrap();
+    assert!(String::from_utf8_lossy(&cmd).contains("__monitor"));
+    assert_eq!(
+        d.wharf(&["exec", "oldmon", "echo", "ok"]).success().out(),
+        "ok"
+    );
+    d.wharf(&["rm", "-f", "oldmon"]).success();
+    drop(d);
+}
+
 runtime_tests!(
     probes_leave_nothing_behind,
     user_execs_beside_probes,

@@ -22,6 +22,7 @@ mod download;
 mod events;
 mod exec;
 mod export;
+mod fast_parse;
 mod format;
 mod history;
 mod image;
@@ -59,6 +60,7 @@ mod stream;
 mod tabwriter;
 mod tag;
 mod template;
+mod template_plain;
 mod template_value;
 mod top;
 mod tty;
@@ -206,6 +208,9 @@ impl Cli {
     /// exits as docker's CLI does (`usage.rs`).
     pub fn parse_or_exit() -> Cli {
         let argv = compose::argv0(std::env::args().collect());
+        if let Some(c) = fast_parse::parse(&argv) {
+            return c;
+        }
         match Cli::try_parse_from(&argv) {
             Ok(c) => c,
             Err(e) => {

@@ -60,8 +60,7 @@ fn header() -> Value {
 }
 
 /// The template context of one container, as docker's formatter builds it.
-pub fn row(raw: &Value, trunc: bool, now: i64) -> Value {
-    let c: ContainerSummary = serde_json::from_value(raw.clone()).unwrap_or_default();
+pub fn row(c: &ContainerSummary, trunc: bool, now: i64) -> Value {
     let id = if trunc { short_id(&c.id) } else { c.id.clone() };
     let image = if c.image.starts_with("sha256:") && trunc {
         short_id(&c.image)
@@ -92,10 +91,7 @@ pub fn row(raw: &Value, trunc: bool, now: i64) -> Value {
         .collect();
     let networks: Vec<String> = c.network_settings.networks.keys().cloned().collect();
     let local_volumes = c.mounts.iter().filter(|m| m.driver == "local").count();
-    let size = match (
-        raw.get("SizeRw").and_then(Value::as_i64),
-        raw.get("SizeRootFs").and_then(Value::as_i64),
-    ) {
+    let size = match (c.size_rw, c.size_root_fs) {
         (Some(rw), Some(root)) => format!(
             "{} (virtual {})",
             format::human_size(rw),
@@ -130,13 +126,20 @@ pub async fn run(ctx: &Ctx, a: PsArgs) -> anyhow::Result<i32> {
         size: a.size,
         filters: filters(&a.filter, "-f, --filter")?,
     };
-    let list: Vec<Value> = ctx.client.containers().list_raw(&opts).await?;
+    let list = ctx.client.containers().list_with(&opts).await?;
     let trunc = !a.no_trunc;
     if a.quiet && a.format.is_none() {
+        // One write, not one per container.
+        let mut out = String::with_capacity(list.len() * 13);
         for c in &list {
-            let id = c.get("Id").and_then(Value::as_str).unwrap_or_default();
-            println!("{}", if trunc { short_id(id) } else { id.to_string() });
+            if trunc {
+                out.push_str(&short_id(&c.id));
+            } else {
+                out.push_str(&c.id);
+            }
+            out.push('\n');
         }
+        print!("{out}");
         return Ok(0);
     }
     let now = format::now_unix();
@@ -155,13 +158,14 @@ pub async fn run(ctx: &Ctx, a: PsArgs) -> anyhow::Result<i32> {
 mod tests {
     use super::*;
 
-    fn sample() -> Value {
-        json!({
+    fn sample() -> ContainerSummary {
+        serde_json::from_value(json!({
             "Id": "0123456789abcdef0123", "Names": ["/web"], "Image": "busybox",
             "Command": "sh -c 'while true; do sleep 1; done'", "Created": 1000,
             "Ports": [], "Labels": {"a": "b"}, "State": "running", "Status": "Up 5 seconds",
             "Mounts": [], "HostConfig": {"NetworkMode": "default"}, "NetworkSettings": {"Networks": {"bridge": {}}}
-        })
+        }))
+        .unwrap()
     }
 
     #[test]

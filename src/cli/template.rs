@@ -19,14 +19,7 @@ pub struct Format {
 impl Format {
     /// Parse a user format (`table` prefix, `\t`/`\n` escapes as docker).
     pub fn parse(raw: &str) -> Result<Format, UsageError> {
-        let (table, body) = match raw.strip_prefix("table") {
-            Some(rest) => (true, rest),
-            None => (false, raw),
-        };
-        let body = body
-            .trim_matches(' ')
-            .replace("\\t", "\t")
-            .replace("\\n", "\n");
+        let (table, body) = split_table(raw);
         let mut tmpl = Template::default();
         add_funcs(&mut tmpl);
         tmpl.parse(add_printer(&body))
@@ -52,6 +45,20 @@ impl Format {
             .render(&Context::from(v))
             .map_err(|e| anyhow::anyhow!("template: {e}"))
     }
+}
+
+/// `table ...` → (true, the rest); spaces trimmed and docker's `\t`/`\n`
+/// escapes expanded.
+fn split_table(raw: &str) -> (bool, String) {
+    let (table, body) = match raw.strip_prefix("table") {
+        Some(rest) => (true, rest),
+        None => (false, raw),
+    };
+    let body = body
+        .trim_matches(' ')
+        .replace("\\t", "\t")
+        .replace("\\n", "\n");
+    (table, body)
 }
 
 /// `table` with no fields means the command's default table.
@@ -533,6 +540,14 @@ pub fn render_list(
     header: &serde_json::Value,
     rows: &[serde_json::Value],
 ) -> anyhow::Result<String> {
+    let (table, body) = split_table(format);
+    if let Some(out) = super::template_plain::render(&body, table, header, rows) {
+        return Ok(if table {
+            super::tabwriter::table(&out)
+        } else {
+            out
+        });
+    }
     let f = Format::parse(format)?;
     let mut out = String::new();
     if f.table {

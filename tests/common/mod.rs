@@ -482,6 +482,9 @@ pub struct Daemon {
     /// per daemon so test daemons never share links or subnets.
     bridge: String,
     bip: String,
+    /// The `wharf` executable the daemon runs: [`WHARF`] unless a test
+    /// installs one elsewhere ([`Daemon::start_bare_exe`]).
+    exe: PathBuf,
     /// More `wharf daemon` flags (`start_bare_with_args`).
     extra_args: Vec<String>,
 }
@@ -508,6 +511,16 @@ impl Daemon {
 
     /// A daemon with no image, started with more `wharf daemon` flags.
     pub fn start_bare_with_args(args: &[&str]) -> Daemon {
+        Self::start_exe_with_args(Path::new(WHARF), args)
+    }
+
+    /// A daemon with no image, run from `exe` (a `wharf` installed in a
+    /// directory of the test's own, with other files beside it).
+    pub fn start_bare_exe(exe: &Path) -> Daemon {
+        Self::start_exe_with_args(exe, &[])
+    }
+
+    fn start_exe_with_args(exe: &Path, args: &[&str]) -> Daemon {
         let n = NEXT_ID.fetch_add(1, Ordering::SeqCst);
         // Short: the daemon's own socket path must fit in 107 bytes.
         let root = PathBuf::from(format!(
@@ -527,6 +540,7 @@ impl Daemon {
             runtime: Runtime::Default,
             bridge,
             bip,
+            exe: exe.to_path_buf(),
             extra_args: args.iter().map(|a| a.to_string()).collect(),
         };
         d.spawn_daemon();
@@ -540,7 +554,7 @@ impl Daemon {
             .open(&self.log)
             .expect("open daemon log");
         let log2 = log.try_clone().expect("dup daemon log");
-        let mut cmd = Command::new(WHARF);
+        let mut cmd = Command::new(&self.exe);
         cmd.arg("daemon")
             .arg("-H")
             .arg(self.host())

@@ -344,6 +344,12 @@ pub struct ContainerSummary {
     pub host_config: SummaryHostConfig,
     pub network_settings: SummaryNetworkSettings,
     pub mounts: Vec<MountPoint>,
+    /// With `size=true` (`ps -s`): bytes written to the container's layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_rw: Option<i64>,
+    /// With `size=true`: the whole root filesystem, image included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_root_fs: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -66,17 +66,15 @@ impl Client {
     /// The API version requests are sent with: `DOCKER_API_VERSION` when
     /// set (as the docker CLI), else the lower of ours and the daemon's
     /// (`GET /_ping`), so an older engine (Docker 20.10 speaks 1.41) is
-    /// spoken to in its own version.
+    /// spoken to in its own version. Requests do not call this up front:
+    /// they try ours and negotiate only on a "too new" refusal (see
+    /// `request_with_headers`).
     pub async fn api_version(&self) -> Result<String, ClientError> {
+        if let Some(v) = self.settled_version()? {
+            return Ok(v);
+        }
         self.version
-            .get_or_try_init(|| async {
-                match std::env::var("DOCKER_API_VERSION") {
-                    Ok(v) if !v.is_empty() => version::parse(&v)
-                        .map(|_| v.clone())
-                        .ok_or_else(|| ClientError::BadVersion(v)),
-                    _ => version::negotiate(&self.ping().await?),
-                }
-            })
+            .get_or_try_init(|| async { version::negotiate(&self.ping().await?) })
             .await
             .cloned()
     }
@@ -84,6 +82,24 @@ impl Client {
     /// `/v1.NN` + `path`.
     async fn versioned(&self, path: &str) -> Result<String, ClientError> {
         Ok(format!("/v{}{path}", self.api_version().await?))
+    }
+
+    /// The version already settled (`DOCKER_API_VERSION`, or agreed by an
+    /// earlier request), without asking the daemon.
+    fn settled_version(&self) -> Result<Option<String>, ClientError> {
+        match std::env::var("DOCKER_API_VERSION") {
+            Ok(v) if !v.is_empty() => version::parse(&v)
+                .map(|_| Some(v.clone()))
+                .ok_or(ClientError::BadVersion(v)),
+            _ => Ok(self.version.get().cloned()),
+        }
+    }
+
+    /// A request answered at our own version settles it: the daemon speaks
+    /// it (it refuses a version newer than its own), which is what `/_ping`
+    /// negotiation would have picked.
+    fn settle_current(&self) {
+        let _ = self.version.set(version::CURRENT.to_string());
     }
 
     pub fn host(&self) -> &Host {
@@ -149,8 +165,49 @@ impl Client {
         content_type: Option<&str>,
         body: Body,
     ) -> Result<Response, ClientError> {
-        let uri = self.versioned(path).await?;
-        self.send(method, uri, headers, content_type, body).await
+        if let Some(v) = self.settled_version()? {
+            let uri = format!("/v{v}{path}");
+            return self.send(method, uri, headers, content_type, body).await;
+        }
+        // Nothing agreed yet: speak our own version first and negotiate
+        // through `/_ping` only when the daemon refuses it as too new, so
+        // a command against a current daemon costs one request, not two.
+        // That needs the body twice: one of known size is held in memory;
+        // a stream (an upload) negotiates first.
+        if hyper::body::Body::size_hint(&body).exact().is_none() {
+            let uri = self.versioned(path).await?;
+            return self.send(method, uri, headers, content_type, body).await;
+        }
+        let bytes = body.collect().await?.to_bytes();
+        let body_again = |b: &Bytes| {
+            if b.is_empty() {
+                Self::empty()
+            } else {
+                Self::bytes_body(b.clone())
+            }
+        };
+        let uri = format!("/v{}{path}", version::CURRENT);
+        match self
+            .send(
+                method.clone(),
+                uri,
+                headers,
+                content_type,
+                body_again(&bytes),
+            )
+            .await
+        {
+            Ok(r) => {
+                self.settle_current();
+                Ok(r)
+            }
+            Err(e) if version::is_too_new(&e) => {
+                let uri = self.versioned(path).await?;
+                self.send(method, uri, headers, content_type, body_again(&bytes))
+                    .await
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// One request to `uri` as given (the versioned path, or `/_ping`).
@@ -316,14 +373,136 @@ impl Client {
             Some(b) => Some(serde_json::to_vec(b)?),
             None => None,
         };
-        let uri = self.versioned(path).await?;
-        let conn = self.connect().await?;
-        let mut h = hijack::hijack(conn, &uri, USER_AGENT, body).await?;
+        let mut h = match self.settled_version()? {
+            Some(v) => {
+                let conn = self.connect().await?;
+                hijack::hijack(conn, &format!("/v{v}{path}"), USER_AGENT, body).await?
+            }
+            // As `request_with_headers`: our version first, `/_ping` only
+            // on a refusal.
+            None => {
+                let uri = format!("/v{}{path}", version::CURRENT);
+                let conn = self.connect().await?;
+                match hijack::hijack(conn, &uri, USER_AGENT, body.clone()).await {
+                    Ok(h) => {
+                        self.settle_current();
+                        h
+                    }
+                    Err(e) if version::is_too_new(&e) => {
+                        let uri = self.versioned(path).await?;
+                        let conn = self.connect().await?;
+                        hijack::hijack(conn, &uri, USER_AGENT, body).await?
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
         // Before 1.42 Docker labels every attach stream "raw", framed or
         // not; then only the container's TTY setting tells.
         if version::parse(&self.api_version().await?) < Some((1, 42)) {
             h.content_type = None;
         }
         Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use tokio::io::AsyncWriteExt;
+
+    /// A scripted daemon that speaks API `max` and records each request
+    /// line; `/_ping` announces `max`, a newer version is refused as
+    /// Docker refuses it.
+    fn fake_daemon(max: &'static str) -> (tempfile::TempDir, Host, Arc<Mutex<Vec<String>>>) {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("d.sock");
+        let listener = tokio::net::UnixListener::bind(&sock).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if s.read(&mut b).await.unwrap_or(0) == 0 {
+                        break;
+                    }
+                    head.push(b[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_string();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                let mut body = vec![0u8; len];
+                s.read_exact(&mut body).await.unwrap();
+                let line = head.lines().next().unwrap_or_default().to_string();
+                log.lock().unwrap().push(line.clone());
+                let path = line.split(' ').nth(1).unwrap_or_default();
+                let (status, text) = if path == "/_ping" {
+                    ("200 OK", "OK".to_string())
+                } else if path.starts_with(&format!("/v{max}/")) {
+                    ("200 OK", String::from_utf8_lossy(&body).into_owned())
+                } else {
+                    (
+                        "400 Bad Request",
+                        format!(
+                            r#"{{"message":"client version 1.44 is too new. Maximum supported API version is {max}"}}"#
+                        ),
+                    )
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nApi-Version: {max}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                    text.len()
+                );
+                let _ = s.write_all(answer.as_bytes()).await;
+            }
+        });
+        (dir, Host::Unix(sock), seen)
+    }
+
+    #[tokio::test]
+    async fn a_current_daemon_gets_one_request_and_no_ping() {
+        if std::env::var_os("DOCKER_API_VERSION").is_some() {
+            return;
+        }
+        let (_dir, host, seen) = fake_daemon("1.44");
+        let c = Client::new(host);
+        let echoed: serde_json::Value = c.post_json("/x", Some(&[1, 2])).await.unwrap();
+        assert_eq!(echoed, serde_json::json!([1, 2]));
+        c.get("/y").await.unwrap();
+        assert_eq!(c.api_version().await.unwrap(), "1.44");
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["POST /v1.44/x HTTP/1.1", "GET /v1.44/y HTTP/1.1"]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_older_daemon_is_negotiated_on_refusal_and_the_body_resent() {
+        if std::env::var_os("DOCKER_API_VERSION").is_some() {
+            return;
+        }
+        let (_dir, host, seen) = fake_daemon("1.41");
+        let c = Client::new(host);
+        let echoed: serde_json::Value = c.post_json("/x", Some(&[1, 2])).await.unwrap();
+        assert_eq!(echoed, serde_json::json!([1, 2]));
+        c.get("/y").await.unwrap();
+        assert_eq!(c.api_version().await.unwrap(), "1.41");
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                "POST /v1.44/x HTTP/1.1",
+                "GET /_ping HTTP/1.1",
+                "POST /v1.41/x HTTP/1.1",
+                "GET /v1.41/y HTTP/1.1"
+            ]
+        );
     }
 }

@@ -215,6 +215,11 @@ impl<'a> Containers<'a> {
         self.client.get_json(&list_path(&o)).await
     }
 
+    /// `GET /containers/json` with every option, typed (what `ps` shows).
+    pub async fn list_with(&self, o: &ListOptions) -> Result<Vec<ContainerSummary>, ClientError> {
+        self.client.get(&list_path(o)).await?.json_direct().await
+    }
+
     /// `GET /containers/json` with every option, as raw JSON objects.
     pub async fn list_raw(&self, o: &ListOptions) -> Result<Vec<Value>, ClientError> {
         self.client.get_json(&list_path(o)).await

@@ -37,6 +37,20 @@ pub fn negotiate(server: &str) -> Result<String, ClientError> {
     Ok(format!("{major}.{minor}"))
 }
 
+/// The daemon refused a request's version as newer than its own: Docker
+/// since 1.13 (and wharf) answer 400 "client version 1.44 is too new.
+/// Maximum supported API version is 1.41"; older engines said "client is
+/// newer than server".
+pub fn is_too_new(e: &ClientError) -> bool {
+    match e {
+        ClientError::Api {
+            status: 400,
+            message,
+        } => message.contains("is too new") || message.contains("is newer than server"),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +68,24 @@ mod tests {
         assert!(matches!(negotiate("x"), Err(ClientError::BadVersion(_))));
         assert_eq!(parse("1.9"), Some((1, 9)));
         assert!(parse("1.9") < parse("1.24"));
+    }
+
+    #[test]
+    fn too_new_is_recognised() {
+        let refused = ClientError::Api {
+            status: 400,
+            message: "client version 1.44 is too new. Maximum supported API version is 1.41".into(),
+        };
+        assert!(is_too_new(&refused));
+        let other = ClientError::Api {
+            status: 400,
+            message: "invalid reference format".into(),
+        };
+        assert!(!is_too_new(&other));
+        let missing = ClientError::Api {
+            status: 404,
+            message: "No such container: x".into(),
+        };
+        assert!(!is_too_new(&missing));
     }
 }

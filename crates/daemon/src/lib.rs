@@ -161,8 +161,13 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         networks.clone(),
         wharf_network::dns::host_upstreams(&host_resolv),
     );
-    // Monitors run `wharf-monitor` when it is installed beside us.
-    let exe = wharf_runtime::monitor_exe(&std::env::current_exe().context("find own executable")?);
+    // Monitors run `wharf-monitor` when it is installed beside us and of
+    // our build; an older one is left alone, with a warning.
+    let (exe, stale) =
+        wharf_runtime::monitor_exe(&std::env::current_exe().context("find own executable")?);
+    if let Some(why) = stale {
+        tracing::warn!("{why}");
+    }
     let d = Arc::new(daemon::Daemon {
         data_root: opts.data_root.clone(),
         exec_root: opts.exec_root.clone(),

@@ -9,6 +9,7 @@
 //! handing a [`spec::RunSpec`] here. The monitor code path stays free of
 //! tokio; only [`client`] (feature `client`) uses it.
 
+pub mod build_id;
 pub mod config;
 pub mod etc_files;
 pub mod monitor;

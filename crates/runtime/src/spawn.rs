@@ -80,14 +80,32 @@ fn wait_ready(out: &std::process::ChildStdout, timeout: Duration) -> Ready {
 pub const MONITOR_EXE: &str = "wharf-monitor";
 
 /// The executable to start monitors with, for a daemon running `own`:
-/// `wharf-monitor` beside it when there is one (smaller per container,
-/// see `src/monitor_main.rs`), else `own` itself (`wharf __monitor`). Both
-/// take the same arguments.
-pub fn monitor_exe(own: &Path) -> PathBuf {
-    own.parent()
+/// `wharf-monitor` beside it when there is one of this very build
+/// (smaller per container, see `src/monitor_main.rs`), else `own` itself
+/// (`wharf __monitor`). Both take the same arguments. The second value
+/// says why a `wharf-monitor` that is there is not used (another build,
+/// or it does not answer `--build-id`), for the daemon to warn.
+pub fn monitor_exe(own: &Path) -> (PathBuf, Option<String>) {
+    let Some(beside) = own
+        .parent()
         .map(|dir| dir.join(MONITOR_EXE))
         .filter(|p| p.is_file())
-        .unwrap_or_else(|| own.to_path_buf())
+    else {
+        return (own.to_path_buf(), None);
+    };
+    let ours = crate::build_id::BUILD_ID;
+    match crate::build_id::query(&beside, Duration::from_secs(5)) {
+        Some(id) if id == ours => (beside, None),
+        theirs => {
+            let theirs = theirs.unwrap_or_else(|| "none (an older monitor)".into());
+            let why = format!(
+                "{} is from another build (build id {theirs}, ours {ours}): monitors run as `{} __monitor` instead; reinstall both binaries together",
+                beside.display(),
+                own.display()
+            );
+            (own.to_path_buf(), Some(why))
+        }
+    }
 }
 
 /// Where the monitor config of a bundle is written.

@@ -171,6 +171,8 @@ pub fn summary(d: &Daemon, rec: &Container) -> ContainerSummary {
             .iter()
             .map(|m| m.to_mount_point(&d.volumes_root()))
             .collect(),
+        size_rw: None,
+        size_root_fs: None,
     }
 }
 
@@ -200,8 +202,6 @@ pub fn list(
             return Err(Error::invalid(format!("invalid filter 'status={s}'")));
         }
     }
-    let mut recs: Vec<Container> = d.table().by_id.values().map(|e| e.rec.clone()).collect();
-    recs.sort_by(|a, b| b.created.cmp(&a.created));
     let ancestors: Vec<String> = filters
         .get("ancestor")
         .iter()
@@ -214,13 +214,22 @@ pub fn list(
         .collect();
     let any =
         |vals: &[String], f: &dyn Fn(&str) -> bool| vals.is_empty() || vals.iter().any(|v| f(v));
+    // The summaries are built from the records in place, under the table
+    // lock, instead of from a full copy of every record (issue 13: `ps`
+    // with 200 running). Nothing below takes the table lock again.
+    let table = d.table();
+    let status_filter = filters.get("status");
+    let mut recs: Vec<&Container> = table
+        .by_id
+        .values()
+        .map(|e| &e.rec)
+        .filter(|r| all || !status_filter.is_empty() || r.state.status.is_active())
+        .collect();
+    recs.sort_by(|a, b| b.created.cmp(&a.created));
+    let no_labels = Default::default();
     let mut out = Vec::new();
     for rec in recs {
-        let status_filter = filters.get("status");
-        if !all && status_filter.is_empty() && !rec.state.status.is_active() {
-            continue;
-        }
-        let labels = rec.config.labels.clone().unwrap_or_default();
+        let labels = rec.config.labels.as_ref().unwrap_or(&no_labels);
         let ok = any(filters.get("id"), &|v| rec.id.starts_with(v))
             && any(filters.get("name"), &|v| {
                 let v = v.strip_prefix('/').unwrap_or(v);
@@ -254,9 +263,10 @@ pub fn list(
                     None => labels.contains_key(l.as_str()),
                 });
         if ok {
-            out.push(summary(d, &rec));
+            out.push(summary(d, rec));
         }
     }
+    drop(table);
     if let Some(n) = limit.filter(|n| *n > 0) {
         out.truncate(n as usize);
     }
