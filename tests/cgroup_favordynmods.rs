@@ -38,7 +38,14 @@ impl Drop for Restore {
             return;
         }
         let _ = std::process::Command::new("mount")
-            .args(["-t", "cgroup2", "-o", &format!("remount,{opts}"), "none", point])
+            .args([
+                "-t",
+                "cgroup2",
+                "-o",
+                &format!("remount,{opts}"),
+                "none",
+                point,
+            ])
             .status();
     }
 }
