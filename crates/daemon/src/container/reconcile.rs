@@ -172,9 +172,8 @@ async fn end_unrecorded(id: &str, paths: &super::record::Paths) {
     let id2 = id.to_string();
     let pid_file = paths.run.join("monitor.pid");
     let _ = tokio::task::spawn_blocking(move || {
-        if let Err(e) = super::cgroups::kill_all(&id2) {
-            tracing::warn!(container_id = %id2, error = %e, "cannot kill the processes of an unrecorded run");
-        }
+        // The monitor first: while it lives it may still be creating the
+        // container, whose processes would then miss the cgroup kill.
         let monitor = std::fs::read_to_string(&pid_file)
             .ok()
             .and_then(|p| p.trim().parse::<i32>().ok());
@@ -183,6 +182,9 @@ async fn end_unrecorded(id: &str, paths: &super::record::Paths) {
                 nix::unistd::Pid::from_raw(pid),
                 nix::sys::signal::Signal::SIGKILL,
             );
+        }
+        if let Err(e) = super::cgroups::kill_all(&id2) {
+            tracing::warn!(container_id = %id2, error = %e, "cannot kill the processes of an unrecorded run");
         }
     })
     .await;

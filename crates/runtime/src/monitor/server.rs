@@ -108,7 +108,19 @@ impl Server {
         // loss, so it needs no fsync.
         wharf_sys::fs::write_replace(&cfg.pid_file, std::process::id().to_string().as_bytes())?;
         if let Some(fd) = ready {
-            let _ = rustix::io::write(&fd, b"1");
+            if rustix::io::write(&fd, b"1") == Err(rustix::io::Errno::PIPE) {
+                // The daemon that started us died before it heard we were
+                // ready, so it never counted this start; its successor may
+                // already have looked for our pid file and not found it.
+                // Nobody will ever ask us to start: go before creating
+                // anything, taking our files with us.
+                let _ = std::fs::remove_file(&cfg.pid_file);
+                let _ = std::fs::remove_file(&cfg.socket_path);
+                let _ = std::fs::remove_file(exit_reserve(&cfg));
+                return Err(io::Error::other(
+                    "the daemon that started this monitor is gone",
+                ));
+            }
         }
         let runtime = runtime_by_name(&cfg.runtime, &cfg.runtime_root);
         let log = if cfg.log.disabled {
