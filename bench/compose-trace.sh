@@ -17,22 +17,7 @@ source bench/lib.sh
 bench_start >/dev/null
 proj=$root/proj
 mkdir -p "$proj"
-{
-    echo "services:"
-    for i in $(seq 1 "$N"); do
-        echo "  s$i:"
-        echo "    image: busybox"
-        echo "    stop_grace_period: 1s"
-        if [ $((i % 2)) = 0 ]; then
-            echo "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 80 & wait\"]"
-        else
-            echo "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 100000 & wait\"]"
-        fi
-        [ "$i" = 1 ] && echo "    volumes: [data:/data]"
-    done
-    echo "volumes:"
-    echo "  data:"
-} >"$proj/compose.yaml"
+bench_compose_project "$N" >"$proj/compose.yaml"
 ww() { w compose -f "$proj/compose.yaml" -p wctrace "$@"; }
 : >"$root/wall"
 for _ in $(seq 1 "$RUNS"); do

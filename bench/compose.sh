@@ -29,24 +29,7 @@ bench_start
 [ "$have_docker" = 1 ] && echo "Docker Compose $("$V2" version --short)"
 
 mkdir -p "$proj"
-{
-    echo "services:"
-    for i in $(seq 1 "$N"); do
-        echo "  s$i:"
-        echo "    image: busybox"
-        echo "    stop_grace_period: 1s"
-        # each ends on SIGTERM, as a real service does (a bare sleep or
-        # httpd as pid 1 ignores it, and every stop would wait out -t)
-        if [ $((i % 2)) = 0 ]; then
-            echo "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 80 & wait\"]"
-        else
-            echo "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 100000 & wait\"]"
-        fi
-        [ "$i" = 1 ] && echo "    volumes: [data:/data]"
-    done
-    echo "volumes:"
-    echo "  data:"
-} >"$proj/compose.yaml"
+bench_compose_project "$N" >"$proj/compose.yaml"
 
 crow() { printf '%-10s %14s %14s %14s %14s %10s\n' "$1" "$2" "${3:--}" "${4:--}" "${5:--}" "${6:--}"; }
 

@@ -70,3 +70,25 @@ sum_rss() { local t=0 p; for p in "$@"; do t=$((t + $(rss_kib "$p"))); done; ech
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 row() { printf '%-46s %26s %26s\n' "$1" "$2" "${3:--}"; }
+
+# The 10-service (N) project of the compose benches: busybox httpd and
+# sleep services, one named volume, the default network. Each service ends
+# on SIGTERM, as a real service does (a bare sleep or httpd as pid 1
+# ignores it, and every stop would wait out -t).
+bench_compose_project() {
+    local n=$1 i
+    echo "services:"
+    for i in $(seq 1 "$n"); do
+        echo "  s$i:"
+        echo "    image: busybox"
+        echo "    stop_grace_period: 1s"
+        if [ $((i % 2)) = 0 ]; then
+            echo "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 80 & wait\"]"
+        else
+            echo "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 100000 & wait\"]"
+        fi
+        [ "$i" = 1 ] && echo "    volumes: [data:/data]"
+    done
+    echo "volumes:"
+    echo "  data:"
+}
