@@ -24,8 +24,7 @@
 //! `nf_tables` or `legacy`). When no `iptables` binary exists, nothing is
 //! done: no other engine can have set such a policy through it.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 use super::NetworkRules;
@@ -79,30 +78,12 @@ fn run_checked(bin: &str, args: &[&str]) -> Result<(), String> {
 
 /// Runs `<bin>-restore --noflush -w` with `script` on stdin.
 fn restore(bin: &str, script: &str) -> Result<(), String> {
-    let tool = format!("{bin}-restore");
-    let mut child = Command::new(&tool)
-        .args(["--noflush", "-w"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("run {tool}: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(script.as_bytes())
-            .map_err(|e| format!("write to {tool}: {e}"))?;
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("wait for {tool}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{tool}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
+    super::run_script(
+        &format!("{bin}-restore"),
+        &["--noflush", "-w"],
+        script,
+        None,
+    )
 }
 
 /// Whether `bin` can be run at all.

@@ -89,3 +89,42 @@ pub trait FirewallDriver: Send + Sync {
     /// Removes the whole table (daemon shutdown, tests).
     fn shutdown(&self) -> Result<(), FirewallError>;
 }
+
+/// Runs `tool ARGS` with `script` on its stdin (`nft -f -`,
+/// `iptables-restore`): the error names the tool and carries its stderr;
+/// `missing` is the message when the tool is not installed at all.
+pub(crate) fn run_script(
+    tool: &str,
+    args: &[&str],
+    script: &str,
+    missing: Option<&str>,
+) -> Result<(), String> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(tool)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| match missing {
+            Some(m) if e.kind() == std::io::ErrorKind::NotFound => m.to_string(),
+            _ => format!("run {tool}: {e}"),
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(script.as_bytes())
+            .map_err(|e| format!("write to {tool}: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("wait for {tool}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}

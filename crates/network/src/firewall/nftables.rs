@@ -56,9 +56,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::net::IpAddr;
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
 use ipnet::IpNet;
@@ -165,33 +163,13 @@ pub(crate) fn run_nft(script: &str) -> Result<(), String> {
 
 /// Runs `nft ARGS` with `script` on stdin.
 fn nft(args: &[&str], script: &str) -> Result<(), String> {
-    let mut child = Command::new(NFT)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                "the nft binary is not installed (Debian package nftables)".to_string()
-            } else {
-                format!("run nft: {e}")
-            }
-        })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(script.as_bytes())
-            .map_err(|e| format!("write to nft: {e}"))?;
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("wait for nft: {e}"))?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        tracing::debug!(%script, "nft refused a script");
-        return Err(format!("nft: {}", stderr.trim()));
-    }
-    Ok(())
+    super::run_script(
+        NFT,
+        args,
+        script,
+        Some("the nft binary is not installed (Debian package nftables)"),
+    )
+    .inspect_err(|_| tracing::debug!(%script, "nft refused a script"))
 }
 
 /// Sets a sysctl under `/proc/sys` (dotted name) if it is not set already.
