@@ -61,12 +61,7 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             // (Docker's view of a failed start), and its rootfs mount,
             // namespace, veths and cgroups are released now, not at `rm`.
             tracing::warn!(container_id = %rec.id, "a start or stop was interrupted by a daemon crash: ending its run");
-            end_unrecorded(&rec.id, &paths).await;
-            let (d2, rec2) = (d.clone(), rec.clone());
-            let _ = tokio::task::spawn_blocking(move || {
-                start::cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id))
-            })
-            .await;
+            end_interrupted_run(d, &rec, &paths).await;
             continue;
         }
         let monitor_status = if was_active {
@@ -80,12 +75,7 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             // the process ran: a start that did not happen. Ended as a
             // failed start.
             tracing::warn!(container_id = %rec.id, "a start was interrupted by a daemon crash before its process ran: ending its run");
-            end_unrecorded(&rec.id, &paths).await;
-            let (d2, rec2) = (d.clone(), rec.clone());
-            let _ = tokio::task::spawn_blocking(move || {
-                start::cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id))
-            })
-            .await;
+            end_interrupted_run(d, &rec, &paths).await;
             let _ = d.update_or_defer(&rec.id, |r| {
                 r.state.set_exited(128, crate::util::now_rfc3339());
                 r.state.error = "the daemon stopped while the container was starting".into();
@@ -158,6 +148,18 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             });
         }
     }
+}
+
+/// Ends a run the engine never counted as started (its processes and
+/// monitor killed) and releases what it held: rootfs mount, namespace,
+/// veths, cgroups, run directory.
+async fn end_interrupted_run(d: &Arc<Daemon>, rec: &Container, paths: &super::record::Paths) {
+    end_unrecorded(&rec.id, paths).await;
+    let (d2, rec2) = (d.clone(), rec.clone());
+    let _ = tokio::task::spawn_blocking(move || {
+        start::cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id))
+    })
+    .await;
 }
 
 /// Whether a container that is not running still has a run directory or a
