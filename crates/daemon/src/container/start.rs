@@ -108,10 +108,7 @@ pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
     match started {
         Ok((_, true)) => {}
         Ok((pid, false)) => {
-            d.update_or_defer(id, |r| {
-                r.state.set_running(pid, util::now_rfc3339());
-                r.state.health = None;
-            })?;
+            d.update_or_defer(id, mark_running(pid, util::now_rfc3339()))?;
         }
         Err(e) => {
             let code = start_error_code(&e.message);
@@ -166,13 +163,7 @@ async fn save_running(d: &Arc<Daemon>, id: &str, pid: i64) -> bool {
     let d = d.clone();
     let id = id.to_string();
     let now = util::now_rfc3339();
-    let saved = tokio::task::spawn_blocking(move || {
-        d.update(&id, |r| {
-            r.state.set_running(pid, now);
-            r.state.health = None;
-        })
-    })
-    .await;
+    let saved = tokio::task::spawn_blocking(move || d.update(&id, mark_running(pid, now))).await;
     match saved {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
@@ -180,6 +171,14 @@ async fn save_running(d: &Arc<Daemon>, id: &str, pid: i64) -> bool {
             false
         }
         Err(_) => false,
+    }
+}
+
+/// The record's change when the container's process runs as `pid`.
+fn mark_running(pid: i64, now: String) -> impl FnOnce(&mut Container) + Clone {
+    move |r| {
+        r.state.set_running(pid, now);
+        r.state.health = None;
     }
 }
 
