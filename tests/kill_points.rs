@@ -467,6 +467,17 @@ fn check_nothing_left(
     for v in veths_on(&bridges) {
         leaked.push(format!("veth {v}"));
     }
+    // A removed network's bridge and rules go right after its DELETE
+    // answered, on a thread of their own: a short bounded time.
+    let holds_subnet = |addrs: &str| {
+        subnets.iter().any(|s| {
+            let prefix = s.trim_end_matches("0/24");
+            addrs.lines().any(|l| l.contains(&format!(" {prefix}")))
+        })
+    };
+    wait_until(Duration::from_secs(5), || {
+        !holds_subnet(&sh("ip -o -4 addr show")) && firewall(d) == fw_baseline
+    });
     let addrs = sh("ip -o -4 addr show");
     for s in subnets {
         let prefix = s.trim_end_matches("0/24");

@@ -1097,3 +1097,180 @@ fn bridges_removed_with_the_daemon() {
     assert_link_gone(&bridge);
     assert_link_gone(&net_bridge);
 }
+
+/// The addresses `ip` shows on host interfaces, as `dev addr/prefix`.
+fn host_v4_addrs() -> Vec<String> {
+    let out = std::process::Command::new("ip")
+        .args(["-o", "-4", "addr", "show"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    out.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            Some(format!("{} {}", f.get(1)?, f.get(3)?))
+        })
+        .collect()
+}
+
+fn nft_text(d: &Daemon) -> String {
+    let o = std::process::Command::new("nft")
+        .args(["list", "table", "inet", &d.nft_table()])
+        .output()
+        .expect("nft");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// `network rm` answers before the bridge and its rules are gone (compose
+/// `down` waits no more for them), yet a network made again at once on the
+/// same subnet works, one bridge holds its gateway, and the old bridge and
+/// rules go within a short bounded time.
+fn rm_then_create_same_subnet(cli: Cli) {
+    let d = Daemon::start();
+    let name = unique("again");
+    let subnet = unique_subnet();
+    let first = d.cli(cli, &["network", "create", "--subnet", &subnet, &name]);
+    first.success();
+    let old_bridge = format!("br-{}", &first.out()[..12]);
+    assert!(host_links().contains(&old_bridge), "{old_bridge} missing");
+    assert!(
+        nft_text(&d).contains(&old_bridge),
+        "no rules for {old_bridge}"
+    );
+    // removed and made again at once, as compose `down` then `up` do
+    d.cli(cli, &["network", "rm", &name]).success();
+    assert_ne!(d.cli(cli, &["network", "inspect", &name]).code, 0);
+    let ls = d.cli(cli, &["network", "ls", "--format", "{{.Name}}"]);
+    assert!(!ls.lines().contains(&name.as_str()), "{ls}");
+    let second = d.cli(cli, &["network", "create", "--subnet", &subnet, &name]);
+    second.success();
+    let new_bridge = format!("br-{}", &second.out()[..12]);
+    assert_ne!(new_bridge, old_bridge);
+    assert_link_gone(&old_bridge);
+    let gw = d.cli(
+        cli,
+        &[
+            "network",
+            "inspect",
+            "--format",
+            "{{(index .IPAM.Config 0).Gateway}}",
+            &name,
+        ],
+    );
+    gw.success();
+    let holders: Vec<String> = host_v4_addrs()
+        .into_iter()
+        .filter(|a| a.ends_with(&format!(" {}/24", gw.out())))
+        .collect();
+    assert_eq!(
+        holders,
+        [format!("{new_bridge} {}/24", gw.out())],
+        "the gateway on one bridge"
+    );
+    // the new bridge works: one container reaches another by name
+    let a = unique("a");
+    d.cli(
+        cli,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &a,
+            "--network",
+            &name,
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    )
+    .success();
+    let ping = d.cli(
+        cli,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            &name,
+            "busybox",
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "2",
+            &a,
+        ],
+    );
+    ping.success();
+    let fw = nft_text(&d);
+    assert!(
+        !fw.contains(&old_bridge),
+        "rules of {old_bridge} left:\n{fw}"
+    );
+    assert!(fw.contains(&new_bridge), "no rules for {new_bridge}:\n{fw}");
+    d.cli(cli, &["rm", "-f", &a]).success();
+    d.cli(cli, &["network", "rm", &name]).success();
+    assert_link_gone(&new_bridge);
+}
+
+cli_tests!(rm_then_create_same_subnet);
+
+/// A network's bridge and rules go after its removal answered: a daemon
+/// killed meanwhile finishes them at its next start (from the removal's
+/// intent, `network/pending/<id>.json`), and a graceful stop waits for
+/// them.
+#[test]
+fn pending_teardown_survives_kill_and_stop() {
+    let mut d = Daemon::start();
+    let pending = d.data_root().join("network").join("pending");
+    let make = |d: &Daemon| {
+        let name = unique("td");
+        let subnet = unique_subnet();
+        let out = d.wharf(&["network", "create", "--subnet", &subnet, &name]);
+        out.success();
+        let id = out.out().to_string();
+        let bridge = format!("br-{}", &id[..12]);
+        assert!(host_links().contains(&bridge));
+        assert!(nft_text(d).contains(&bridge));
+        (name, subnet, id, bridge)
+    };
+    let gone = |d: &Daemon, name: &str, bridge: &str| {
+        let ls = d.wharf(&["network", "ls", "--format", "{{.Name}}"]);
+        assert!(!ls.lines().contains(&name), "{ls}");
+        assert!(!host_links().iter().any(|l| l == bridge), "{bridge} left");
+        let fw = nft_text(d);
+        assert!(!fw.contains(bridge), "rules of {bridge} left:\n{fw}");
+    };
+    // 1. killed right after the answer (the teardown done or not)
+    let (name, _, _, bridge) = make(&d);
+    d.wharf(&["network", "rm", &name]).success();
+    d.kill9();
+    d.restart();
+    // answered once the start-up's host work (the pending teardowns) is done
+    assert_eq!(d.api("GET", "/networks", None).0, 200);
+    gone(&d, &name, &bridge);
+    // 2. the state such a kill leaves, every time: the record gone, the
+    // intent kept, the bridge and the rules still there
+    let (name, subnet, id, bridge) = make(&d);
+    d.kill9();
+    std::fs::create_dir_all(&pending).unwrap();
+    std::fs::rename(
+        d.data_root().join("network").join(format!("{id}.json")),
+        pending.join(format!("{id}.json")),
+    )
+    .unwrap();
+    assert!(host_links().contains(&bridge));
+    d.restart();
+    assert_eq!(d.api("GET", "/networks", None).0, 200);
+    gone(&d, &name, &bridge);
+    assert!(!pending.join(format!("{id}.json")).exists(), "intent left");
+    // its subnet and name are free again
+    d.wharf(&["network", "create", "--subnet", &subnet, &name])
+        .success();
+    d.wharf(&["network", "rm", &name]).success();
+    // 3. a graceful stop right after a removal waits for its teardown
+    let (name, _, id, bridge) = make(&d);
+    d.wharf(&["network", "rm", &name]).success();
+    d.stop();
+    assert!(!host_links().iter().any(|l| l == &bridge), "{bridge} left");
+    assert!(!pending.join(format!("{id}.json")).exists(), "intent left");
+}

@@ -634,12 +634,18 @@ impl Daemon {
         &self.bip
     }
 
-    /// Linux bridges of every network this daemon recorded (read from its
-    /// data root, so it works when the daemon is dead).
+    /// Linux bridges of every network this daemon recorded, or whose
+    /// removal it had not finished (`network/pending/`), read from its data
+    /// root, so it works when the daemon is dead.
     pub fn network_bridges(&self) -> Vec<String> {
         let mut out = vec![self.bridge.clone()];
         let dir = self.data_root().join("network");
-        for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let pending = dir.join("pending");
+        let entries = fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .chain(fs::read_dir(pending).into_iter().flatten());
+        for e in entries.flatten() {
             let Ok(text) = fs::read_to_string(e.path()) else {
                 continue;
             };

@@ -21,6 +21,7 @@ pub mod name;
 pub mod netlink;
 pub mod record;
 pub mod store;
+mod teardown;
 
 pub use driver::NetworkDriver;
 pub use error::NetworkError;

@@ -70,7 +70,18 @@ pub struct NetworkStore {
     /// Endpoints whose namespace was released and whose veth the kernel
     /// is still tearing down: their addresses stay taken until it is gone.
     dying: Arc<Mutex<Vec<Endpoint>>>,
+    /// Removed networks whose bridge and rules are still being torn down
+    /// (see [`crate::teardown`]).
+    teardowns: Arc<crate::teardown::Teardowns>,
 }
+
+/// How long a create waits for the teardown of a removed network it
+/// would collide with (normally ~70 ms).
+const TEARDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long daemon shutdown waits for pending teardowns; past it their
+/// intents are finished by the next start.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The host end of an endpoint this engine made: `veth` and 7 hex digits
 /// (see [`NetworkStore::connect`]).
@@ -179,6 +190,7 @@ impl NetworkStore {
             firewall: Mutex::new(firewall),
             ports: crate::ports::PortAllocator::new(),
             dying: Arc::default(),
+            teardowns: Arc::default(),
         };
         store.load()?;
         store.ensure_predefined(default_bridge)?;
@@ -423,6 +435,7 @@ impl NetworkStore {
                 .values()
                 .flat_map(|n| n.pools.iter().map(|p| p.subnet)),
         );
+        used.extend(self.teardowns.subnets());
         used
     }
 
@@ -434,17 +447,7 @@ impl NetworkStore {
     }
 
     fn rules(n: &Network) -> NetworkRules {
-        NetworkRules {
-            id: n.id.clone(),
-            bridge: n.bridge.clone(),
-            subnets: n.pools.iter().map(|p| p.subnet).collect(),
-            internal: n.internal,
-            masquerade: n
-                .options
-                .get("com.docker.network.bridge.enable_ip_masquerade")
-                .map(|v| v != "false")
-                .unwrap_or(true),
-        }
+        crate::teardown::rules(n)
     }
 
     /// Host side of a network: links, then firewall; undone on failure.
@@ -544,7 +547,31 @@ impl NetworkStore {
             }
         }
         let options = req.options.clone().unwrap_or_default();
-        let mut inner = self.lock();
+        let id = random_hex(32);
+        let wanted_bridge = match driver {
+            "bridge" => options
+                .get(BRIDGE_NAME_OPTION)
+                .cloned()
+                .unwrap_or_else(|| format!("br-{}", &id[..12])),
+            _ => String::new(),
+        };
+        let wanted_subnets: Vec<IpNet> = pools.iter().map(|p| p.subnet).collect();
+        // A removed network whose bridge and rules are still going holds
+        // its subnets and bridge name until they are gone: wait for it.
+        let mut inner = loop {
+            let inner = self.lock();
+            let Some((gone, gone_name)) = self.teardowns.blocking(&wanted_subnets, &wanted_bridge)
+            else {
+                break inner;
+            };
+            drop(inner);
+            tracing::debug!(network = %name, removed = %gone_name, "waiting for a removed network's teardown");
+            if !self.teardowns.wait_gone(&gone, TEARDOWN_WAIT) {
+                return Err(NetworkError::Conflict(format!(
+                    "network {gone_name} is still being removed; its subnet or bridge cannot be reused yet"
+                )));
+            }
+        };
         if inner.nets.values().any(|n| n.name == name.as_str()) {
             return Err(NetworkError::NameConflict(name.to_string()));
         }
@@ -560,7 +587,6 @@ impl NetworkStore {
                 )));
             }
         }
-        let id = random_hex(32);
         let mut bridge = String::new();
         if driver == "bridge" {
             if !pools.iter().any(|p| p.subnet.addr().is_ipv4()) {
@@ -571,16 +597,16 @@ impl NetworkStore {
                         .values()
                         .flat_map(|n| n.pools.iter().map(|p| p.subnet)),
                 );
+                // Around a removed network still being torn down, as
+                // Docker picks the next free pool.
+                used.extend(self.teardowns.subnets());
                 // 172.17.0.0/16 stays the default bridge's, as in Docker.
                 let candidates: Vec<_> = ipam::default_pools().into_iter().skip(1).collect();
                 let sub = ipam::pick_subnet(&candidates, &used)
                     .ok_or_else(|| NetworkError::PoolsExhausted(name.to_string()))?;
                 pools.insert(0, ipam::auto_pool(sub));
             }
-            bridge = options
-                .get(BRIDGE_NAME_OPTION)
-                .cloned()
-                .unwrap_or_else(|| format!("br-{}", &id[..12]));
+            bridge = wanted_bridge;
             if let Some(other) = inner.nets.values().find(|n| n.bridge == bridge) {
                 return Err(NetworkError::Conflict(format!(
                     "bridge name {bridge} is already used by network {}",
@@ -625,55 +651,16 @@ impl NetworkStore {
 
     /// Removes the host side of a network, collecting every failure.
     fn teardown(&self, n: &Network) -> Vec<NetworkError> {
-        let mut errs = Vec::new();
-        let t0 = std::time::Instant::now();
-        // The rules and the link go at the same time: each is a wait on
-        // the kernel (nft and iptables processes, the bridge's unregister),
-        // and a rule naming a bridge that is going matches nothing.
-        let (fw, link) = std::thread::scope(|s| {
-            let link = s.spawn(|| {
-                let r = self.driver(&n.driver).and_then(|d| d.teardown_network(n));
-                (r, t0.elapsed())
-            });
-            let mut fw = Ok(());
-            if n.driver == "bridge" {
-                if let Some(f) = self.firewall() {
-                    fw = f
-                        .remove_network(&Self::rules(n))
-                        .map_err(NetworkError::from);
-                }
-            }
-            let fw_time = t0.elapsed();
-            let link = link.join().unwrap_or_else(|_| {
-                (
-                    Err(NetworkError::invalid(
-                        "bridge teardown panicked".to_string(),
-                    )),
-                    t0.elapsed(),
-                )
-            });
-            ((fw, fw_time), link)
-        });
-        if let Err(e) = fw.0 {
-            errs.push(e);
-        }
-        if let Err(e) = link.0 {
-            errs.push(e);
-        }
-        tracing::debug!(
-            target: "wharf::phases",
-            network = %n.name,
-            firewall_us = fw.1.as_micros() as u64,
-            link_us = link.1.as_micros() as u64,
-            "network teardown"
-        );
-        errs
+        crate::teardown::teardown_host(self.driver(&n.driver), self.firewall(), n)
     }
 
     /// `DELETE /networks/{id}`: refused for the predefined networks and
     /// while a running container is attached. A stopped container does not
     /// hold it, as in Docker: its next start fails with `network … not
-    /// found`.
+    /// found`. Returns once the record is gone (the network is no longer
+    /// listed, inspected or connectable); the bridge and the firewall rules
+    /// go on a thread of their own, under the removal's intent record
+    /// (see [`crate::teardown`]).
     pub fn remove(&self, key: &str) -> Result<Network> {
         let n = {
             let inner = self.lock();
@@ -699,11 +686,21 @@ impl NetworkStore {
                 }
             })
             .map_err(io("remove", &n.name))?;
-        self.lock().nets.remove(&n.id);
-        for e in self.teardown(&n) {
-            tracing::warn!(network = %n.name, error = %e, "network teardown");
+        {
+            // One step under the table's lock: a create sees the network
+            // either recorded or being torn down, never free too early.
+            let mut inner = self.lock();
+            inner.nets.remove(&n.id);
+            self.teardowns.insert(n.clone());
         }
-        self.clear_intent(&n.id);
+        crate::teardown::Job {
+            network: n.clone(),
+            driver: self.driver(&n.driver),
+            firewall: self.firewall(),
+            intent: self.pending_path(&n.id),
+            teardowns: self.teardowns.clone(),
+        }
+        .spawn();
         tracing::info!(network = %n.name, "network removed");
         Ok(n)
     }
@@ -1178,14 +1175,29 @@ impl NetworkStore {
         }
     }
 
-    /// Removes the firewall's table (daemon stop). Links stay, as Docker's
-    /// bridges do; the next start finds them.
+    /// Removes the firewall's table (daemon stop), once the teardowns of
+    /// removed networks have ended (those still going after
+    /// [`SHUTDOWN_WAIT`] are finished by the next start, from their
+    /// intents). Links stay, as Docker's bridges do; the next start finds
+    /// them.
     pub fn shutdown(&self) {
+        if !self.teardowns.wait_all(SHUTDOWN_WAIT) {
+            tracing::warn!(
+                pending = self.teardowns.len(),
+                "network teardowns still running at shutdown: the next start finishes them"
+            );
+        }
         if let Some(fw) = self.firewall() {
             if let Err(e) = fw.shutdown() {
                 tracing::warn!(error = %e, "firewall shutdown");
             }
         }
+    }
+
+    /// Waits until every removed network's bridge and rules are gone;
+    /// false when `timeout` passed first.
+    pub fn wait_teardowns(&self, timeout: std::time::Duration) -> bool {
+        self.teardowns.wait_all(timeout)
     }
 
     /// The default `bridge` network.

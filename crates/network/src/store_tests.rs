@@ -193,8 +193,12 @@ fn create_validates_and_changes_nothing_on_error() {
     s.disconnect(c.id, &ep, None).unwrap();
     rec.take();
     s.remove("front").unwrap();
+    assert!(s.get("front").is_err(), "gone from the table at once");
+    assert!(s.wait_teardowns(std::time::Duration::from_secs(10)));
+    let mut done = rec.take();
+    done.sort();
     assert_eq!(
-        rec.take(),
+        done,
         [format!("fw remove {}", n.bridge), "teardown front".into()]
     );
     assert!(s.get("front").is_err());
@@ -297,4 +301,125 @@ fn only_the_engines_own_veths_are_swept() {
     ] {
         assert!(!is_engine_veth(other), "{other}");
     }
+}
+
+/// A bridge driver whose teardown waits until the test opens a gate.
+struct GatedDriver {
+    rec: Arc<Recorder>,
+    open: Arc<(Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl NetworkDriver for GatedDriver {
+    fn name(&self) -> &str {
+        "bridge"
+    }
+    fn connectable(&self) -> bool {
+        true
+    }
+    fn setup_network(&self, net: &Network) -> Result<()> {
+        self.rec.push(format!("setup {}", net.name));
+        Ok(())
+    }
+    fn teardown_network(&self, net: &Network) -> Result<()> {
+        let (m, cv) = &*self.open;
+        let mut g = m.lock().unwrap();
+        while !*g {
+            g = cv.wait(g).unwrap();
+        }
+        self.rec.push(format!("teardown {}", net.name));
+        Ok(())
+    }
+    fn connect(&self, _: &Network, _: &Endpoint, _: &Path, _: bool) -> Result<()> {
+        Ok(())
+    }
+    fn disconnect(&self, _: &Network, _: &Endpoint, _: Option<&Path>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// `remove` answers before the host side is gone; until it is, the
+/// removed network's subnet and bridge stay reserved: a create of an
+/// overlapping subnet waits, an automatic subnet goes around it, and its
+/// intent stays on disk.
+#[test]
+fn a_pending_teardown_reserves_its_subnet_and_bridge() {
+    let dir = tmpdir("pending");
+    let rec = Arc::new(Recorder::default());
+    let open = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let mut drivers: BTreeMap<String, Arc<dyn NetworkDriver>> = BTreeMap::new();
+    drivers.insert(
+        "bridge".into(),
+        Arc::new(GatedDriver {
+            rec: rec.clone(),
+            open: open.clone(),
+        }),
+    );
+    for n in ["host", "null"] {
+        drivers.insert(n.into(), Arc::new(FakeDriver(rec.clone(), n)));
+    }
+    let s = Arc::new(
+        NetworkStore::open_with(
+            &dir,
+            &DefaultBridge {
+                name: "wtest1".into(),
+                bip: "10.250.9.1/24".into(),
+            },
+            None,
+            drivers,
+        )
+        .unwrap(),
+    );
+    let mut named = req("old", "10.251.9.0/24", "");
+    named
+        .options
+        .get_or_insert_with(BTreeMap::new)
+        .insert("com.docker.network.bridge.name".into(), "wtpend0".into());
+    let old = s.create(&named).unwrap();
+    let auto_old = s.create(&req("oldauto", "", "")).unwrap();
+    s.remove("old").unwrap();
+    s.remove("oldauto").unwrap();
+    // answered: gone from the table, its intents still on disk
+    assert!(s.get("old").is_err());
+    assert!(!s.list().iter().any(|n| n.name == "old"));
+    assert!(dir
+        .join("pending")
+        .join(format!("{}.json", old.id))
+        .exists());
+    // an automatic subnet goes around the pending one
+    let auto = s.create(&req("auto", "", "")).unwrap();
+    assert_ne!(auto.pools[0].subnet, auto_old.pools[0].subnet);
+    // the same subnet (and a different one with the same bridge name) waits
+    let s2 = s.clone();
+    let same = std::thread::spawn(move || s2.create(&req("new", "10.251.9.0/24", "")));
+    let s3 = s.clone();
+    let mut by_bridge = req("newbr", "10.251.10.0/24", "");
+    by_bridge
+        .options
+        .get_or_insert_with(BTreeMap::new)
+        .insert("com.docker.network.bridge.name".into(), "wtpend0".into());
+    let bridge = std::thread::spawn(move || s3.create(&by_bridge));
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(!same.is_finished() && !bridge.is_finished());
+    assert!(!rec
+        .take()
+        .iter()
+        .any(|l| l == "setup new" || l == "setup newbr"));
+    {
+        let (m, cv) = &*open;
+        *m.lock().unwrap() = true;
+        cv.notify_all();
+    }
+    let new = same.join().unwrap().unwrap();
+    assert_eq!(new.pools[0].subnet, old.pools[0].subnet);
+    bridge.join().unwrap().unwrap();
+    assert!(s.wait_teardowns(std::time::Duration::from_secs(10)));
+    assert!(!dir
+        .join("pending")
+        .join(format!("{}.json", old.id))
+        .exists());
+    let log = rec.take();
+    let pos = |l: &str| log.iter().position(|x| x == l).unwrap();
+    assert!(pos("teardown old") < pos("setup new"), "{log:?}");
+    assert!(pos("teardown old") < pos("setup newbr"), "{log:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
