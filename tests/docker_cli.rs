@@ -210,9 +210,14 @@ fn rm_f_kill_wait_restart() {
         "busybox",
         "sh",
         "-c",
-        "trap 'exit 12' USR1; while true; do sleep 0.1; done",
+        "trap 'exit 12' USR1; echo traps-set; while true; do sleep 0.1; done",
     ])
     .success();
+    // signalled once the trap is set (`run -d` returns before that)
+    assert!(wait_until(T, || d
+        .docker(&["logs", "kk"])
+        .stdout
+        .contains("traps-set")));
     d.docker(&["kill", "-s", "USR1", "kk"]).success();
     assert_eq!(d.docker(&["wait", "kk"]).success().out(), "12");
     d.docker(&["restart", "-t", "1", "kk"]).success();

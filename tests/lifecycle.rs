@@ -126,9 +126,13 @@ fn stop_signal_and_timeout(rt: Runtime) {
         "busybox",
         "sh",
         "-c",
-        "trap 'exit 9' USR1; while true; do sleep 0.1; done",
+        "trap 'exit 9' USR1; echo traps-set; while true; do sleep 0.1; done",
     ])
     .success();
+    assert!(wait_until(T, || d
+        .wharf(&["logs", "st"])
+        .stdout
+        .contains("traps-set")));
     let t0 = Instant::now();
     d.wharf(&["stop", "st"]).success();
     assert!(t0.elapsed() < Duration::from_secs(10));
@@ -146,9 +150,15 @@ fn kill_with_signal(rt: Runtime) {
         "busybox",
         "sh",
         "-c",
-        "trap 'echo got-hup' HUP; trap 'exit 11' USR2; while true; do sleep 0.1; done",
+        "trap 'echo got-hup' HUP; trap 'exit 11' USR2; echo traps-set; while true; do sleep 0.1; done",
     ])
     .success();
+    // `run -d` returns once the shell runs, maybe before its traps are set
+    // (a HUP then ends it): signal once they are.
+    assert!(wait_until(T, || d
+        .wharf(&["logs", "kk"])
+        .stdout
+        .contains("traps-set")));
     d.wharf(&["kill", "-s", "HUP", "kk"]).success();
     assert!(wait_until(T, || d
         .wharf(&["logs", "kk"])

@@ -420,18 +420,23 @@ impl Server {
             Request::Kill { signal } => {
                 let reply = match self.pid {
                     Some(pid) if self.exit_code.is_none() => {
-                        match self.runtime.kill(&self.cfg.id, signal, false) {
-                            Ok(()) => Reply::Ok,
-                            Err(e) => {
-                                // The runtime's state may lag: signal the pid directly.
-                                let sig = nix::sys::signal::Signal::try_from(signal);
-                                match sig
-                                    .map(|s| nix::sys::signal::kill(Pid::from_raw(pid as i32), s))
-                                {
-                                    Ok(Ok(())) => Reply::Ok,
-                                    _ => kind_reply(&e),
-                                }
-                            }
+                        // The init is this monitor's child (it is their
+                        // subreaper) and not reaped yet (this loop reaps),
+                        // so its pid names it and no other process: signal
+                        // it directly, which is all the runtime's kill of
+                        // one process does, without the runtime's state
+                        // rewrite (libcontainer) or process (runc) on every
+                        // stop's path. A paused container is thawed by the
+                        // daemon after the signal, as before.
+                        let direct = nix::sys::signal::Signal::try_from(signal)
+                            .ok()
+                            .map(|s| nix::sys::signal::kill(Pid::from_raw(pid as i32), s));
+                        match direct {
+                            Some(Ok(())) => Reply::Ok,
+                            _ => match self.runtime.kill(&self.cfg.id, signal, false) {
+                                Ok(()) => Reply::Ok,
+                                Err(e) => kind_reply(&e),
+                            },
                         }
                     }
                     _ => Reply::error(
