@@ -15,6 +15,7 @@ pub mod http;
 pub mod image_prune;
 pub mod image_view;
 pub mod memory;
+mod overlapped_save;
 pub mod phases;
 pub mod private_roots;
 pub mod reaper;

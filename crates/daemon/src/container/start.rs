@@ -387,14 +387,6 @@ pub async fn record_exit(
     restarting: bool,
 ) {
     let mut ph = Phases::new("exit", &rec.id);
-    {
-        let d = d.clone();
-        let rec = rec.clone();
-        let _ =
-            tokio::task::spawn_blocking(move || cleanup_after_exit(&d, &rec, &d.paths(&rec.id)))
-                .await;
-    }
-    ph.mark("cleanup");
     // The exit happened: on a full disk it holds in memory (the monitor's
     // exit.json keeps it durable) and reaches the record with its next save.
     let exited = move |r: &mut Container| {
@@ -403,14 +395,34 @@ pub async fn record_exit(
         if restarting {
             r.state.status = Status::Restarting;
         }
+        // what the clean-up's network release does to the record
+        for a in r.networks.values_mut() {
+            a.endpoint = None;
+            a.ports = None;
+        }
     };
     if rec.host_config.auto_remove && !restarting {
+        let (d2, rec2) = (d.clone(), rec.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id))
+        })
+        .await;
+        ph.mark("cleanup");
         // Removed next: no fsync for a record about to go. A crash before
         // the removal finds it running with no monitor, and the start-up
         // reconcile ends and removes it.
         let _ = d.update_deferred(&rec.id, exited);
     } else {
-        let _ = d.update_or_defer(&rec.id, exited);
+        // Saved while the clean-up runs (see `overlapped_save`); the table
+        // shows the exit once both are done.
+        let (d2, rec2) = (d.clone(), rec.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            d2.update_overlapped(&rec2.id, exited, || {
+                cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id))
+            })
+        })
+        .await;
+        ph.mark("cleanup");
     }
     ph.mark("record");
     let mut attrs = crate::container::event_attrs(rec);
