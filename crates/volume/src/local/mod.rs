@@ -273,6 +273,20 @@ fn do_mount(kind: &LocalKind, target: &Path) -> io::Result<()> {
     .map_err(errno)
 }
 
+/// Less than 5% (or 64 MiB) free under `root`, counting the blocks kept
+/// for root (the daemon runs as root and may use them).
+fn nearly_full(root: &Path) -> bool {
+    match nix::sys::statvfs::statvfs(root) {
+        Ok(st) => {
+            let bsize = st.fragment_size().max(1);
+            let free = st.blocks_free().saturating_mul(bsize);
+            let total = st.blocks().saturating_mul(bsize);
+            free < 64 << 20 || free < total / 20
+        }
+        Err(_) => true,
+    }
+}
+
 fn do_unmount(target: &Path) -> io::Result<()> {
     if fsutil::is_mountpoint(target)? {
         umount2(target, MntFlags::MNT_DETACH)
@@ -372,10 +386,39 @@ impl VolumeDriver for LocalDriver {
         let gone = self.root.join(format!("{REMOVING}{name}-{}", scratch_id()));
         fs::rename(&vdir, &gone).map_err(VolumeError::io("remove", name))?;
         st.volumes.remove(name);
-        let _ = wharf_sys::fs::sync_dir(&self.root);
-        // `remove_dir_all` never follows symlinks, so a planted `_data`
-        // link only loses the link.
-        fs::remove_dir_all(&gone).map_err(VolumeError::io("remove", name))
+        drop(st);
+        // The name is free now. The content goes once the rename is
+        // durable (a crash before leaves the volume whole or `.removing-`,
+        // which the next open deletes), on a thread of its own: compose
+        // `down -v` waits for no fsync. On a nearly full file system it goes
+        // before the answer: removal is how users free space.
+        let root = self.root.clone();
+        let finish = move || {
+            let _ = wharf_sys::fs::sync_dir(&root);
+            // `remove_dir_all` never follows symlinks, so a planted `_data`
+            // link only loses the link.
+            fs::remove_dir_all(&gone)
+        };
+        if nearly_full(&self.root) {
+            return finish().map_err(VolumeError::io("remove", name));
+        }
+        let slot = std::sync::Arc::new(Mutex::new(Some(finish)));
+        let s2 = slot.clone();
+        let spawned = std::thread::Builder::new()
+            .name("volume-rm".into())
+            .spawn(move || {
+                let job = s2.lock().unwrap_or_else(|p| p.into_inner()).take();
+                if let Some(Err(e)) = job.map(|f| f()) {
+                    tracing::warn!(error = %e, "removing a volume's content");
+                }
+            });
+        if spawned.is_err() {
+            let job = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(f) = job {
+                return f().map_err(VolumeError::io("remove", name));
+            }
+        }
+        Ok(())
     }
 
     fn path(&self, name: &str) -> Result<PathBuf> {
