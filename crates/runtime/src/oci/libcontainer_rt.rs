@@ -177,10 +177,26 @@ fn quick_delete(state_dir: &Path) -> bool {
     if rel.is_empty() || rel.split('/').any(|c| c == ".." || c == ".") {
         return false;
     }
-    // v2 (or the unified hierarchy) and each v1 hierarchy
+    // v2 (or the unified hierarchy) and each v1 hierarchy. The hierarchies
+    // come from a listing of /sys/fs/cgroup, not from
+    // `wharf_sys::cgroupfs::mounts()`: this runs once in each container's
+    // monitor, a short-lived process with nothing to cache in, and reading
+    // mountinfo is the cost (growing with the containers running) this
+    // function exists to avoid, while the listing is one readdir of a small
+    // tmpfs. It covers the hierarchies libcontainer itself creates the
+    // container's cgroups in (mounted under /sys/fs/cgroup); one mounted
+    // elsewhere is still swept by the daemon's `cgroups::remove`, which
+    // walks every mount. A v2-only host has one hierarchy, the base: its
+    // subdirectories are cgroups, not hierarchies, so it is not listed.
     let base = Path::new("/sys/fs/cgroup");
     let mut dirs = vec![base.join(rel)];
-    if let Ok(entries) = std::fs::read_dir(base) {
+    let unified = base.join("cgroup.controllers").exists();
+    let listing = if unified {
+        None
+    } else {
+        std::fs::read_dir(base).ok()
+    };
+    if let Some(entries) = listing {
         for e in entries.flatten() {
             if e.file_type().is_ok_and(|t| t.is_dir()) {
                 dirs.push(e.path().join(rel));
