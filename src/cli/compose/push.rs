@@ -20,7 +20,7 @@ pub struct PushArgs {
 
 async fn push_one(ctx: &Ctx, image: &str) -> anyhow::Result<()> {
     let (repo, tag) = crate::cli::parse::split_repo_tag(image);
-    let auth = crate::cli::registry_auth::header_for(image);
+    let auth = wharf_client::registry_auth::header_for(image);
     let mut messages = ctx
         .client
         .images()
