@@ -1391,7 +1391,9 @@ fn compose_pull_build_and_push_send_credentials() {
     compose(&cfg, &["build", "app"]).success();
     let o = d.wharf(&["run", "--rm", &built, "cat", "/b.txt"]);
     assert_eq!(o.success().out(), "built-with-auth");
-    refused(&compose(&no_cfg, &["push", "app"]), "push");
+    let o = compose(&no_cfg, &["push", "app"]);
+    refused(&o, "push");
+    assert!(o.stderr.contains(&format!("pushing {built}")), "{o}");
     let o = compose(&cfg, &["push", "app"]);
     assert!(
         o.success().stderr.contains(&format!("{built}  Pushed")),
@@ -1401,4 +1403,15 @@ fn compose_pull_build_and_push_send_credentials() {
     with_cfg(&cfg, &["pull", &built], None).success();
     let o = d.wharf(&["run", "--rm", &built, "cat", "/b.txt"]);
     assert_eq!(o.success().out(), "built-with-auth");
+
+    // Docker Compose reads the same login, through wharfd
+    d.wharf(&["rmi", &base]).success();
+    let docker_compose = |config: &std::path::Path| {
+        let mut cmd = d.docker_cmd(&["compose", "-f", &f, "-p", "wcauth", "pull", "base"]);
+        cmd.env("DOCKER_CONFIG", config);
+        common::run_cmd(cmd, None, Duration::from_secs(300))
+    };
+    assert_ne!(docker_compose(&no_cfg).code, 0);
+    docker_compose(&cfg).success();
+    d.wharf(&["image", "inspect", &base]).success();
 }
