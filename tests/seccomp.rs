@@ -215,7 +215,7 @@ fn exec_gets_the_container_filter(rt: Runtime) {
 /// time the program runs), the same with `no-new-privileges`, and none
 /// when unconfined.
 fn run_has_one_filter_and_its_own_capabilities(rt: Runtime) {
-    let d = Daemon::start_with(rt);
+    let mut d = Daemon::start_with(rt);
     let status = |args: &[&str]| {
         let mut a = vec!["run", "--rm"];
         a.extend_from_slice(args);
@@ -276,7 +276,9 @@ fn run_has_one_filter_and_its_own_capabilities(rt: Runtime) {
     // The same container started again gets its filter again.
     d.cli(
         Cli::Docker,
-        &["run", "-d", "--name", "again", "busybox", "sleep", "1d"],
+        &[
+            "run", "-d", "--name", "again", "-v", &m, "busybox", "sleep", "1d",
+        ],
     )
     .success();
     d.cli(Cli::Docker, &["stop", "-t", "0", "again"]).success();
@@ -289,6 +291,33 @@ fn run_has_one_filter_and_its_own_capabilities(rt: Runtime) {
     assert!(
         out.contains("Seccomp:\t2") && out.contains("Seccomp_filters:\t1"),
         "{out}"
+    );
+    // After a daemon restart an exec in the adopted container is still
+    // confined (the runtime's record points at the bundle's `init/` copy,
+    // which has no filter of its own).
+    d.kill9();
+    d.restart();
+    let o = d.cli(
+        Cli::Docker,
+        &[
+            "exec",
+            "again",
+            "grep",
+            "-E",
+            "^Seccomp",
+            "/proc/self/status",
+        ],
+    );
+    let out = o.success().stdout.clone();
+    assert!(
+        out.contains("Seccomp:\t2") && out.contains("Seccomp_filters:\t1"),
+        "{out}"
+    );
+    check(
+        &d,
+        "exec after a daemon restart",
+        &["exec", "again"],
+        &[("mount", "EPERM"), ("keyctl", "EPERM"), ("getpid", "OK")],
     );
 }
 
