@@ -1316,3 +1316,102 @@ runtime_tests!(
     repo_digests_are_kept_and_resolve_locally,
     build_uses_the_registry_config_for_an_auth_base
 );
+
+/// Compose sends the stored credentials (`wharf login`, in
+/// `$DOCKER_CONFIG/config.json`): `compose pull` of an image on a registry
+/// that needs them, `compose build` of a Dockerfile whose `FROM` is there,
+/// and `compose push` of the built image. Without a login each fails and
+/// says why, and nothing is pulled.
+#[test]
+fn compose_pull_build_and_push_send_credentials() {
+    let reg = Registry::start();
+    let front = TokenFront::start(reg.port);
+    let d = Daemon::start();
+    let cfg = d.tmp().join("dockercfg");
+    let no_cfg = d.tmp().join("no-login");
+    let server = format!("127.0.0.1:{}", front.port);
+    let base = format!("{server}/private/base:v1");
+    let built = format!("{server}/private/built:v1");
+    let with_cfg = |config: &std::path::Path, args: &[&str], stdin: Option<&[u8]>| {
+        let mut cmd = d.wharf_cmd(args);
+        cmd.env("DOCKER_CONFIG", config);
+        common::run_cmd(cmd, stdin, Duration::from_secs(300))
+    };
+    with_cfg(
+        &cfg,
+        &["login", "-u", "user", "--password-stdin", &server],
+        Some(b"secret\n"),
+    )
+    .success();
+    d.wharf(&["tag", "busybox:latest", &base]).success();
+    with_cfg(&cfg, &["push", &base], None).success();
+    d.wharf(&["rmi", &base]).success();
+
+    let dir = d.tmp().join("wcauth");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM {base}\nRUN echo built-with-auth > /b.txt\n"),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("compose.yaml"),
+        format!(
+            "services:\n  base:\n    image: {base}\n  app:\n    build: .\n    image: {built}\n"
+        ),
+    )
+    .unwrap();
+    let f = dir.join("compose.yaml").to_string_lossy().to_string();
+    let compose = |config: &std::path::Path, args: &[&str]| {
+        let mut a = vec!["compose", "-f", f.as_str(), "-p", "wcauth"];
+        a.extend_from_slice(args);
+        with_cfg(config, &a, None)
+    };
+    let refused = |o: &common::Output, what: &str| {
+        assert_ne!(o.code, 0, "{what}: {o}");
+        let all = format!("{}{}", o.stdout, o.stderr);
+        assert!(
+            all.contains("authentication required") || all.contains("unauthorized"),
+            "{what}: {all}"
+        );
+    };
+
+    // without a login: refused, said so, nothing pulled or built
+    let o = compose(&no_cfg, &["pull", "base"]);
+    refused(&o, "pull");
+    assert!(o.stderr.contains(&base), "{o}");
+    assert_ne!(d.wharf(&["image", "inspect", &base]).code, 0);
+    refused(&compose(&no_cfg, &["build", "app"]), "build");
+    assert_ne!(d.wharf(&["image", "inspect", &built]).code, 0);
+
+    // after `wharf login`: the pull, the build's FROM and the push work
+    compose(&cfg, &["pull", "base"]).success();
+    d.wharf(&["image", "inspect", &base]).success();
+    d.wharf(&["rmi", &base]).success();
+    compose(&cfg, &["build", "app"]).success();
+    let o = d.wharf(&["run", "--rm", &built, "cat", "/b.txt"]);
+    assert_eq!(o.success().out(), "built-with-auth");
+    let o = compose(&no_cfg, &["push", "app"]);
+    refused(&o, "push");
+    assert!(o.stderr.contains(&format!("pushing {built}")), "{o}");
+    let o = compose(&cfg, &["push", "app"]);
+    assert!(
+        o.success().stderr.contains(&format!("{built}  Pushed")),
+        "{o}"
+    );
+    d.wharf(&["rmi", &built]).success();
+    with_cfg(&cfg, &["pull", &built], None).success();
+    let o = d.wharf(&["run", "--rm", &built, "cat", "/b.txt"]);
+    assert_eq!(o.success().out(), "built-with-auth");
+
+    // Docker Compose reads the same login, through wharfd
+    d.wharf(&["rmi", &base]).success();
+    let docker_compose = |config: &std::path::Path| {
+        let mut cmd = d.docker_cmd(&["compose", "-f", &f, "-p", "wcauth", "pull", "base"]);
+        cmd.env("DOCKER_CONFIG", config);
+        common::run_cmd(cmd, None, Duration::from_secs(300))
+    };
+    assert_ne!(docker_compose(&no_cfg).code, 0);
+    docker_compose(&cfg).success();
+    d.wharf(&["image", "inspect", &base]).success();
+}

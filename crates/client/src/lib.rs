@@ -26,6 +26,7 @@ pub mod jsonstream;
 mod logs;
 mod networks;
 pub mod query;
+pub mod registry_auth;
 mod response;
 pub mod stdcopy;
 mod system;

@@ -393,13 +393,20 @@ async fn ensure_image(
     Ok(None)
 }
 
-/// `POST /images/create` for one image, its errors reported.
+/// `POST /images/create` for one image, its errors reported. The
+/// credentials stored for the image's registry (`wharf login`, or
+/// `docker login`) go along as `X-Registry-Auth`.
 pub async fn pull(c: &Client, image: &str) -> Result<(), ComposeError> {
     let (repo, tag) = split_ref(image);
+    let full = match &tag {
+        Some(t) => format!("{repo}:{t}"),
+        None => repo,
+    };
+    let auth = wharf_client::registry_auth::header_for(&full);
     progress("Image", image, "Pulling");
     let mut stream = c
         .images()
-        .pull(&repo, tag.as_deref(), None)
+        .pull_with_auth(&full, None, &auth)
         .await
         .ctx(|| format!("pulling {image}"))?;
     let mut err = None;
@@ -471,6 +478,8 @@ pub async fn build_service(
         no_cache: b.no_cache.unwrap_or(false),
         pull: b.pull.unwrap_or(false),
         network_mode: b.network.clone(),
+        // every stored credential, for a `FROM` on a registry that needs one
+        registry_config: Some(wharf_client::registry_auth::all_header()),
         ..Default::default()
     };
     progress("Service", name, "Building");

@@ -1,4 +1,6 @@
-//! Host-wide cgroup file system settings the daemon may apply at start-up
+//! The host's cgroup file systems: the one parser of their mounts
+//! ([`mounts`]: v1 hierarchies with their controllers, and the cgroup2
+//! mount), and the host-wide setting the daemon may apply at start-up
 //! (`wharf daemon --cgroup-favordynmods`).
 //!
 //! Moving a process into a cgroup takes the kernel's global
@@ -46,32 +48,92 @@ impl CgroupFsError {
     }
 }
 
-/// A cgroup2 mount: its mount point and its super-block options.
+/// A cgroup hierarchy mounted on the host, as `/proc/self/mountinfo`
+/// lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Cgroup2Mount {
-    mount_point: PathBuf,
-    /// Super options, e.g. `rw,nsdelegate,memory_recursiveprot`.
-    options: String,
+pub struct CgroupMount {
+    /// Where it is mounted (mountinfo's `\ooo` escapes undone).
+    pub mount_point: PathBuf,
+    /// True for the cgroup2 (unified) mount, false for a v1 hierarchy.
+    pub v2: bool,
+    /// A v1 hierarchy's controllers (`cpu`, `cpuacct`, `memory`, …), in
+    /// the order the mount lists them; empty for cgroup2 and for a named
+    /// hierarchy without controllers.
+    pub controllers: Vec<String>,
+    /// A v1 named hierarchy's name (`systemd` for `name=systemd`).
+    pub name: Option<String>,
+    /// The super-block options as listed, e.g. `rw,nsdelegate` or
+    /// `rw,cpu,cpuacct`.
+    pub options: String,
 }
 
-/// The first cgroup2 mount listed in a mountinfo text.
-fn find_cgroup2(mountinfo: &str) -> Option<Cgroup2Mount> {
-    mountinfo.lines().find_map(|l| {
-        let (pre, post) = l.split_once(" - ")?;
-        let mut f = post.split_whitespace();
-        if f.next()? != "cgroup2" {
-            return None;
-        }
-        let _source = f.next()?;
-        let options = f.next().unwrap_or("").to_string();
-        let mount_point = PathBuf::from(crate::mount::unescape_mountinfo(
-            pre.split_whitespace().nth(4)?,
-        ));
-        Some(Cgroup2Mount {
-            mount_point,
-            options,
+impl CgroupMount {
+    /// True when this v1 hierarchy carries `controller`.
+    pub fn has_controller(&self, controller: &str) -> bool {
+        self.controllers.iter().any(|c| c == controller)
+    }
+}
+
+/// v1 super-block options that are not controllers.
+const V1_FLAGS: &[&str] = &[
+    "rw",
+    "ro",
+    "none",
+    "noprefix",
+    "xattr",
+    "clone_children",
+    "cpuset_v2_mode",
+    "favordynmods",
+];
+
+/// The cgroup mounts (v1 hierarchies and the cgroup2 mount) of a
+/// mountinfo text, in its order. Lines that are not cgroup mounts, or are
+/// malformed, are skipped.
+pub fn parse_mounts(mountinfo: &str) -> Vec<CgroupMount> {
+    mountinfo
+        .lines()
+        .filter_map(|l| {
+            // optional fields sit between the mount options and " - "
+            let (pre, post) = l.split_once(" - ")?;
+            let mut f = post.split_whitespace();
+            let v2 = match f.next()? {
+                "cgroup2" => true,
+                "cgroup" => false,
+                _ => return None,
+            };
+            let _source = f.next()?;
+            let options = f.next().unwrap_or("").to_string();
+            let mount_point = PathBuf::from(crate::mount::unescape_mountinfo(
+                pre.split_whitespace().nth(4)?,
+            ));
+            let (mut controllers, mut name) = (Vec::new(), None);
+            if !v2 {
+                for o in options.split(',').filter(|o| !o.is_empty()) {
+                    if let Some(n) = o.strip_prefix("name=") {
+                        name = Some(n.to_string());
+                    } else if !V1_FLAGS.contains(&o) && !o.contains('=') {
+                        controllers.push(o.to_string());
+                    }
+                }
+            }
+            Some(CgroupMount {
+                mount_point,
+                v2,
+                controllers,
+                name,
+                options,
+            })
         })
-    })
+        .collect()
+}
+
+/// The host's cgroup mounts, read from `/proc/self/mountinfo` now. The
+/// kernel writes that file out at each read, at a cost that grows with the
+/// mount table (every running container adds mounts): long-lived callers
+/// keep the answer, cgroup hierarchies do not change under them.
+pub fn mounts() -> Result<Vec<CgroupMount>, CgroupFsError> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").map_err(CgroupFsError::MountInfo)?;
+    Ok(parse_mounts(&info))
 }
 
 /// The options to pass on remount: a cgroup2 remount sets every root flag
@@ -92,8 +154,10 @@ fn remount_data(options: &str) -> String {
 /// Sets `favordynmods` on the host's cgroup2 mount, keeping its other
 /// options. Host-wide and, on recent kernels, kept until reboot.
 pub fn favor_dynmods() -> Result<FavorDynmods, CgroupFsError> {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").map_err(CgroupFsError::MountInfo)?;
-    let m = find_cgroup2(&info).ok_or(CgroupFsError::NoCgroup2)?;
+    let m = mounts()?
+        .into_iter()
+        .find(|m| m.v2)
+        .ok_or(CgroupFsError::NoCgroup2)?;
     if m.options.split(',').any(|o| o == "favordynmods") {
         return Ok(FavorDynmods::AlreadySet(m.mount_point));
     }
@@ -121,16 +185,108 @@ fn remount(target: &Path, data: &str) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    const HYBRID: &str = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n\
-32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n\
-41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw,nsdelegate\n";
+    fn v1(
+        mount_point: &str,
+        controllers: &[&str],
+        name: Option<&str>,
+        options: &str,
+    ) -> CgroupMount {
+        CgroupMount {
+            mount_point: PathBuf::from(mount_point),
+            v2: false,
+            controllers: controllers.iter().map(|c| c.to_string()).collect(),
+            name: name.map(str::to_string),
+            options: options.to_string(),
+        }
+    }
 
     #[test]
-    fn finds_the_cgroup2_mount_of_a_hybrid_host() {
-        let m = find_cgroup2(HYBRID).unwrap();
-        assert_eq!(m.mount_point, PathBuf::from("/sys/fs/cgroup/unified"));
-        assert_eq!(m.options, "rw,nsdelegate");
-        assert_eq!(find_cgroup2("1 2 0:1 / / rw - ext4 /dev/vda rw\n"), None);
+    fn parses_a_hybrid_host() {
+        let info = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n\
+32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:9 - cgroup cgroup rw,cpu,cpuacct\n\
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime shared:5 - cgroup cgroup rw,xattr,name=systemd\n\
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate\n\
+42 31 0:39 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset,clone_children,release_agent=/x\n";
+        let m = parse_mounts(info);
+        assert_eq!(
+            m,
+            vec![
+                v1(
+                    "/sys/fs/cgroup/cpu,cpuacct",
+                    &["cpu", "cpuacct"],
+                    None,
+                    "rw,cpu,cpuacct"
+                ),
+                v1(
+                    "/sys/fs/cgroup/systemd",
+                    &[],
+                    Some("systemd"),
+                    "rw,xattr,name=systemd"
+                ),
+                CgroupMount {
+                    mount_point: PathBuf::from("/sys/fs/cgroup/unified"),
+                    v2: true,
+                    controllers: vec![],
+                    name: None,
+                    options: "rw,nsdelegate".into(),
+                },
+                v1(
+                    "/sys/fs/cgroup/cpuset",
+                    &["cpuset"],
+                    None,
+                    "rw,cpuset,clone_children,release_agent=/x"
+                ),
+            ]
+        );
+        assert!(m[0].has_controller("cpuacct") && !m[0].has_controller("cpu,cpuacct"));
+        assert!(!m[2].has_controller("cpu"));
+    }
+
+    #[test]
+    fn parses_a_pure_v2_host() {
+        let info = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n\
+26 22 0:23 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n";
+        let m = parse_mounts(info);
+        assert_eq!(m.len(), 1);
+        assert!(m[0].v2);
+        assert_eq!(m[0].mount_point, PathBuf::from("/sys/fs/cgroup"));
+        assert_eq!(m[0].options, "rw,nsdelegate,memory_recursiveprot");
+        assert!(m[0].controllers.is_empty() && m[0].name.is_none());
+        assert!(parse_mounts("1 2 0:1 / / rw - ext4 /dev/vda rw\n").is_empty());
+    }
+
+    #[test]
+    fn named_hierarchies_and_escaped_mount_points() {
+        let info = "50 31 0:40 / /tmp/my\\040cgroups/elogind rw,relatime - cgroup cgroup rw,none,name=elogind\n\
+51 31 0:41 / /tmp/a\\011b rw,relatime - cgroup cgroup rw,memory,name=mixed\n\
+garbage line without separator\n\
+52 31 0:42 / /broken - cgroup\n";
+        let m = parse_mounts(info);
+        assert_eq!(
+            m,
+            vec![
+                v1(
+                    "/tmp/my cgroups/elogind",
+                    &[],
+                    Some("elogind"),
+                    "rw,none,name=elogind"
+                ),
+                v1(
+                    "/tmp/a\tb",
+                    &["memory"],
+                    Some("mixed"),
+                    "rw,memory,name=mixed"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_real_mount_table_parses() {
+        // whatever the host, reading it works and every entry has a path
+        for m in mounts().unwrap() {
+            assert!(m.mount_point.is_absolute(), "{m:?}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! images of the services that are built (`build:` and `image:`), as
 //! Docker Compose pushes them; the others are skipped.
 
+use anyhow::Context;
 use futures_util::future::join_all;
 use wharf_compose::engine;
 
@@ -20,7 +21,7 @@ pub struct PushArgs {
 
 async fn push_one(ctx: &Ctx, image: &str) -> anyhow::Result<()> {
     let (repo, tag) = crate::cli::parse::split_repo_tag(image);
-    let auth = crate::cli::registry_auth::header_for(image);
+    let auth = wharf_client::registry_auth::header_for(image);
     let mut messages = ctx
         .client
         .images()
@@ -39,7 +40,7 @@ async fn push_one(ctx: &Ctx, image: &str) -> anyhow::Result<()> {
         })
         .await?;
     match err {
-        Some(e) => anyhow::bail!("pushing {image}: {e}"),
+        Some(e) => anyhow::bail!("{e}"),
         None => Ok(()),
     }
 }
@@ -70,7 +71,9 @@ pub async fn run(ctx: &Ctx, a: &ComposeArgs, u: &PushArgs) -> anyhow::Result<i32
         if !u.quiet {
             engine::progress("Image", image, "Pushing");
         }
-        let r = push_one(ctx, image).await;
+        let r = push_one(ctx, image)
+            .await
+            .with_context(|| format!("pushing {image}"));
         if !u.quiet && r.is_ok() {
             engine::progress("Image", image, "Pushed");
         }

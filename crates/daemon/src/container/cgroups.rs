@@ -4,11 +4,7 @@
 
 use std::path::PathBuf;
 
-/// A cgroup mount of the host: its mount point, whether v2, its options.
-struct CgroupMount {
-    mount_point: PathBuf,
-    v1_options: Option<String>,
-}
+use wharf_sys::cgroupfs::CgroupMount;
 
 /// The host's cgroup mounts, read once per daemon: the mount table grows
 /// with every running container (overlay and netns), so reading it at each
@@ -17,28 +13,10 @@ struct CgroupMount {
 fn cgroup_mounts() -> &'static [CgroupMount] {
     static MOUNTS: std::sync::OnceLock<Vec<CgroupMount>> = std::sync::OnceLock::new();
     MOUNTS.get_or_init(|| {
-        let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
-            return Vec::new();
-        };
-        info.lines()
-            .filter_map(|l| {
-                let (pre, post) = l.split_once(" - ")?;
-                let mut f = post.split_whitespace();
-                let fstype = f.next()?;
-                let mount_point = PathBuf::from(pre.split_whitespace().nth(4)?);
-                match fstype {
-                    "cgroup2" => Some(CgroupMount {
-                        mount_point,
-                        v1_options: None,
-                    }),
-                    "cgroup" => Some(CgroupMount {
-                        mount_point,
-                        v1_options: Some(f.nth(1)?.to_string()),
-                    }),
-                    _ => None,
-                }
-            })
-            .collect()
+        wharf_sys::cgroupfs::mounts().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the cgroup mounts");
+            Vec::new()
+        })
     })
 }
 
@@ -62,13 +40,10 @@ pub fn remove(id: &str) {
 
 /// The mount point of the v1 hierarchy with `controller`, if any.
 fn v1_hierarchy(controller: &str) -> Option<PathBuf> {
-    cgroup_mounts().iter().find_map(|m| {
-        m.v1_options
-            .as_deref()?
-            .split(',')
-            .any(|o| o == controller)
-            .then(|| m.mount_point.clone())
-    })
+    cgroup_mounts()
+        .iter()
+        .find(|m| !m.v2 && m.has_controller(controller))
+        .map(|m| m.mount_point.clone())
 }
 
 /// How long a freeze may take to settle before it is reported as failed.

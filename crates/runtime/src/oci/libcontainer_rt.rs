@@ -6,11 +6,10 @@ use std::path::{Path, PathBuf};
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::Container;
-use libcontainer::oci_spec::runtime::Spec;
 use libcontainer::signal::Signal;
 use libcontainer::syscall::syscall::SyscallType;
 
-use super::{exec_confine, OciError, ProcStdio, Runtime};
+use super::{confine, OciError, ProcStdio, Runtime};
 
 /// Drives containers through the libcontainer crate, state under `root`.
 pub struct LibcontainerRuntime {
@@ -64,14 +63,23 @@ impl Runtime for LibcontainerRuntime {
         console_socket: Option<&Path>,
     ) -> Result<u32, OciError> {
         std::fs::create_dir_all(&self.root).map_err(|e| err("create", id, &e))?;
-        let container = ContainerBuilder::new(id.to_string(), SyscallType::default())
+        let confined = confine::prepare_init(bundle).map_err(|e| err("create", id, &e))?;
+        let mut builder = ContainerBuilder::new(id.to_string(), SyscallType::default())
             .with_root_path(&self.root)
             .map_err(|e| err("create", id, &e))?
             .with_console_socket(console_socket)
             .with_stdin(stdio.stdin)
             .with_stdout(stdio.stdout)
-            .with_stderr(stdio.stderr)
-            .as_init(bundle)
+            .with_stderr(stdio.stderr);
+        let bundle = match confined {
+            Some((init_bundle, executor)) => {
+                builder = builder.with_executor(executor);
+                init_bundle
+            }
+            None => bundle.to_path_buf(),
+        };
+        let container = builder
+            .as_init(&bundle)
             .with_systemd(false)
             .with_detach(true)
             .build()
@@ -100,10 +108,8 @@ impl Runtime for LibcontainerRuntime {
         stdio: ProcStdio,
         console_socket: Option<&Path>,
     ) -> Result<u32, OciError> {
-        let bundle = self.container("exec", id)?.bundle().to_path_buf();
-        let spec = Spec::load(bundle.join("config.json")).map_err(|e| err("exec", id, &e))?;
-        let confine =
-            exec_confine::prepare(&spec, process_json).map_err(|e| err("exec", id, &e))?;
+        let bundle = confine::origin_bundle(self.container("exec", id)?.bundle());
+        let confine = confine::prepare(&bundle, process_json).map_err(|e| err("exec", id, &e))?;
         let mut builder = ContainerBuilder::new(id.to_string(), SyscallType::default())
             .with_root_path(&self.root)
             .map_err(|e| err("exec", id, &e))?
@@ -177,10 +183,26 @@ fn quick_delete(state_dir: &Path) -> bool {
     if rel.is_empty() || rel.split('/').any(|c| c == ".." || c == ".") {
         return false;
     }
-    // v2 (or the unified hierarchy) and each v1 hierarchy
+    // v2 (or the unified hierarchy) and each v1 hierarchy. The hierarchies
+    // come from a listing of /sys/fs/cgroup, not from
+    // `wharf_sys::cgroupfs::mounts()`: this runs once in each container's
+    // monitor, a short-lived process with nothing to cache in, and reading
+    // mountinfo is the cost (growing with the containers running) this
+    // function exists to avoid, while the listing is one readdir of a small
+    // tmpfs. It covers the hierarchies libcontainer itself creates the
+    // container's cgroups in (mounted under /sys/fs/cgroup); one mounted
+    // elsewhere is still swept by the daemon's `cgroups::remove`, which
+    // walks every mount. A v2-only host has one hierarchy, the base: its
+    // subdirectories are cgroups, not hierarchies, so it is not listed.
     let base = Path::new("/sys/fs/cgroup");
     let mut dirs = vec![base.join(rel)];
-    if let Ok(entries) = std::fs::read_dir(base) {
+    let unified = base.join("cgroup.controllers").exists();
+    let listing = if unified {
+        None
+    } else {
+        std::fs::read_dir(base).ok()
+    };
+    if let Some(entries) = listing {
         for e in entries.flatten() {
             if e.file_type().is_ok_and(|t| t.is_dir()) {
                 dirs.push(e.path().join(rel));
