@@ -210,7 +210,119 @@ fn exec_gets_the_container_filter(rt: Runtime) {
     );
 }
 
+/// The container's own process: one filter (the daemon compiles it once
+/// and the init loads it with extra capabilities, which must be gone by the
+/// time the program runs), the same with `no-new-privileges`, and none
+/// when unconfined.
+fn run_has_one_filter_and_its_own_capabilities(rt: Runtime) {
+    let mut d = Daemon::start_with(rt);
+    let status = |args: &[&str]| {
+        let mut a = vec!["run", "--rm"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&[
+            "busybox",
+            "grep",
+            "-E",
+            "^(Cap(Eff|Prm|Bnd)|Seccomp|Seccomp_filters|NoNewPrivs):",
+            "/proc/self/status",
+        ]);
+        d.cli(Cli::Docker, &a).success().stdout.clone()
+    };
+    let root = status(&[]);
+    for want in [
+        "CapEff:\t00000000a80425fb",
+        "CapPrm:\t00000000a80425fb",
+        "CapBnd:\t00000000a80425fb",
+        "Seccomp:\t2",
+        "Seccomp_filters:\t1",
+        "NoNewPrivs:\t0",
+    ] {
+        assert!(root.contains(want), "{want} not in\n{root}");
+    }
+    let nobody = status(&["-u", "65534"]);
+    for want in [
+        "CapEff:\t0000000000000000",
+        "CapPrm:\t0000000000000000",
+        "CapBnd:\t00000000a80425fb",
+        "Seccomp_filters:\t1",
+    ] {
+        assert!(nobody.contains(want), "{want} not in\n{nobody}");
+    }
+    let nnp = status(&["--security-opt", "no-new-privileges"]);
+    for want in [
+        "CapEff:\t00000000a80425fb",
+        "Seccomp_filters:\t1",
+        "NoNewPrivs:\t1",
+    ] {
+        assert!(nnp.contains(want), "{want} not in\n{nnp}");
+    }
+    let m = mount_arg();
+    check(
+        &d,
+        "run --security-opt no-new-privileges",
+        &[
+            "run",
+            "--rm",
+            "--security-opt",
+            "no-new-privileges",
+            "-v",
+            &m,
+            "busybox",
+        ],
+        DEFAULT_TABLE,
+    );
+    let open = status(&["--security-opt", "seccomp=unconfined"]);
+    assert!(open.contains("Seccomp:\t0"), "{open}");
+    // The same container started again gets its filter again.
+    d.cli(
+        Cli::Docker,
+        &[
+            "run", "-d", "--name", "again", "-v", &m, "busybox", "sleep", "1d",
+        ],
+    )
+    .success();
+    d.cli(Cli::Docker, &["stop", "-t", "0", "again"]).success();
+    d.cli(Cli::Docker, &["start", "again"]).success();
+    let o = d.cli(
+        Cli::Docker,
+        &["exec", "again", "grep", "-E", "^Seccomp", "/proc/1/status"],
+    );
+    let out = o.success().stdout.clone();
+    assert!(
+        out.contains("Seccomp:\t2") && out.contains("Seccomp_filters:\t1"),
+        "{out}"
+    );
+    // After a daemon restart an exec in the adopted container is still
+    // confined (the runtime's record points at the bundle's `init/` copy,
+    // which has no filter of its own).
+    d.kill9();
+    d.restart();
+    let o = d.cli(
+        Cli::Docker,
+        &[
+            "exec",
+            "again",
+            "grep",
+            "-E",
+            "^Seccomp",
+            "/proc/self/status",
+        ],
+    );
+    let out = o.success().stdout.clone();
+    assert!(
+        out.contains("Seccomp:\t2") && out.contains("Seccomp_filters:\t1"),
+        "{out}"
+    );
+    check(
+        &d,
+        "exec after a daemon restart",
+        &["exec", "again"],
+        &[("mount", "EPERM"), ("keyctl", "EPERM"), ("getpid", "OK")],
+    );
+}
+
 runtime_tests!(
     default_profile_matches_docker,
-    exec_gets_the_container_filter
+    exec_gets_the_container_filter,
+    run_has_one_filter_and_its_own_capabilities
 );

@@ -803,7 +803,10 @@ impl Daemon {
     pub fn docker_cmd(&self, args: &[&str]) -> Command {
         let bin = docker_bin().expect("no docker CLI installed (run scripts/setup.sh)");
         let mut cmd = Command::new(bin);
-        cmd.args(args)
+        // The scenario's runtime for `run`/`create`, as for `wharf`: a
+        // runtime test driven by the docker CLI must not quietly run
+        // everything under the default runtime.
+        cmd.args(self.with_runtime(args))
             .env("DOCKER_HOST", self.host())
             .env("DOCKER_CONFIG", self.root.join("docker-config"))
             .env("DOCKER_CLI_HINTS", "false")

@@ -843,6 +843,7 @@ pub fn write_bundle(bundle: &Path, rs: &RunSpec) -> Result<Spec, SpecError> {
     })?;
     // The process's environment (`-e` secrets) is in there: root only.
     // Made again at every start: replaced whole, no fsync.
+    write_seccomp_program(bundle, &spec).map_err(io)?;
     wharf_sys::fs::write_replace_mode(
         &bundle.join("config.json"),
         &data,
@@ -850,6 +851,28 @@ pub fn write_bundle(bundle: &Path, rs: &RunSpec) -> Result<Spec, SpecError> {
     )
     .map_err(io)?;
     Ok(spec)
+}
+
+/// Writes the container's seccomp filter, compiled once per daemon
+/// ([`seccomp::bpf`]), beside `config.json` for the embedded runtime's
+/// init to load; removes a stale one when the container has no filter or
+/// one only the init can compile. Written before `config.json`, from the
+/// same spec, at every start.
+fn write_seccomp_program(bundle: &Path, spec: &Spec) -> std::io::Result<()> {
+    let path = bundle.join(seccomp::bpf::BPF_FILE);
+    let program = match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
+        // A profile libseccomp refuses is left to the runtime, which
+        // reports it as it always has.
+        Some(s) => seccomp::bpf::compiled(s).ok().flatten(),
+        None => None,
+    };
+    match program {
+        Some(p) => wharf_sys::fs::write_replace_mode(&path, &p, wharf_sys::fs::MODE_PRIVATE_FILE),
+        None => match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        },
+    }
 }
 
 #[cfg(test)]

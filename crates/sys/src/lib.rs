@@ -12,5 +12,6 @@ pub mod mount;
 pub mod mountns;
 pub mod net;
 pub mod netns;
+pub mod seccomp;
 pub mod sockpath;
 pub mod systemd;

@@ -6,11 +6,10 @@ use std::path::{Path, PathBuf};
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::Container;
-use libcontainer::oci_spec::runtime::Spec;
 use libcontainer::signal::Signal;
 use libcontainer::syscall::syscall::SyscallType;
 
-use super::{exec_confine, OciError, ProcStdio, Runtime};
+use super::{confine, OciError, ProcStdio, Runtime};
 
 /// Drives containers through the libcontainer crate, state under `root`.
 pub struct LibcontainerRuntime {
@@ -64,14 +63,23 @@ impl Runtime for LibcontainerRuntime {
         console_socket: Option<&Path>,
     ) -> Result<u32, OciError> {
         std::fs::create_dir_all(&self.root).map_err(|e| err("create", id, &e))?;
-        let container = ContainerBuilder::new(id.to_string(), SyscallType::default())
+        let confined = confine::prepare_init(bundle).map_err(|e| err("create", id, &e))?;
+        let mut builder = ContainerBuilder::new(id.to_string(), SyscallType::default())
             .with_root_path(&self.root)
             .map_err(|e| err("create", id, &e))?
             .with_console_socket(console_socket)
             .with_stdin(stdio.stdin)
             .with_stdout(stdio.stdout)
-            .with_stderr(stdio.stderr)
-            .as_init(bundle)
+            .with_stderr(stdio.stderr);
+        let bundle = match confined {
+            Some((init_bundle, executor)) => {
+                builder = builder.with_executor(executor);
+                init_bundle
+            }
+            None => bundle.to_path_buf(),
+        };
+        let container = builder
+            .as_init(&bundle)
             .with_systemd(false)
             .with_detach(true)
             .build()
@@ -100,10 +108,8 @@ impl Runtime for LibcontainerRuntime {
         stdio: ProcStdio,
         console_socket: Option<&Path>,
     ) -> Result<u32, OciError> {
-        let bundle = self.container("exec", id)?.bundle().to_path_buf();
-        let spec = Spec::load(bundle.join("config.json")).map_err(|e| err("exec", id, &e))?;
-        let confine =
-            exec_confine::prepare(&spec, process_json).map_err(|e| err("exec", id, &e))?;
+        let bundle = confine::origin_bundle(self.container("exec", id)?.bundle());
+        let confine = confine::prepare(&bundle, process_json).map_err(|e| err("exec", id, &e))?;
         let mut builder = ContainerBuilder::new(id.to_string(), SyscallType::default())
             .with_root_path(&self.root)
             .map_err(|e| err("exec", id, &e))?

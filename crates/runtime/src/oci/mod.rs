@@ -2,7 +2,7 @@
 //! drivers chosen by name: embedded youki `libcontainer`, or a runc-compatible
 //! binary (`runc`, `crun`, or a path) through its command line.
 
-mod exec_confine;
+mod confine;
 mod libcontainer_rt;
 mod runc;
 

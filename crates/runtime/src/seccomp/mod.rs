@@ -11,6 +11,8 @@
 //! profile in 25.0); namespace, mount, module, clock, reboot and tracing
 //! calls only with the capability that would make them useful.
 
+pub mod bpf;
+
 use serde_json::Value;
 
 use crate::seccomp_profile::{convert, Host};
