@@ -400,7 +400,8 @@ fn kill9_during_a_burst_of_starts() {
     );
     assert!(
         running > 0,
-        "no container survived the crash: the test saw nothing"
+        "no container survived the crash: the test saw nothing; log:\n{}",
+        d.log_text()
     );
     let all: Vec<String> = d
         .wharf(&["ps", "-aq"])

@@ -2,7 +2,10 @@
 //! `monitor.pid` only once it is set up, so a daemon killed in between
 //! leaves a monitor its successor cannot find by pid file. Reconcile finds
 //! them by command line (`wharf __monitor <exec-root>/containers/<id>/…`),
-//! one /proc scan per reconcile and only when some run needs ending.
+//! one /proc scan per reconcile and only when some run needs ending. The
+//! scan also finds the runtime a monitor was running (`runc --root
+//! <exec-root>/containers/<id>/runtime … create`): any process with an
+//! argument inside a run directory belongs to that run.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -18,8 +21,9 @@ pub struct MonitorScan {
 }
 
 impl MonitorScan {
-    /// Every process whose command line is a monitor of a container under
-    /// `exec_root` (this daemon's, not another daemon's on the host).
+    /// Every process with an argument inside a run directory under
+    /// `exec_root` (this daemon's, not another daemon's on the host):
+    /// monitors, their runtime helpers, a `runc` they ran.
     pub fn scan(exec_root: &Path) -> MonitorScan {
         let prefix = exec_root.join("containers");
         let mut by_id: HashMap<String, Vec<i32>> = HashMap::new();
@@ -34,28 +38,28 @@ impl MonitorScan {
             let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
                 continue;
             };
-            if let Some(id) = monitor_of(&cmd, &prefix) {
+            if let Some(id) = run_of(&cmd, &prefix) {
                 by_id.entry(id).or_default().push(pid);
             }
         }
         MonitorScan { by_id }
     }
 
-    /// The monitor processes (and their runtime helpers) of container `id`.
+    /// The processes of container `id`'s run found by the scan.
     pub fn pids(&self, id: &str) -> &[i32] {
         self.by_id.get(id).map(Vec::as_slice).unwrap_or_default()
     }
 }
 
-/// The container id of a monitor's command line (`… __monitor <config>`,
-/// the config under `<prefix>/<id>/`), `None` for any other process.
-fn monitor_of(cmdline: &[u8], prefix: &Path) -> Option<String> {
-    let mut args = cmdline.split(|b| *b == 0);
-    args.position(|a| a == b"__monitor")?;
-    let config = std::str::from_utf8(args.next()?).ok()?;
-    let rest = Path::new(config).strip_prefix(prefix).ok()?;
-    let id = rest.components().next()?.as_os_str().to_str()?;
-    (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.to_string())
+/// The container id of the first argument (after the program) that is
+/// `<prefix>/<id>` or inside it, `None` for a process with no such argument.
+fn run_of(cmdline: &[u8], prefix: &Path) -> Option<String> {
+    cmdline.split(|b| *b == 0).skip(1).find_map(|arg| {
+        let arg = std::str::from_utf8(arg).ok()?;
+        let rest = Path::new(arg).strip_prefix(prefix).ok()?;
+        let id = rest.components().next()?.as_os_str().to_str()?;
+        (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.to_string())
+    })
 }
 
 /// SIGKILLs `pids` and waits (bounded) until each is dead, so nothing they
@@ -98,11 +102,20 @@ mod tests {
     const ID: &str = "4cf12c91aa4cf12c91aa4cf12c91aa4cf12c91aa4cf12c91aa4cf12c91aa4cf1";
 
     #[test]
-    fn finds_the_id_of_a_monitor_under_the_exec_root() {
+    fn finds_the_run_of_a_monitor_and_of_its_runc() {
         let prefix = Path::new("/run/wharf/containers");
-        let cmd =
+        let monitor =
             format!("/usr/bin/wharf\0__monitor\0/run/wharf/containers/{ID}/bundle/monitor.json\0");
-        assert_eq!(monitor_of(cmd.as_bytes(), prefix).as_deref(), Some(ID));
+        let runc = format!(
+            "runc\0--root\0/run/wharf/containers/{ID}/runtime\0create\0--bundle\0/run/wharf/containers/{ID}/bundle\0{ID}\0"
+        );
+        for cmd in [monitor, runc] {
+            assert_eq!(
+                run_of(cmd.as_bytes(), prefix).as_deref(),
+                Some(ID),
+                "{cmd:?}"
+            );
+        }
     }
 
     #[test]
@@ -110,12 +123,13 @@ mod tests {
         let prefix = Path::new("/run/wharf/containers");
         for cmd in [
             format!("/usr/bin/wharf\0__monitor\0/run/other/containers/{ID}/bundle/monitor.json\0"),
-            format!("/usr/bin/wharf\0daemon\0/run/wharf/containers/{ID}/bundle/monitor.json\0"),
+            "/usr/bin/wharf\0daemon\0--exec-root\0/run/wharf\0".into(),
+            format!("/run/wharf/containers/{ID}/bin\0"),
             "/usr/bin/wharf\0__monitor\0/run/wharf/containers/short/bundle/monitor.json\0".into(),
             "sleep\0x\0".into(),
             String::new(),
         ] {
-            assert_eq!(monitor_of(cmd.as_bytes(), prefix), None, "{cmd:?}");
+            assert_eq!(run_of(cmd.as_bytes(), prefix), None, "{cmd:?}");
         }
     }
 
