@@ -418,3 +418,47 @@ fn monitor_stays_small_and_client_works() {
         assert_eq!(st.exit_code, Some(137));
     });
 }
+
+/// A monitor whose daemon died before it got going (nobody reads its
+/// readiness pipe) exits and leaves nothing (it checks before it makes
+/// anything, and removes what it made when the readiness write fails): a
+/// restarted daemon may already have cleaned the run directory.
+#[test]
+fn monitor_of_a_dead_daemon_leaves_nothing() {
+    let dir = tempfile::Builder::new()
+        .prefix("wharf-rt-")
+        .tempdir()
+        .unwrap();
+    let run = dir.path().join("run");
+    let cfg = MonitorConfig {
+        id: format!("gone{}", std::process::id()),
+        bundle: run.join("bundle"),
+        runtime: "default".into(),
+        runtime_root: run.join("runtime"),
+        log_path: dir.path().join("ctr-json.log"),
+        state_dir: dir.path().join("state"),
+        socket_path: run.join("monitor.sock"),
+        pid_file: run.join("monitor.pid"),
+        terminal: false,
+        open_stdin: false,
+        stdin_once: false,
+        cgroup_path: None,
+        log: Default::default(),
+    };
+    let config = dir.path().join("monitor.json");
+    std::fs::write(&config, serde_json::to_vec(&cfg).unwrap()).unwrap();
+    // The readiness pipe with its read end closed: the daemon is gone.
+    let (read, write) = rustix::pipe::pipe().unwrap();
+    drop(read);
+    let status = std::process::Command::new(EXE)
+        .arg(&config)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::from(write))
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    for p in [&run, &cfg.state_dir, &cfg.log_path] {
+        assert!(!p.exists(), "{} was made", p.display());
+    }
+}

@@ -30,6 +30,7 @@ pub mod start;
 pub mod state;
 pub mod stats;
 pub mod stop;
+pub mod stray_monitors;
 pub mod update;
 pub mod user;
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::record::Container;
 use super::state::Status;
+use super::stray_monitors::{self, MonitorScan};
 use super::{monitor, start};
 use crate::daemon::Daemon;
 
@@ -47,6 +48,8 @@ pub fn load_all(d: &Daemon) {
 
 pub async fn reconcile(d: &Arc<Daemon>) {
     let recs: Vec<Container> = d.table().by_id.values().map(|e| e.rec.clone()).collect();
+    // Made at the first run to end, once: most restarts end none.
+    let mut scan: Option<Arc<MonitorScan>> = None;
     for rec in recs {
         let paths = d.paths(&rec.id);
         let was_active = rec.state.status.is_active() || rec.state.status == Status::Removing;
@@ -61,7 +64,8 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             // (Docker's view of a failed start), and its rootfs mount,
             // namespace, veths and cgroups are released now, not at `rm`.
             tracing::warn!(container_id = %rec.id, "a start or stop was interrupted by a daemon crash: ending its run");
-            end_interrupted_run(d, &rec, &paths).await;
+            let scan = scan_once(d, &mut scan).await;
+            end_interrupted_run(d, &rec, &paths, &scan).await;
             continue;
         }
         let monitor_status = if was_active {
@@ -75,7 +79,8 @@ pub async fn reconcile(d: &Arc<Daemon>) {
             // the process ran: a start that did not happen. Ended as a
             // failed start.
             tracing::warn!(container_id = %rec.id, "a start was interrupted by a daemon crash before its process ran: ending its run");
-            end_interrupted_run(d, &rec, &paths).await;
+            let scan = scan_once(d, &mut scan).await;
+            end_interrupted_run(d, &rec, &paths, &scan).await;
             let _ = d.update_or_defer(&rec.id, |r| {
                 r.state.set_exited(128, crate::util::now_rfc3339());
                 r.state.error = "the daemon stopped while the container was starting".into();
@@ -153,8 +158,13 @@ pub async fn reconcile(d: &Arc<Daemon>) {
 /// Ends a run the engine never counted as started (its processes and
 /// monitor killed) and releases what it held: rootfs mount, namespace,
 /// veths, cgroups, run directory.
-async fn end_interrupted_run(d: &Arc<Daemon>, rec: &Container, paths: &super::record::Paths) {
-    end_unrecorded(&rec.id, paths).await;
+async fn end_interrupted_run(
+    d: &Arc<Daemon>,
+    rec: &Container,
+    paths: &super::record::Paths,
+    scan: &MonitorScan,
+) {
+    end_unrecorded(&rec.id, paths, scan).await;
     let (d2, rec2) = (d.clone(), rec.clone());
     let _ = tokio::task::spawn_blocking(move || {
         start::cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id))
@@ -168,23 +178,39 @@ fn left_behind(paths: &super::record::Paths) -> bool {
     paths.run.exists() || super::rootfs::is_mountpoint(&paths.merged())
 }
 
+/// The /proc scan for monitors, made on first use and kept for the rest
+/// of this pass.
+async fn scan_once(d: &Daemon, scan: &mut Option<Arc<MonitorScan>>) -> Arc<MonitorScan> {
+    if let Some(s) = scan {
+        return s.clone();
+    }
+    let root = d.exec_root.clone();
+    let s = Arc::new(
+        tokio::task::spawn_blocking(move || MonitorScan::scan(&root))
+            .await
+            .unwrap_or_default(),
+    );
+    *scan = Some(s.clone());
+    s
+}
+
 /// Kills the processes and the monitor of a container run the engine has
-/// no record of running.
-async fn end_unrecorded(id: &str, paths: &super::record::Paths) {
+/// no record of running. The monitor is the one its pid file names and any
+/// the scan found: a daemon killed right after spawning a monitor leaves
+/// one that has not written its pid file yet.
+async fn end_unrecorded(id: &str, paths: &super::record::Paths, scan: &MonitorScan) {
     let id2 = id.to_string();
     let pid_file = paths.run.join("monitor.pid");
+    let mut monitors = scan.pids(id).to_vec();
     let _ = tokio::task::spawn_blocking(move || {
-        // The monitor first: while it lives it may still be creating the
-        // container, whose processes would then miss the cgroup kill.
-        let monitor = std::fs::read_to_string(&pid_file)
+        // The monitor first, dead before going on: while it lives it may
+        // still be creating the container, whose processes would then miss
+        // the cgroup kill, or making files the clean-up already removed.
+        let from_file = std::fs::read_to_string(&pid_file)
             .ok()
             .and_then(|p| p.trim().parse::<i32>().ok());
-        if let Some(pid) = monitor.filter(|p| *p > 1) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
+        monitors.extend(from_file.filter(|p| *p > 1 && !monitors.contains(p)));
+        stray_monitors::kill_and_wait(&monitors);
         if let Err(e) = super::cgroups::kill_all(&id2) {
             tracing::warn!(container_id = %id2, error = %e, "cannot kill the processes of an unrecorded run");
         }
@@ -198,6 +224,7 @@ async fn end_unrecorded(id: &str, paths: &super::record::Paths) {
 /// no endpoint are deleted.
 pub async fn reap_orphans(d: &Arc<Daemon>) {
     let entries = std::fs::read_dir(d.exec_root.join("containers"));
+    let mut scan = None;
     for e in entries.into_iter().flatten().flatten() {
         let id = e.file_name().to_string_lossy().into_owned();
         if d.get(&id).is_ok() || id.len() != 64 {
@@ -205,7 +232,8 @@ pub async fn reap_orphans(d: &Arc<Daemon>) {
         }
         tracing::warn!(container_id = %id, "no record for this container run: killing and removing it");
         let paths = d.paths(&id);
-        end_unrecorded(&id, &paths).await;
+        let scan = scan_once(d, &mut scan).await;
+        end_unrecorded(&id, &paths, &scan).await;
         super::netns::remove(&paths.netns());
         super::cgroups::remove(&id);
         let _ = std::fs::remove_dir_all(&paths.run);

@@ -33,6 +33,14 @@ pub fn monitor_main(config_path: &Path) -> i32 {
         eprintln!("wharf monitor: {e}");
         return 1;
     }
+    // Test hook: widens the window between the daemon's spawn and our pid
+    // file, so a test can kill the daemon inside it (tests/monitor_spawn_crash.rs).
+    if let Some(ms) = std::env::var("WHARF_TEST_MONITOR_START_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms.min(10_000)));
+    }
     match server::Server::new(cfg, ready).and_then(|s| s.run()) {
         Ok(()) => 0,
         Err(_) => 1,

@@ -91,6 +91,21 @@ impl Server {
     /// `ready` gets one byte once the socket is bound (the daemon waits
     /// for it instead of polling the socket), then is closed.
     pub fn new(cfg: MonitorConfig, ready: Option<OwnedFd>) -> io::Result<Self> {
+        // A daemon that died before we got here may already have been
+        // followed by one whose reconcile cleaned this container's run
+        // directory: change nothing on disk then (no directory made again).
+        if ready.as_ref().is_some_and(daemon_gone) {
+            return Err(io::Error::other(
+                "the daemon that started this monitor is gone",
+            ));
+        }
+        // Directories we make here go again if the daemon turns out gone.
+        let made: Vec<std::path::PathBuf> = [cfg.socket_path.parent(), Some(&*cfg.state_dir)]
+            .into_iter()
+            .flatten()
+            .filter(|d| !d.exists())
+            .map(|d| d.to_path_buf())
+            .collect();
         if let Some(dir) = cfg.socket_path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -117,6 +132,9 @@ impl Server {
                 let _ = std::fs::remove_file(&cfg.pid_file);
                 let _ = std::fs::remove_file(&cfg.socket_path);
                 let _ = std::fs::remove_file(exit_reserve(&cfg));
+                for d in made.iter().rev() {
+                    let _ = std::fs::remove_dir(d);
+                }
                 return Err(io::Error::other(
                     "the daemon that started this monitor is gone",
                 ));
@@ -1000,6 +1018,17 @@ fn send(mut conn: &UnixStream, reply: &Reply) {
 /// Bytes kept aside in the state dir for the exit record (a record plus a
 /// file system block or two for its temp file and rename).
 const EXIT_RESERVE_BYTES: usize = 64 * 1024;
+
+/// True when nobody reads the readiness pipe any more: the daemon that
+/// spawned us died (a pipe's write end polls POLLERR once its last reader
+/// closed), checked without writing the readiness byte.
+fn daemon_gone(ready: &OwnedFd) -> bool {
+    let mut pfd = [PollFd::new(ready.as_fd(), PollFlags::POLLOUT)];
+    matches!(poll(&mut pfd, PollTimeout::ZERO), Ok(1))
+        && pfd[0]
+            .revents()
+            .is_some_and(|r| r.contains(PollFlags::POLLERR))
+}
 
 fn exit_reserve(cfg: &MonitorConfig) -> std::path::PathBuf {
     cfg.state_dir.join("exit.reserve")

@@ -1,0 +1,88 @@
+//! The daemon SIGKILLed after spawning a container's monitor but before the
+//! monitor wrote its pid file (the window the kill-point soak hit under
+//! load: "is created with pid 0 monitor=true"). The restarted daemon must
+//! end that monitor at once, leave no run directory behind, and the
+//! container must start normally afterwards. Both runtimes.
+//!
+//! The window is widened by the monitor's test hook
+//! `WHARF_TEST_MONITOR_START_DELAY_MS` (a sleep before it sets anything
+//! up), inherited from this test process by the daemon and its monitors;
+//! every test in this file wants the same value.
+mod common;
+
+use common::{wait_until, Daemon, Runtime};
+use std::time::Duration;
+
+const DELAY_MS: u64 = 3000;
+
+/// Pids of monitor processes whose command line names container `id`.
+fn monitors_of(id: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains("__monitor") && cmd.contains(id) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+fn killed_before_the_monitor_pid_file(rt: Runtime) {
+    std::env::set_var("WHARF_TEST_MONITOR_START_DELAY_MS", DELAY_MS.to_string());
+    let mut d = Daemon::start_with(rt);
+    let name = format!("msc{}{}", std::process::id(), rt.name());
+    let id = d
+        .wharf(&["create", "--name", &name, "busybox", "sleep", "600"])
+        .success()
+        .out()
+        .trim()
+        .to_string();
+    // The start blocks while the monitor sleeps before its set-up.
+    let start = d.wharf_bg(&["start", &name], false);
+    assert!(
+        wait_until(Duration::from_secs(20), || !monitors_of(&id).is_empty()),
+        "no monitor was spawned for {id}"
+    );
+    let run_dir = d.exec_root().join("containers").join(&id);
+    assert!(run_dir.exists());
+    assert!(
+        !run_dir.join("monitor.pid").exists(),
+        "the monitor wrote its pid file inside the delay"
+    );
+    d.kill9();
+    drop(start);
+    d.restart();
+
+    // Right after the restart: the engine knows no process, and none runs.
+    assert_eq!(d.status(&name).as_deref(), Some("created"));
+    assert_eq!(d.inspect(&name)["State"]["Pid"], 0);
+    let left = monitors_of(&id);
+    assert!(
+        left.is_empty(),
+        "monitor {left:?} of a created container outlived the restart"
+    );
+    assert!(!run_dir.exists(), "run directory left behind");
+    let daemon = d.pid().unwrap_or(0);
+    let procs: Vec<u32> = d.processes().into_iter().filter(|p| *p != daemon).collect();
+    assert!(procs.is_empty(), "processes left: {procs:?}");
+
+    // Past the monitor's delay: nothing came back.
+    std::thread::sleep(Duration::from_millis(DELAY_MS + 500));
+    assert!(monitors_of(&id).is_empty());
+    assert!(!run_dir.exists(), "run directory made again");
+    assert_eq!(d.status(&name).as_deref(), Some("created"));
+
+    // The container starts as any other (the docker CLI, as a user would).
+    d.docker(&["start", &name]).success();
+    assert_eq!(d.status(&name).as_deref(), Some("running"));
+    assert!(!monitors_of(&id).is_empty());
+    d.docker(&["rm", "-f", &name]).success();
+    assert!(wait_until(Duration::from_secs(10), || monitors_of(&id).is_empty()));
+    assert!(!run_dir.exists());
+}
+
+runtime_tests!(killed_before_the_monitor_pid_file);
