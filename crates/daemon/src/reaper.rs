@@ -52,7 +52,7 @@ pub fn remove_later(root: &Path, dir: &Path) -> std::io::Result<()> {
     }
     // Removal is how users free space: on a nearly full file system the
     // space comes back before the caller answers.
-    if nearly_full(root) {
+    if wharf_sys::fs::nearly_full(root) {
         return match std::fs::remove_dir_all(dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -84,20 +84,6 @@ pub fn remove_later(root: &Path, dir: &Path) -> std::io::Result<()> {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         },
-    }
-}
-
-/// Less than 5% (or 64 MiB) free under `root`, counting the blocks kept
-/// for root: the daemon runs as root and may use them.
-fn nearly_full(root: &Path) -> bool {
-    match nix::sys::statvfs::statvfs(root) {
-        Ok(st) => {
-            let bsize = st.fragment_size().max(1);
-            let free = st.blocks_free().saturating_mul(bsize);
-            let total = st.blocks().saturating_mul(bsize);
-            free < 64 << 20 || free < total / 20
-        }
-        Err(_) => true,
     }
 }
 

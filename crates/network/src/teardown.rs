@@ -73,27 +73,24 @@ impl Teardowns {
 
     /// Waits until network `id`'s teardown has ended; false on time-out.
     pub(crate) fn wait_gone(&self, id: &str, timeout: Duration) -> bool {
-        let until = Instant::now() + timeout;
-        let mut p = self.lock();
-        while p.contains_key(id) {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            p = self
-                .done
-                .wait_timeout(p, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        true
+        self.wait_until(timeout, |p| !p.contains_key(id))
     }
 
     /// Waits until no teardown is pending; false on time-out.
     pub(crate) fn wait_all(&self, timeout: Duration) -> bool {
+        self.wait_until(timeout, |p| p.is_empty())
+    }
+
+    /// Waits, woken by each finished teardown, until `done` holds of the
+    /// pending set; false on time-out.
+    fn wait_until(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&BTreeMap<String, Network>) -> bool,
+    ) -> bool {
         let until = Instant::now() + timeout;
         let mut p = self.lock();
-        while !p.is_empty() {
+        while !done(&p) {
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;

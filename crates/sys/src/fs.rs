@@ -117,6 +117,21 @@ pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     fs::set_permissions(path, fs::Permissions::from_mode(mode))
 }
 
+/// Less than 5% (or 64 MiB) free on the file system of `root`, counting
+/// the blocks kept for root (the daemon runs as root and may use them);
+/// true when it cannot be read. Deferred deletions are done at once then.
+pub fn nearly_full(root: &Path) -> bool {
+    match nix::sys::statvfs::statvfs(root) {
+        Ok(st) => {
+            let bsize = st.fragment_size().max(1);
+            let free = st.blocks_free().saturating_mul(bsize);
+            let total = st.blocks().saturating_mul(bsize);
+            free < 64 << 20 || free < total / 20
+        }
+        Err(_) => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -273,20 +273,6 @@ fn do_mount(kind: &LocalKind, target: &Path) -> io::Result<()> {
     .map_err(errno)
 }
 
-/// Less than 5% (or 64 MiB) free under `root`, counting the blocks kept
-/// for root (the daemon runs as root and may use them).
-fn nearly_full(root: &Path) -> bool {
-    match nix::sys::statvfs::statvfs(root) {
-        Ok(st) => {
-            let bsize = st.fragment_size().max(1);
-            let free = st.blocks_free().saturating_mul(bsize);
-            let total = st.blocks().saturating_mul(bsize);
-            free < 64 << 20 || free < total / 20
-        }
-        Err(_) => true,
-    }
-}
-
 fn do_unmount(target: &Path) -> io::Result<()> {
     if fsutil::is_mountpoint(target)? {
         umount2(target, MntFlags::MNT_DETACH)
@@ -399,7 +385,7 @@ impl VolumeDriver for LocalDriver {
             // link only loses the link.
             fs::remove_dir_all(&gone)
         };
-        if nearly_full(&self.root) {
+        if wharf_sys::fs::nearly_full(&self.root) {
             return finish().map_err(VolumeError::io("remove", name));
         }
         let slot = std::sync::Arc::new(Mutex::new(Some(finish)));
