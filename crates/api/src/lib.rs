@@ -7,6 +7,7 @@
 //! accepted wherever docker's own clients send it (hence the `Option`s).
 
 pub mod archive;
+pub mod auth_key;
 pub mod container;
 pub mod detach;
 pub mod duration;

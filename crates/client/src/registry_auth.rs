@@ -17,8 +17,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-/// The key Docker keeps Docker Hub's credentials under.
-pub const HUB_AUTH_KEY: &str = "https://index.docker.io/v1/";
+pub use wharf_api::auth_key::{auth_key, HUB_AUTH_KEY};
 
 /// `X-Registry-Auth` / `X-Registry-Config` value for "no credentials" (`{}`).
 pub const NO_AUTH: &str = "e30=";
@@ -60,20 +59,6 @@ pub fn read_config() -> serde_json::Value {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_else(|| serde_json::json!({}))
-}
-
-/// The `config.json` key of a server name: scheme, trailing `/` and
-/// `/v1`/`/v2` dropped; Docker Hub's names all map to [`HUB_AUTH_KEY`].
-pub fn auth_key(server: &str) -> String {
-    let s = server
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
-    let s = s.strip_suffix("/v1").or(s.strip_suffix("/v2")).unwrap_or(s);
-    match s {
-        "" | "docker.io" | "index.docker.io" | "registry-1.docker.io" => HUB_AUTH_KEY.to_string(),
-        other => other.to_string(),
-    }
 }
 
 /// The `config.json` key of the registry an image name lives on, with

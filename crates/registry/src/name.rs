@@ -8,8 +8,7 @@ use crate::error::{RegistryError, Result};
 
 /// Docker Hub's API host; `docker.io` is its name in references.
 pub const HUB_HOST: &str = "registry-1.docker.io";
-/// The key Docker keeps Hub credentials under in `config.json`.
-pub const HUB_AUTH_KEY: &str = "https://index.docker.io/v1/";
+pub use wharf_api::auth_key::{auth_key, HUB_AUTH_KEY};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteName {
@@ -66,19 +65,6 @@ pub fn registry_host(domain: &str) -> String {
         HUB_HOST.to_string()
     } else {
         domain.to_string()
-    }
-}
-
-/// The `config.json` key of a server name (`docker.io` keeps Docker's key).
-pub fn auth_key(server: &str) -> String {
-    let s = server
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
-    let s = s.strip_suffix("/v1").or(s.strip_suffix("/v2")).unwrap_or(s);
-    match s {
-        "" | "docker.io" | "index.docker.io" | "registry-1.docker.io" => HUB_AUTH_KEY.to_string(),
-        other => other.to_string(),
     }
 }
 
