@@ -36,6 +36,32 @@ impl LibcontainerRuntime {
             message: "container state not found".into(),
         })
     }
+
+    /// A builder for `op` on container `id` with its stdio and console,
+    /// and the confining executor when there is one; returns it with the
+    /// file libcontainer should read: the executor's (`confined`'s path)
+    /// or `plain` when the process needs no executor.
+    fn builder(
+        &self,
+        op: &'static str,
+        id: &str,
+        stdio: ProcStdio,
+        console_socket: Option<&Path>,
+        confined: Option<(PathBuf, confine::ConfiningExecutor)>,
+        plain: &Path,
+    ) -> Result<(ContainerBuilder, PathBuf), OciError> {
+        let builder = ContainerBuilder::new(id.to_string(), SyscallType::default())
+            .with_root_path(&self.root)
+            .map_err(|e| err(op, id, &e))?
+            .with_console_socket(console_socket)
+            .with_stdin(stdio.stdin)
+            .with_stdout(stdio.stdout)
+            .with_stderr(stdio.stderr);
+        Ok(match confined {
+            Some((path, executor)) => (builder.with_executor(executor), path),
+            None => (builder, plain.to_path_buf()),
+        })
+    }
 }
 
 /// Flattens an error and its sources into one line.
@@ -64,20 +90,8 @@ impl Runtime for LibcontainerRuntime {
     ) -> Result<u32, OciError> {
         std::fs::create_dir_all(&self.root).map_err(|e| err("create", id, &e))?;
         let confined = confine::prepare_init(bundle).map_err(|e| err("create", id, &e))?;
-        let mut builder = ContainerBuilder::new(id.to_string(), SyscallType::default())
-            .with_root_path(&self.root)
-            .map_err(|e| err("create", id, &e))?
-            .with_console_socket(console_socket)
-            .with_stdin(stdio.stdin)
-            .with_stdout(stdio.stdout)
-            .with_stderr(stdio.stderr);
-        let bundle = match confined {
-            Some((init_bundle, executor)) => {
-                builder = builder.with_executor(executor);
-                init_bundle
-            }
-            None => bundle.to_path_buf(),
-        };
+        let (builder, bundle) =
+            self.builder("create", id, stdio, console_socket, confined, bundle)?;
         let container = builder
             .as_init(&bundle)
             .with_systemd(false)
@@ -109,21 +123,9 @@ impl Runtime for LibcontainerRuntime {
         console_socket: Option<&Path>,
     ) -> Result<u32, OciError> {
         let bundle = confine::origin_bundle(self.container("exec", id)?.bundle());
-        let confine = confine::prepare(&bundle, process_json).map_err(|e| err("exec", id, &e))?;
-        let mut builder = ContainerBuilder::new(id.to_string(), SyscallType::default())
-            .with_root_path(&self.root)
-            .map_err(|e| err("exec", id, &e))?
-            .with_console_socket(console_socket)
-            .with_stdin(stdio.stdin)
-            .with_stdout(stdio.stdout)
-            .with_stderr(stdio.stderr);
-        let process = match confine {
-            Some((path, executor)) => {
-                builder = builder.with_executor(executor);
-                path
-            }
-            None => process_json.to_path_buf(),
-        };
+        let confined = confine::prepare(&bundle, process_json).map_err(|e| err("exec", id, &e))?;
+        let (builder, process) =
+            self.builder("exec", id, stdio, console_socket, confined, process_json)?;
         let pid = builder
             .as_tenant()
             .with_process(Some(&process))
