@@ -252,16 +252,6 @@ fn concurrent_operations_keep_the_record_whole() {
     d.wharf(&["exec", "final-name", "true"]).success();
 }
 
-/// The pid of container `id`'s monitor process.
-fn monitor_pid(id: &str) -> Option<i32> {
-    std::fs::read_dir("/proc").ok()?.find_map(|e| {
-        let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
-        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-        let cmd = String::from_utf8_lossy(&cmd);
-        (cmd.contains("__monitor") && cmd.contains(id)).then_some(pid)
-    })
-}
-
 /// A monitor killed: the daemon notices, kills the container's processes
 /// through its cgroup, records 137 with a reason, and `rm` leaves nothing;
 /// the same when the monitor dies while the daemon is down.
@@ -275,7 +265,7 @@ fn killed_monitor_ends_its_container(rt: Runtime) {
             .to_string();
         let pid = d.inspect(name)["State"]["Pid"].as_i64().unwrap();
         assert!(Path::new(&format!("/proc/{pid}")).exists());
-        let mpid = monitor_pid(&id).expect("a monitor process");
+        let mpid = *common::monitors_of(&id).first().expect("a monitor process") as i32;
         if daemon_down {
             d.kill9();
         }

@@ -123,21 +123,6 @@ fn workload(p: usize, subnet: &str) -> Vec<(&'static str, String, Option<Value>)
     ]
 }
 
-fn monitors() -> Vec<(u32, String)> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        if cmd.contains("__monitor") {
-            out.push((pid, cmd));
-        }
-    }
-    out
-}
-
 /// 64-hex ids found in `s`.
 fn ids_in(s: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -222,7 +207,7 @@ fn check_consistent(d: &Daemon, seen: &mut BTreeSet<String>) -> Vec<String> {
     let mut all = BTreeSet::new();
     let mut volume_users: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let mut endpoints = 0;
-    let mons = monitors();
+    let mons = common::monitor_processes();
     for c in &list {
         let id = c["Id"].as_str().unwrap_or_default().to_string();
         seen.insert(id.clone());

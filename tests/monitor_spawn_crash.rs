@@ -10,26 +10,10 @@
 //! every test in this file wants the same value.
 mod common;
 
-use common::{wait_until, Daemon, Runtime};
+use common::{monitors_of, wait_until, Daemon, Runtime};
 use std::time::Duration;
 
 const DELAY_MS: u64 = 3000;
-
-/// Pids of monitor processes whose command line names container `id`.
-fn monitors_of(id: &str) -> Vec<u32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        if cmd.contains("__monitor") && cmd.contains(id) {
-            out.push(pid);
-        }
-    }
-    out
-}
 
 fn killed_before_the_monitor_pid_file(rt: Runtime) {
     std::env::set_var("WHARF_TEST_MONITOR_START_DELAY_MS", DELAY_MS.to_string());

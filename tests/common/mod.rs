@@ -1208,6 +1208,32 @@ fn signal(pid: u32, sig: &str) {
         .status();
 }
 
+/// Every container monitor on the host (`wharf __monitor …`), with its
+/// command line, arguments joined by spaces.
+pub fn monitor_processes() -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for e in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let cmd = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains("__monitor") {
+            out.push((pid, cmd));
+        }
+    }
+    out
+}
+
+/// The pids of the monitors whose command line names container `id`.
+pub fn monitors_of(id: &str) -> Vec<u32> {
+    monitor_processes()
+        .into_iter()
+        .filter(|(_, cmd)| cmd.contains(id))
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
 /// PIDs (not ours) whose cmdline mentions `root`, whose cwd or root is under
 /// it, or which hold a file under it open.
 pub fn processes_under(root: &Path) -> Vec<u32> {
