@@ -151,7 +151,9 @@ impl Daemon {
             (out, e.rec.clone(), before, generation, e.saved.clone())
         };
         let mut last = saved.lock().unwrap_or_else(|p| p.into_inner());
-        if generation > *last {
+        // A container removed meanwhile is not written back: its directory
+        // may already be on its way to the reaper (`deferred_teardown`).
+        if generation > *last && self.table().by_id.contains_key(id) {
             if let Err(e) = rec.save(&self.paths(id)) {
                 drop(last);
                 let name = before.name.clone();

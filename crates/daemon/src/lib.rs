@@ -203,6 +203,9 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         .await;
         container::reconcile::reconcile(&d2).await;
         container::reconcile::reap_orphans(&d2).await;
+        let d3 = d2.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || container::deferred_teardown::resume(&d3)).await;
         reconcile_gate::open();
         tracing::info!(
             containers = d2.table().by_id.len(),
@@ -224,6 +227,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     };
     memory::spawn_trimmer();
     server::serve(d.clone(), listener, shutdown).await;
+    container::deferred_teardown::drain(std::time::Duration::from_secs(5)).await;
     d.networks.shutdown();
     // Containers keep running under their monitors; only the socket goes.
     if !activated {

@@ -216,6 +216,27 @@ impl MonitorClient {
         }
     }
 
+    /// Waits for the container's exit code, answered as soon as the
+    /// monitor has recorded it (before its runtime delete). The returned
+    /// stream reaches its end when the monitor is done; `None` when the
+    /// answer came from `exit.json` (the monitor had already exited). A
+    /// monitor that does not know the request (an older build) is waited
+    /// for with `Wait`.
+    pub async fn wait_exit(&self) -> Result<(i32, Option<UnixStream>), ClientError> {
+        let reply = match self.call(&Request::WaitExit).await {
+            Err(ClientError::Unreachable { path, source }) => match self.exit_record() {
+                Some(r) => return Ok((r.exit_code, None)),
+                None => return Err(ClientError::Unreachable { path, source }),
+            },
+            Err(ClientError::Refused { .. }) => return self.wait().await.map(|c| (c, None)),
+            r => r?,
+        };
+        match reply {
+            (Reply::Exited { exit_code }, s) => Ok((exit_code, Some(s))),
+            (r, _) => Err(self.unexpected(r)),
+        }
+    }
+
     /// Registers an exec and returns its id.
     pub async fn exec(&self, config: ExecConfig) -> Result<String, ClientError> {
         match self.call(&Request::Exec(config)).await?.0 {

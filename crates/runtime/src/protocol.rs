@@ -28,6 +28,10 @@ pub enum Request {
     },
     /// Reply is sent when the container exits.
     Wait,
+    /// Reply (`Exited`) is sent as soon as the exit is known and recorded
+    /// in `exit.json`, before the monitor's runtime delete and clean-up;
+    /// the connection then closes when the monitor is done.
+    WaitExit,
     Exec(ExecConfig),
     /// After the reply the connection is the exec process's stdio stream.
     ExecStart {

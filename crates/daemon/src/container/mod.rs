@@ -7,6 +7,7 @@ pub mod changes;
 pub mod commit;
 pub mod cp;
 pub mod create;
+pub mod deferred_teardown;
 pub mod etc;
 pub mod export;
 pub mod health;

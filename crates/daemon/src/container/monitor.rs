@@ -244,6 +244,38 @@ pub async fn wait(paths: &Paths) -> Option<(i64, String, bool)> {
     exited.map(|code| (code, crate::util::now_rfc3339(), false))
 }
 
+/// The monitor's end: resolves when the monitor that answered
+/// [`wait_exit`] is done (its runtime delete included).
+pub type MonitorDone = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// [`wait`], answered as soon as the monitor has recorded the exit (before
+/// its runtime delete), with a future that resolves once the monitor is
+/// done.
+pub async fn wait_exit(paths: &Paths) -> (Option<(i64, String, bool)>, MonitorDone) {
+    match client(paths).wait_exit().await {
+        Ok((code, stream)) => {
+            let exit = match wharf_runtime::config::read_exit_record(&paths.state_dir()) {
+                Some(r) => (r.exit_code as i64, r.finished_at, r.oom_killed),
+                None => (i64::from(code), crate::util::now_rfc3339(), false),
+            };
+            let done: MonitorDone = match stream {
+                Some(mut s) => Box::pin(async move {
+                    use tokio::io::AsyncReadExt;
+                    let mut buf = [0u8; 64];
+                    while let Ok(n) = s.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                }),
+                None => Box::pin(async {}),
+            };
+            (Some(exit), done)
+        }
+        Err(_) => (wait(paths).await, Box::pin(async {})),
+    }
+}
+
 /// True when the monitor answers on its socket.
 pub async fn alive(paths: &Paths) -> bool {
     client(paths).state().await.is_ok()

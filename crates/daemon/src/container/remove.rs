@@ -48,12 +48,19 @@ pub async fn remove_locked(
                 .await
                 .ok();
             super::pause::thaw_after_signal(d, &id).await;
-            tokio::time::timeout(
+            let waited = tokio::time::timeout(
                 std::time::Duration::from_secs(30),
                 stop::wait_not_running(d, &id),
             )
             .await
-            .map_err(|_| Error::internal(format!("container {id} did not stop after SIGKILL")))??;
+            .map_err(|_| Error::internal(format!("container {id} did not stop after SIGKILL")))?;
+            match waited {
+                // A `--rm` container removes itself on its exit.
+                Err(e) if e.kind == wharf_api::error::ErrorKind::NotFound => return Ok(()),
+                r => {
+                    r?;
+                }
+            }
         }
     }
     let mut ph = crate::phases::Phases::new("remove", &id);

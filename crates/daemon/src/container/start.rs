@@ -293,7 +293,8 @@ pub fn spawn_exit_watcher(d: Arc<Daemon>, id: String) {
     tokio::spawn(async move {
         let paths = d.paths(&id);
         let started = Instant::now();
-        let (code, finished, oom_killed) = match monitor::wait(&paths).await {
+        let (exit, done) = monitor::wait_exit(&paths).await;
+        let (code, finished, oom_killed) = match exit {
             Some(exit) => exit,
             None => {
                 // The monitor died (killed) and left no exit: nothing holds
@@ -303,7 +304,7 @@ pub fn spawn_exit_watcher(d: Arc<Daemon>, id: String) {
                 (137, crate::util::now_rfc3339(), false)
             }
         };
-        on_exit(&d, &id, code, finished, oom_killed, started.elapsed()).await;
+        on_exit(&d, &id, code, finished, oom_killed, started.elapsed(), done).await;
     });
 }
 
@@ -331,12 +332,32 @@ async fn on_exit(
     finished_at: String,
     oom_killed: bool,
     ran: Duration,
+    monitor_done: monitor::MonitorDone,
 ) {
-    let Ok(rec) = d.get(id) else { return };
+    let Ok(rec) = d.get(id) else {
+        return monitor_done.await;
+    };
     if rec.state.status != Status::Running && rec.state.status != Status::Paused {
-        return;
+        return monitor_done.await;
     }
     let restart = should_restart(&rec, code);
+    if rec.host_config.auto_remove && !restart {
+        // Answered as soon as the exit is known; the host clean-up goes on
+        // in the background once the monitor is done (issue 13).
+        super::deferred_teardown::exit_and_remove(
+            d,
+            &rec,
+            code,
+            finished_at,
+            oom_killed,
+            monitor_done,
+        )
+        .await;
+        return;
+    }
+    // The run's state (cgroup, runtime state) is gone before the exit is
+    // recorded: a start may follow at once.
+    let _ = tokio::time::timeout(Duration::from_secs(10), monitor_done).await;
     record_exit(d, &rec, code, finished_at, oom_killed, restart).await;
     if restart {
         // Docker's back-off: doubles from 100ms, reset after 10s of running.
@@ -401,10 +422,20 @@ pub async fn record_exit(
             a.ports = None;
         }
     };
+    // Announced before the table shows the exit: a `rm` waiting for it
+    // then cannot announce its destroy first.
+    let mut attrs = crate::container::event_attrs(rec);
+    attrs.insert("exitCode".into(), code.to_string());
+    let die = {
+        let d = d.clone();
+        let id = rec.id.clone();
+        move || d.events.emit("container", "die", &id, attrs)
+    };
     if rec.host_config.auto_remove && !restarting {
         let (d2, rec2) = (d.clone(), rec.clone());
         let _ = tokio::task::spawn_blocking(move || {
-            cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id))
+            cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id));
+            die();
         })
         .await;
         ph.mark("cleanup");
@@ -418,16 +449,14 @@ pub async fn record_exit(
         let (d2, rec2) = (d.clone(), rec.clone());
         let _ = tokio::task::spawn_blocking(move || {
             d2.update_overlapped(&rec2.id, exited, || {
-                cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id))
+                cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id));
+                die();
             })
         })
         .await;
         ph.mark("cleanup");
     }
     ph.mark("record");
-    let mut attrs = crate::container::event_attrs(rec);
-    attrs.insert("exitCode".into(), code.to_string());
-    d.events.emit("container", "die", &rec.id, attrs);
     ph.finish();
 }
 

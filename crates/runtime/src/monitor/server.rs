@@ -56,6 +56,9 @@ pub struct Server {
     start_error: Option<String>,
     attaches: Vec<Attach>,
     waiters: Vec<UnixStream>,
+    /// `WaitExit` connections: answered once the exit is recorded, closed
+    /// once the monitor is done.
+    exit_waiters: Vec<UnixStream>,
     execs: HashMap<String, ExecSession>,
     command: String,
     /// When to release creation-time memory, set by a start or an exec.
@@ -162,6 +165,7 @@ impl Server {
             start_error: None,
             attaches: Vec::new(),
             waiters: Vec::new(),
+            exit_waiters: Vec::new(),
             execs: HashMap::new(),
             command,
             trim_at: None,
@@ -491,6 +495,10 @@ impl Server {
             Request::Wait => match self.exit_code {
                 Some(code) if self.finished() => send(&conn, &Reply::Exited { exit_code: code }),
                 _ => self.waiters.push(conn),
+            },
+            Request::WaitExit => match self.exit_code {
+                Some(code) if self.finished() => send(&conn, &Reply::Exited { exit_code: code }),
+                _ => self.exit_waiters.push(conn),
             },
             Request::Exec(cfg) => {
                 let reply = if self.status != Status::Running || self.exit_code.is_some() {
@@ -911,6 +919,13 @@ impl Server {
             }
         }
         let _ = std::fs::remove_file(exit_reserve(&self.cfg));
+        // The daemon learns the exit now, before the runtime delete below:
+        // a `--rm` container is gone for its client at once, and its
+        // clean-up waits for these connections to close (the end of this
+        // function), not for this answer.
+        for w in &self.exit_waiters {
+            send(w, &Reply::Exited { exit_code: code });
+        }
         // Stop answering before the runtime state goes, so a client either
         // reaches a live monitor or finds exit.json.
         let _ = std::fs::remove_file(&self.cfg.socket_path);
@@ -921,7 +936,7 @@ impl Server {
             let _ = conn.set_read_timeout(Some(Duration::from_secs(1)));
             let Ok(line) = read_line(&conn) else { continue };
             let reply = match serde_json::from_slice::<Request>(&line) {
-                Ok(Request::Wait) => Reply::Exited { exit_code: code },
+                Ok(Request::Wait | Request::WaitExit) => Reply::Exited { exit_code: code },
                 Ok(Request::State) => {
                     let mut st = self.state();
                     st.finished_at = Some(record.finished_at.clone());
@@ -951,6 +966,8 @@ impl Server {
             let _ = wharf_sys::fs::sync_file(&self.cfg.exit_path());
         }
         let _ = std::fs::remove_file(&self.cfg.pid_file);
+        // Closing tells `WaitExit` callers the monitor is done.
+        self.exit_waiters.clear();
     }
 }
 
