@@ -118,11 +118,7 @@ pub async fn exit_and_remove<F>(
     F: std::future::Future<Output = ()> + Send + 'static,
 {
     let mut ph = crate::phases::Phases::new("exit", &rec.id);
-    let (tx, rx) = watch::channel(false);
-    pending()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(rec.id.clone(), rx);
+    let tx = register(&rec.id);
     let moved = {
         let (d2, rec2) = (d.clone(), rec.clone());
         tokio::task::spawn_blocking(move || forget(&d2, &rec2, code, finished_at, oom_killed))
@@ -150,11 +146,88 @@ pub async fn exit_and_remove<F>(
             let id2 = id.clone();
             let _ = tokio::task::spawn_blocking(move || host_teardown(&d2, &id2, &paths)).await;
         }
-        pending()
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
-        let _ = tx.send(true);
+        settle(&id, tx);
+    });
+}
+
+/// Marks a background clean-up of `id` as under way.
+fn register(id: &str) -> watch::Sender<bool> {
+    let (tx, rx) = watch::channel(false);
+    pending()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id.to_string(), rx);
+    tx
+}
+
+/// Marks the background clean-up of `id` as done.
+fn settle(id: &str, tx: watch::Sender<bool>) {
+    pending()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(id);
+    let _ = tx.send(true);
+}
+
+/// Records the exit of a container that stays (no restart, no `--rm`):
+/// its published ports are released and the exit is saved (the save
+/// overlapping the release), then the table shows it exited, so `stop`
+/// answers. The rest of the clean-up (cgroups, namespace, rootfs unmount,
+/// run directory) runs once the monitor is done, in the background; a
+/// `start` or `rm` of the container waits for it ([`settled`]). A daemon
+/// killed meanwhile leaves an exited record with its run directory or
+/// rootfs mount: the start-up reconcile ends that run
+/// (`reconcile::left_behind`).
+pub async fn exit_then_clean<F>(
+    d: &Arc<Daemon>,
+    rec: &Container,
+    code: i64,
+    finished_at: String,
+    oom_killed: bool,
+    monitor_done: F,
+) where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut ph = crate::phases::Phases::new("exit", &rec.id);
+    let tx = register(&rec.id);
+    let exited = move |r: &mut Container| {
+        r.state.set_exited(code, finished_at.clone());
+        r.state.oom_killed = oom_killed;
+        // what the network release does to the record
+        for a in r.networks.values_mut() {
+            a.endpoint = None;
+            a.ports = None;
+        }
+    };
+    {
+        let (d2, rec2) = (d.clone(), rec.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            d2.update_overlapped(&rec2.id, exited, || {
+                d2.dns.detach(&rec2.id);
+                for e in network::release_all(&d2, &rec2) {
+                    tracing::warn!(container_id = %rec2.id, error = %e, "network teardown");
+                }
+                // Before the table shows the exit: a `rm` waiting for it
+                // cannot announce its destroy first.
+                let mut attrs = crate::container::event_attrs(&rec2);
+                attrs.insert("exitCode".into(), code.to_string());
+                d2.events.emit("container", "die", &rec2.id, attrs);
+            })
+        })
+        .await;
+    }
+    ph.mark("record");
+    ph.finish();
+    let (d, rec) = (d.clone(), rec.clone());
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(MONITOR_DONE_WAIT, monitor_done).await;
+        let d2 = d.clone();
+        let rec2 = rec.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            super::start::cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id))
+        })
+        .await;
+        settle(&rec.id, tx);
     });
 }
 

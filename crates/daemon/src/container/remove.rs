@@ -24,6 +24,8 @@ pub async fn remove_locked(
     remove_volumes: bool,
 ) -> Result<()> {
     let id = id.to_string();
+    // The clean-up of the last run ends first.
+    super::deferred_teardown::settled(&id).await;
     let rec = d.get(&id)?;
     // `Removing` here is a removal that failed part-way (a full disk, a
     // crash): the op lock rules out one still under way, so it resumes
@@ -63,6 +65,8 @@ pub async fn remove_locked(
             }
         }
     }
+    // A forced removal's kill: its clean-up too.
+    super::deferred_teardown::settled(&id).await;
     let mut ph = crate::phases::Phases::new("remove", &id);
     // On a full disk the mark stays in memory: removal is how users free
     // space, so it must not need any.

@@ -24,6 +24,8 @@ pub async fn start(d: &Arc<Daemon>, key: &str) -> Result<()> {
 
 /// Starts a container whose op lock the caller holds.
 pub async fn start_locked(d: &Arc<Daemon>, id: &str) -> Result<()> {
+    // The clean-up of the last run ends first.
+    super::deferred_teardown::settled(id).await;
     let rec = d.get(id)?;
     rec.state.check_start(&rec.name)?;
     let paths = d.paths(id);
@@ -355,8 +357,22 @@ async fn on_exit(
         .await;
         return;
     }
+    if !restart {
+        // Recorded at once; the host clean-up follows once the monitor is
+        // done, and a start or rm waits for it.
+        super::deferred_teardown::exit_then_clean(
+            d,
+            &rec,
+            code,
+            finished_at,
+            oom_killed,
+            monitor_done,
+        )
+        .await;
+        return;
+    }
     // The run's state (cgroup, runtime state) is gone before the exit is
-    // recorded: a start may follow at once.
+    // recorded: the restart may follow at once.
     let _ = tokio::time::timeout(Duration::from_secs(10), monitor_done).await;
     record_exit(d, &rec, code, finished_at, oom_killed, restart).await;
     if restart {
