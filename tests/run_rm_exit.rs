@@ -272,8 +272,47 @@ fn shutdown_with_pending_clean_ups(rt: Runtime) {
     assert_nothing_left(&d, &ids);
 }
 
+/// `stop` answers once the exit is recorded; a `start` or `rm` right
+/// after it waits for the clean-up still under way and works, and the
+/// published port is free for the next container.
+fn start_and_rm_right_after_stop(rt: Runtime) {
+    let d = Daemon::start_with(rt);
+    let name = unique("stp");
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:80");
+    let script = "trap 'exit 0' TERM; while true; do sleep 0.1; done";
+    let id = d
+        .wharf(&[
+            "run", "-d", "--name", &name, "-p", &publish, "busybox", "sh", "-c", script,
+        ])
+        .success()
+        .stdout
+        .trim()
+        .to_string();
+    for i in 0..3 {
+        d.wharf(&["stop", &name]).success();
+        assert_eq!(d.status(&name).as_deref(), Some("exited"), "stop {i}");
+        assert_eq!(d.inspect(&name)["State"]["ExitCode"], 0, "stop {i}");
+        d.wharf(&["start", &name]).success();
+        assert_eq!(d.status(&name).as_deref(), Some("running"), "start {i}");
+    }
+    d.wharf(&["stop", &name]).success();
+    d.wharf(&["rm", &name]).success();
+    d.wharf(&[
+        "run", "-d", "--name", &name, "-p", &publish, "busybox", "sh", "-c", script,
+    ])
+    .success();
+    d.wharf(&["rm", "-f", &name]).success();
+    let mut ids: Vec<String> = destroyed(&d).into_iter().map(|(id, _)| id).collect();
+    assert!(ids.contains(&id), "{ids:?}");
+    ids.sort();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_nothing_left(&d, &ids);
+}
+
 cli_tests!(name_and_port_free_when_run_rm_returns);
 runtime_tests!(
+    start_and_rm_right_after_stop,
     run_rm_leaves_nothing,
     killed_with_a_pending_clean_up,
     shutdown_with_pending_clean_ups
