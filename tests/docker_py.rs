@@ -62,3 +62,10 @@ fn sdk_cp() {
     let d = Daemon::start();
     run_script(&d, "cp.py");
 }
+
+/// Issue 13: name reuse right after an auto-removed container's wait.
+#[test]
+fn sdk_run_rm_name_free_at_once() {
+    let d = Daemon::start();
+    run_script(&d, "run_rm.py");
+}
