@@ -3,6 +3,8 @@
 # network mode against a private daemon logging `wharf::phases` at debug,
 # and prints the median of each phase of `start`, the exit's `cleanup` and
 # `remove` (µs), plus the client's wall time for the whole `run --rm`.
+# Since session 9 a `--rm` exit is `exit` (on the waiter's path: release,
+# events) then `teardown` (in the background, after the answer).
 #
 #   bash bench/phases.sh            # RUNS=20, modes: bridge none
 #   RUNS=50 bash bench/phases.sh none
@@ -43,7 +45,7 @@ for mode in "${modes[@]}"; do
         sed 's/\x1b\[[0-9;]*m//g' >"$root/lines"
     echo "== --network $mode: median of $RUNS runs (µs)"
     printf '  %-22s %8s\n' "run --rm (client wall)" "$(median <"$root/wall")"
-    for op in start cleanup remove; do
+    for op in start exit cleanup teardown remove; do
         grep -a "op=\"$op\"" "$root/lines" >"$root/op" || true
         printf '  %-22s %8s\n' "$op total" \
             "$(grep -o 'total_us=[0-9]*' "$root/op" | cut -d= -f2 | median)"

@@ -130,6 +130,8 @@ async fn changes(d: &Arc<Daemon>, key: &str) -> Result<Reply> {
 
 async fn export(d: &Arc<Daemon>, key: &str) -> Result<Reply> {
     let rec = d.get(key)?;
+    // A stop's clean-up still under way unmounts the rootfs: after it.
+    crate::container::deferred_teardown::settled(&rec.id).await;
     let image = d.images.resolve(&rec.image_id).map_err(crate::kinded)?;
     let layers = d.images.layer_dirs(&image);
     let paths = d.paths(&rec.id);
