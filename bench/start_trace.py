@@ -225,6 +225,10 @@ def main():
     for a, b, name in order:
         if a in marks and b in marks:
             print(f"{name} {marks[b] - marks[a]:.0f}")
+    # Since session 9 the client may exit before the monitor (the monitor
+    # answers the exit before its runtime delete): the span that counts.
+    if "container_exit" in marks and "client_exit" in marks:
+        print(f"exit_to_client {marks['client_exit'] - marks['container_exit']:.0f}")
     if t_begin is not None and t_end is not None:
         print(f"wall {t_end - t_begin:.0f}")
     print(f"mount_calls {mounts}")

@@ -221,6 +221,32 @@ fn echo_pid_is_one_and_exit_code() {
     });
 }
 
+/// `WaitExit` is answered once exit.json is written, and its connection
+/// ends when the monitor is done (its pid file gone, the runtime state
+/// deleted).
+#[test]
+fn wait_exit_answers_then_closes_when_done() {
+    each_runtime(|rt| {
+        let f = Fixture::new(rt, &["sh", "-c", "sleep 0.3; exit 4"], |_, _| {});
+        start_ok(&f);
+        let (reply, mut conn) = f.connect(&Request::WaitExit);
+        assert_eq!(reply, Reply::Exited { exit_code: 4 }, "{rt}");
+        let rec = wharf_runtime::read_exit_record(&f.cfg.state_dir).expect("exit.json first");
+        assert_eq!(rec.exit_code, 4, "{rt}");
+        let mut rest = Vec::new();
+        conn.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty(), "{rt}: {rest:?}");
+        assert!(
+            !f.cfg.pid_file.exists(),
+            "{rt}: the monitor is done at the end"
+        );
+        assert!(
+            !f.cfg.runtime_root.join(&f.cfg.id).exists(),
+            "{rt}: runtime state deleted"
+        );
+    });
+}
+
 #[test]
 fn sigterm_gives_143() {
     each_runtime(|rt| {
