@@ -195,6 +195,17 @@ fn run_rm_leaves_nothing(rt: Runtime) {
         let v = d.wharf(&["volume", "ls", "-q"]);
         assert_eq!(v.stdout.trim(), "", "anonymous volume left: {v}");
     }
+    // A user-defined network goes right after its last `--rm` container,
+    // and its subnet can be made again at once.
+    let subnet = common::unique_subnet();
+    for _ in 0..2 {
+        let net = unique("rmn");
+        d.wharf(&["network", "create", "--subnet", &subnet, &net])
+            .success();
+        d.wharf(&["run", "--rm", "--network", &net, "busybox", "true"])
+            .success();
+        d.wharf(&["network", "rm", &net]).success();
+    }
     // `rm -f` of a running --rm container, and `stop` of one: both answer
     // success, and the container is gone when they return.
     for how in ["rm", "stop"] {
@@ -212,7 +223,7 @@ fn run_rm_leaves_nothing(rt: Runtime) {
             .success();
     }
     let ids: Vec<String> = destroyed(&d).into_iter().map(|(id, _)| id).collect();
-    assert_eq!(ids.len(), 7, "{ids:?}");
+    assert_eq!(ids.len(), 9, "{ids:?}");
     assert_nothing_left(&d, &ids);
 }
 
