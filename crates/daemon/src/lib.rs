@@ -210,6 +210,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         container::reconcile::reconcile(&d2).await;
         container::reconcile::reap_orphans(&d2).await;
         reconcile_gate::open();
+        container::netns::refill();
         tracing::info!(
             containers = d2.table().by_id.len(),
             ms = t0.elapsed().as_millis() as u64,
