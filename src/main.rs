@@ -34,6 +34,7 @@ fn run_daemon(global_host: Option<&str>, d: cli::daemon_args::DaemonArgs) -> i32
         bip: d.bip,
         insecure_registries: d.insecure_registries,
         cgroup_favordynmods: d.cgroup_favordynmods,
+        exec_root_tmpfs: d.exec_root_tmpfs,
     };
     // Two malloc arenas, not eight per core: freed memory stays in the
     // arena of the thread that used it, so every extra arena keeps a

@@ -34,4 +34,8 @@ pub struct DaemonArgs {
     /// move; fork and exit get slightly dearer, host-wide, until reboot
     #[arg(long = "cgroup-favordynmods")]
     pub cgroup_favordynmods: bool,
+    /// Keep the exec root on a tmpfs of its own when it is on disk (as
+    /// /run is on some hosts); =false keeps it where it is
+    #[arg(long = "exec-root-tmpfs", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub exec_root_tmpfs: bool,
 }

@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod exec_root_tmpfs;
 pub mod http;
 pub mod image_prune;
 pub mod image_view;
@@ -53,6 +54,9 @@ pub struct DaemonOptions {
     /// `--cgroup-favordynmods`: remount the host's cgroup2 mount with
     /// `favordynmods` at start-up (see `wharf_sys::cgroupfs`).
     pub cgroup_favordynmods: bool,
+    /// `--exec-root-tmpfs` (on by default): keep the exec root on a tmpfs
+    /// of its own when it is not in memory already (see `exec_root_tmpfs`).
+    pub exec_root_tmpfs: bool,
 }
 
 impl Default for DaemonOptions {
@@ -66,6 +70,7 @@ impl Default for DaemonOptions {
             bip: String::new(),
             insecure_registries: Vec::new(),
             cgroup_favordynmods: false,
+            exec_root_tmpfs: true,
         }
     }
 }
@@ -120,6 +125,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     } else {
         None
     };
+    exec_root_tmpfs::prepare(&opts.exec_root, opts.exec_root_tmpfs, activated);
     private_roots::secure(&opts.data_root, &opts.exec_root).with_context(|| {
         format!(
             "make the data root {} and the exec root {} private",
@@ -207,6 +213,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         let _ =
             tokio::task::spawn_blocking(move || container::deferred_teardown::resume(&d3)).await;
         reconcile_gate::open();
+        container::netns::refill();
         tracing::info!(
             containers = d2.table().by_id.len(),
             ms = t0.elapsed().as_millis() as u64,
@@ -233,6 +240,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     if !activated {
         let _ = std::fs::remove_file(&sock);
     }
+    exec_root_tmpfs::release_if_idle(&opts.exec_root);
     tracing::info!("wharf daemon stopped; containers keep running");
     Ok(())
 }
