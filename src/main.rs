@@ -39,6 +39,7 @@ fn run_daemon(global_host: Option<&str>, d: cli::daemon_args::DaemonArgs) -> i32
         insecure_registries: d.insecure_registries,
         cgroup_favordynmods: d.cgroup_favordynmods,
         warm_monitors: d.warm_monitors.into(),
+        exec_root_tmpfs: d.exec_root_tmpfs,
     };
     // Two malloc arenas, not eight per core: freed memory stays in the
     // arena of the thread that used it, so every extra arena keeps a

@@ -417,3 +417,77 @@ fn kill9_during_a_burst_of_starts() {
         d.processes()
     );
 }
+
+/// Mounts of the daemon's own exec-root tmpfs at `dir`.
+fn exec_tmpfs_mounts(dir: &Path) -> usize {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let want = dir.to_string_lossy();
+    info.lines()
+        .filter(|l| {
+            let (left, right) = l.split_once(" - ").unwrap_or((l, ""));
+            left.split(' ')
+                .nth(4)
+                .map(wharf_sys::mount::unescape_mountinfo)
+                == Some(want.to_string())
+                && right.starts_with(&format!("tmpfs {} ", wharf_sys::tmpfs::SOURCE))
+        })
+        .count()
+}
+
+/// Where the exec root is on disk (as /run and /tmp are on these hosts),
+/// the daemon keeps it on a tmpfs of its own: the run state of a
+/// container lives there, stays for it across a kill -9 and a restart (one
+/// mount, never a second on top), and goes with the last container when
+/// the daemon stops.
+fn exec_root_on_its_own_tmpfs(rt: Runtime) {
+    let mut d = Daemon::start_with(rt);
+    let x = d.exec_root();
+    if wharf_sys::tmpfs::in_memory(d.tmp()).unwrap() {
+        assert_eq!(
+            exec_tmpfs_mounts(&x),
+            0,
+            "the exec root is in memory already"
+        );
+        return;
+    }
+    assert_eq!(exec_tmpfs_mounts(&x), 1);
+    d.wharf(&["run", "-d", "--name", "tx", "busybox", "sleep", "1000"])
+        .success();
+    let id = d.inspect("tx")["Id"].as_str().unwrap().to_string();
+    let run = x.join("containers").join(&id);
+    assert!(wharf_sys::tmpfs::in_memory(&run).unwrap());
+    assert!(run.join("bundle/config.json").exists());
+    d.kill9();
+    assert_eq!(
+        exec_tmpfs_mounts(&x),
+        1,
+        "the running container's state went"
+    );
+    d.restart();
+    assert_eq!(exec_tmpfs_mounts(&x), 1, "a second tmpfs on the first");
+    assert_eq!(
+        d.wharf(&["exec", "tx", "echo", "still-here"])
+            .success()
+            .out(),
+        "still-here"
+    );
+    // while a container runs, a stop keeps its state
+    d.stop();
+    assert_eq!(exec_tmpfs_mounts(&x), 1);
+    d.restart();
+    d.wharf(&["rm", "-f", "tx"]).success();
+    d.stop();
+    assert_eq!(exec_tmpfs_mounts(&x), 0, "a stopped daemon left its tmpfs");
+}
+
+runtime_tests!(exec_root_on_its_own_tmpfs);
+
+/// `--exec-root-tmpfs=false` keeps the exec root where it is.
+#[test]
+fn exec_root_tmpfs_can_be_turned_off() {
+    let mut d = Daemon::start_bare_with_args(&["--exec-root-tmpfs=false"]);
+    d.import_busybox();
+    d.wharf(&["run", "--rm", "busybox", "true"]).success();
+    assert_eq!(exec_tmpfs_mounts(&d.exec_root()), 0);
+    d.stop();
+}

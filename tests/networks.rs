@@ -1274,3 +1274,87 @@ fn pending_teardown_survives_kill_and_stop() {
     assert!(!host_links().iter().any(|l| l == &bridge), "{bridge} left");
     assert!(!pending.join(format!("{id}.json")).exists(), "intent left");
 }
+
+/// Ports of a bridge on the host (`ip -o link show master BRIDGE`).
+fn bridge_ports(bridge: &str) -> Vec<String> {
+    let out = std::process::Command::new("ip")
+        .args(["-o", "link", "show", "master", bridge])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split(':').nth(1))
+        .map(|n| n.trim().split('@').next().unwrap_or("").to_string())
+        .collect()
+}
+
+/// A start's network side (namespace, veth, address) and its file system
+/// side (overlay, volumes) are made side by side: when one fails, the
+/// other's work goes too, and the container starts cleanly once the cause
+/// is gone.
+#[test]
+fn a_failed_start_leaves_neither_side() {
+    let d = Daemon::start();
+    let net = new_network(&d, Cli::Wharf, "half");
+    let id = d
+        .wharf(&["network", "inspect", "-f", "{{.Id}}", &net])
+        .success()
+        .out()
+        .to_string();
+    let bridge = format!("br-{}", &id[..12]);
+    let src = d.tmp().join("bind-src");
+    std::fs::create_dir_all(&src).unwrap();
+    let mount = format!("type=bind,source={},target=/x", src.display());
+    let c = unique("half");
+    let cid = d
+        .wharf(&[
+            "create",
+            "--name",
+            &c,
+            "--network",
+            &net,
+            "--mount",
+            &mount,
+            "busybox",
+            "true",
+        ])
+        .success()
+        .out()
+        .to_string();
+    let left = |d: &Daemon| {
+        let run = d.exec_root().join("containers").join(&cid);
+        (
+            bridge_ports(&bridge),
+            common::mounts_under(&d.data_root().join("containers").join(&cid)),
+            run.join("netns").exists(),
+        )
+    };
+    // the file system side fails (the bind source is gone), the network
+    // side had succeeded
+    std::fs::remove_dir(&src).unwrap();
+    let o = d.wharf(&["start", &c]);
+    assert_ne!(o.code, 0, "{o}");
+    assert!(o.stderr.contains("bind source path does not exist"), "{o}");
+    assert_eq!(left(&d), (vec![], vec![], false), "after a failed bind");
+    // with the cause gone it starts and runs
+    std::fs::create_dir_all(&src).unwrap();
+    let o = d.wharf(&["start", "-a", &c]);
+    assert_eq!(o.code, 0, "{o}");
+    // the network side fails (its network is gone: as with Docker, the
+    // container names it by id), the file system side had succeeded
+    d.wharf(&["network", "rm", &net]).success();
+    let o = d.wharf(&["start", &c]);
+    assert_ne!(o.code, 0, "{o}");
+    assert!(o.stderr.contains("not found"), "{o}");
+    assert!(
+        common::mounts_under(&d.data_root().join("containers").join(&cid)).is_empty(),
+        "the overlay stayed after a failed network"
+    );
+    assert!(!d
+        .exec_root()
+        .join("containers")
+        .join(&cid)
+        .join("netns")
+        .exists());
+    d.wharf(&["rm", &c]).success();
+}

@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod exec_root_tmpfs;
 pub mod http;
 pub mod image_prune;
 pub mod image_view;
@@ -57,6 +58,9 @@ pub struct DaemonOptions {
     /// `--warm-monitors N`: monitors kept started ahead of any container,
     /// so a start skips a monitor's process start-up (0: none).
     pub warm_monitors: usize,
+    /// `--exec-root-tmpfs` (on by default): keep the exec root on a tmpfs
+    /// of its own when it is not in memory already (see `exec_root_tmpfs`).
+    pub exec_root_tmpfs: bool,
 }
 
 impl Default for DaemonOptions {
@@ -71,6 +75,7 @@ impl Default for DaemonOptions {
             insecure_registries: Vec::new(),
             cgroup_favordynmods: false,
             warm_monitors: 1,
+            exec_root_tmpfs: true,
         }
     }
 }
@@ -125,6 +130,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     } else {
         None
     };
+    exec_root_tmpfs::prepare(&opts.exec_root, opts.exec_root_tmpfs, activated);
     private_roots::secure(&opts.data_root, &opts.exec_root).with_context(|| {
         format!(
             "make the data root {} and the exec root {} private",
@@ -211,6 +217,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         container::reconcile::reconcile(&d2).await;
         container::reconcile::reap_orphans(&d2).await;
         reconcile_gate::open();
+        container::netns::refill();
         tracing::info!(
             containers = d2.table().by_id.len(),
             ms = t0.elapsed().as_millis() as u64,
@@ -238,6 +245,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     if !activated {
         let _ = std::fs::remove_file(&sock);
     }
+    exec_root_tmpfs::release_if_idle(&opts.exec_root);
     tracing::info!("wharf daemon stopped; containers keep running");
     Ok(())
 }

@@ -34,6 +34,12 @@ impl Phases {
         self.last = now;
     }
 
+    /// A phase `d` long that ran beside the others, on another thread
+    /// (the marks go on from where they were).
+    pub fn add(&mut self, name: &'static str, d: Duration) {
+        self.spans.push((name, d));
+    }
+
     /// Logs the breakdown: `op=start total_us=… rootfs=… netns=…` (µs).
     pub fn finish(self) {
         if !tracing::enabled!(target: "wharf::phases", tracing::Level::DEBUG) {

@@ -15,3 +15,4 @@ pub mod netns;
 pub mod seccomp;
 pub mod sockpath;
 pub mod systemd;
+pub mod tmpfs;

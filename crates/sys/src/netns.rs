@@ -58,6 +58,56 @@ pub fn create(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// A network namespace made ahead of need, `lo` up, held only by an open
+/// file: nothing on disk, and it goes with the process that holds it.
+pub struct Spare(File);
+
+/// Makes a [`Spare`] on a short-lived thread (unshare changes the calling
+/// thread, which then exits, so no other thread ever runs inside it).
+pub fn make_spare() -> io::Result<Spare> {
+    std::thread::spawn(|| -> io::Result<Spare> {
+        unshare(CloneFlags::CLONE_NEWNET).map_err(|e| {
+            io::Error::new(
+                io::Error::from(e).kind(),
+                format!("unshare network namespace: {e}"),
+            )
+        })?;
+        let ns = File::open(format!("/proc/self/task/{}/ns/net", nix::unistd::gettid()))?;
+        crate::net::loopback_up()
+            .map_err(|e| io::Error::new(e.kind(), format!("bring up loopback: {e}")))?;
+        Ok(Spare(ns))
+    })
+    .join()
+    .map_err(|_| thread_error())?
+}
+
+/// Pins `spare` at `path` (its parent directory is created), as
+/// [`create`] pins a new one; one bind mount instead of a namespace's
+/// creation. On failure nothing is left at `path`.
+pub fn pin(spare: Spare, path: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    File::create(path)?;
+    let src = format!("/proc/self/fd/{}", spare.0.as_raw_fd());
+    let pinned = mount(
+        Some(src.as_str()),
+        path,
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    );
+    if let Err(e) = pinned {
+        let _ = std::fs::remove_file(path);
+        return Err(io::Error::new(
+            io::Error::from(e).kind(),
+            format!("pin network namespace at {}: {e}", path.display()),
+        ));
+    }
+    Ok(())
+}
+
 /// Releases a pinned namespace (it lives on while a process is still in it).
 /// Missing or already-released paths are fine.
 pub fn remove(path: &Path) {
@@ -150,5 +200,36 @@ mod tests {
         assert!(!path.exists());
         let _ = std::fs::remove_dir(&dir);
         assert!(run_in(&path, || ()).is_err());
+    }
+
+    #[test]
+    fn a_spare_pinned_is_a_namespace_of_its_own_with_lo_up() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: needs root");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("wharf-spare-test-{}", std::process::id()));
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        pin(make_spare().unwrap(), &a).unwrap();
+        pin(make_spare().unwrap(), &b).unwrap();
+        let host = netns_inode("/proc/self/ns/net");
+        let ia = run_in(&a, || netns_inode("/proc/thread-self/ns/net")).unwrap();
+        let ib = run_in(&b, || netns_inode("/proc/thread-self/ns/net")).unwrap();
+        // `ip` forked from the thread inside runs in the namespace too
+        let up = run_in(&a, || {
+            std::process::Command::new("ip")
+                .args(["-o", "link", "show", "lo"])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains(",UP"))
+                .unwrap_or(false)
+        })
+        .unwrap();
+        remove(&a);
+        remove(&b);
+        let _ = std::fs::remove_dir(&dir);
+        assert_ne!(ia, host);
+        assert_ne!(ib, host);
+        assert_ne!(ia, ib);
+        assert!(up, "lo is not up in the spare namespace");
     }
 }

@@ -194,15 +194,116 @@ fn start_error_code(msg: &str) -> i64 {
 }
 
 /// Blocking part of start; rolls back what it did if a step fails.
+///
+/// The network side (a namespace, then its endpoints: veths, addresses,
+/// firewall rules) and the file system side (overlay, user, volumes)
+/// share nothing, so they run side by side; each undoes its own work, and
+/// the other's too when only one of them failed.
 fn prepare(d: &Daemon, rec: &Container, paths: &Paths, ph: &mut Phases) -> Result<Launch> {
     let image = d.images.resolve(&rec.image_id).map_err(crate::kinded)?;
     let layers = d.images.layer_dirs(&image);
     // Checked before anything is made: the target of `container:X` runs.
     let joined = super::joined::target(d, rec)?;
     ph.mark("image");
-    let rootfs = rootfs::mount_rootfs(paths, &layers, rec.host_config.auto_remove)?;
+    let mode = network::NetworkMode::of(&rec.host_config);
+    let own_netns = joined.is_none() && !mode.is_host();
+    let net_side = || {
+        let t0 = Instant::now();
+        netns::create(&paths.netns())?;
+        let made = t0.elapsed();
+        match network::connect_all(d, rec, paths) {
+            Ok(eps) => Ok((eps, made, t0.elapsed() - made)),
+            Err(e) => {
+                netns::remove(&paths.netns());
+                Err(e)
+            }
+        }
+    };
+    // A thread only when there are endpoints to make: a namespace alone
+    // (`--network none`) is one bind mount, less than a thread's start.
+    let (fs, net) = if own_netns && mode != network::NetworkMode::None {
+        std::thread::scope(|s| {
+            let net = s.spawn(net_side);
+            let fs = prepare_fs(d, rec, paths, &layers, ph);
+            let net = net
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("network set-up panicked".to_string())));
+            (fs, Some(net))
+        })
+    } else {
+        let net = match own_netns.then(net_side) {
+            Some(Err(e)) => return Err(e),
+            other => other,
+        };
+        (prepare_fs(d, rec, paths, &layers, ph), net)
+    };
+    let undo_net = || {
+        network::disconnect_all(d, rec, Some(&paths.netns()));
+        netns::remove(&paths.netns());
+    };
+    let (rootfs, user, mount_entries) = match fs {
+        Ok(v) => v,
+        Err(e) => {
+            if let Some(Ok(_)) = net {
+                undo_net();
+            }
+            return Err(e);
+        }
+    };
+    let undo_fs = || {
+        mounts::deactivate(d, rec);
+        rootfs::unmount_rootfs(paths);
+    };
+    let endpoints = match net {
+        None => Vec::new(),
+        Some(Ok((eps, made, connected))) => {
+            // beside the file system side: their own spans, and the wait
+            ph.add("netns", made);
+            ph.add("network", connected);
+            ph.mark("network_wait");
+            eps
+        }
+        Some(Err(e)) => {
+            undo_fs();
+            return Err(e);
+        }
+    };
+    let etc_mounts = match &joined {
+        Some(t) => super::joined::etc_mounts(t),
+        None => match etc::write(d, paths, rec, &endpoints) {
+            Ok(m) => m,
+            Err(e) => {
+                undo_net();
+                undo_fs();
+                return Err(e);
+            }
+        },
+    };
+    ph.mark("etc");
+    ensure_workdir(&rootfs, &rec.config.working_dir, &user);
+    let link_env = etc::link_env(d, rec);
+    Ok(Launch {
+        joined: joined.map(|t| t.ns),
+        link_env,
+        rootfs,
+        user,
+        mounts: etc_mounts.into_iter().chain(mount_entries).collect(),
+    })
+}
+
+/// The file system side of [`prepare`]: the overlay, the user (read from
+/// the image's files) and the volumes; the overlay goes again when a later
+/// step fails.
+fn prepare_fs(
+    d: &Daemon,
+    rec: &Container,
+    paths: &Paths,
+    layers: &[PathBuf],
+    ph: &mut Phases,
+) -> Result<(PathBuf, user::User, Vec<mounts::RtMount>)> {
+    let rootfs = rootfs::mount_rootfs(paths, layers, rec.host_config.auto_remove)?;
     ph.mark("rootfs");
-    let result = (|| {
+    let rest = (|| {
         let user = user::resolve_with_groups(
             &rootfs,
             &rec.config.user,
@@ -211,48 +312,15 @@ fn prepare(d: &Daemon, rec: &Container, paths: &Paths, ph: &mut Phases) -> Resul
         ph.mark("user");
         let mount_entries = mounts::activate(d, rec, &rootfs)?;
         ph.mark("mounts");
-        let result = (|| {
-            let mode = network::NetworkMode::of(&rec.host_config);
-            let etc_mounts = match &joined {
-                Some(t) => super::joined::etc_mounts(t),
-                None => {
-                    let mut endpoints = Vec::new();
-                    if !mode.is_host() {
-                        netns::create(&paths.netns())?;
-                        ph.mark("netns");
-                        endpoints = network::connect_all(d, rec, paths)?;
-                        ph.mark("network");
-                    }
-                    match etc::write(d, paths, rec, &endpoints) {
-                        Ok(m) => m,
-                        Err(e) => {
-                            network::disconnect_all(d, rec, Some(&paths.netns()));
-                            return Err(e);
-                        }
-                    }
-                }
-            };
-            ph.mark("etc");
-            ensure_workdir(&rootfs, &rec.config.working_dir, &user);
-            let link_env = etc::link_env(d, rec);
-            Ok::<_, Error>(Launch {
-                joined: joined.map(|t| t.ns),
-                link_env,
-                rootfs: rootfs.clone(),
-                user,
-                mounts: etc_mounts.into_iter().chain(mount_entries).collect(),
-            })
-        })();
-        if result.is_err() {
-            netns::remove(&paths.netns());
-            mounts::deactivate(d, rec);
-        }
-        result
+        Ok((user, mount_entries))
     })();
-    if result.is_err() {
-        rootfs::unmount_rootfs(paths);
+    match rest {
+        Ok((user, m)) => Ok((rootfs, user, m)),
+        Err(e) => {
+            rootfs::unmount_rootfs(paths);
+            Err(e)
+        }
     }
-    result
 }
 
 /// Docker creates a missing working directory, owned by the user.
