@@ -3,7 +3,8 @@
 # $DOCKER_SOCK), busybox imported into both, and the helpers that print a
 # row of figures. Sets: WHARF, root, sock, daemon_pid, have_docker; w, dk.
 # The daemon gets a bridge of its own (wb<pid>), never the host's wharf0;
-# it inherits the environment (RUST_LOG for bench/phases.sh).
+# it inherits the environment (RUST_LOG for bench/phases.sh), and takes
+# more daemon flags from WHARF_DAEMON_ARGS (e.g. "--warm-monitors 0").
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
 DOCKER_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 WHARF=${WHARF:-${CARGO_TARGET_DIR:-$PWD/target}/release/wharf}
@@ -40,7 +41,7 @@ trap bench_cleanup EXIT
 
 bench_start() {
     "$WHARF" daemon -H "unix://$sock" --data-root "$root/data" --exec-root "$root/x" \
-        --bridge "wb$$" --bip 10.199.$((RANDOM % 200)).1/24 >"$root/daemon.log" 2>&1 &
+        --bridge "wb$$" --bip 10.199.$((RANDOM % 200)).1/24 ${WHARF_DAEMON_ARGS:-} >"$root/daemon.log" 2>&1 &
     daemon_pid=$!
     for _ in $(seq 1 200); do
         curl -sf --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1 && break

@@ -38,8 +38,22 @@ monitor_pids() {
         [ "$exe" = "$w" ] || [ "$exe" = "$m" ] || continue
         [ "${p#/proc/}" = "$daemon_pid" ] && continue
         grep -q -- "$root" "$p/cmdline" 2>/dev/null || continue
+        # an idle warm monitor (`__monitor --warm`, working in /) serves no container
+        is_idle_warm "$p" && continue
         echo "${p#/proc/}"
     done
+}
+is_idle_warm() {
+    grep -qa -- --warm "$1/cmdline" 2>/dev/null && [ "$(readlink "$1/cwd")" = / ]
+}
+# the daemon's idle warm monitors (`--warm-monitors`)
+warm_pids() {
+    local p
+    for p in /proc/[0-9]*; do
+        grep -q -- "$root" "$p/cmdline" 2>/dev/null || continue
+        is_idle_warm "$p" && echo "${p#/proc/}"
+    done
+    return 0
 }
 docker_engine_pids() { pgrep -x dockerd; pgrep -x containerd; }
 docker_shim_pids() { pgrep -f containerd-shim; }
@@ -165,6 +179,12 @@ if want fleet; then
         row "(c) monitor PSS per container" "$(mib $((mon_pss / n)))" "$dshim_pss"
     else
         row "(c) monitor RSS per container" "no monitor found" "$dshim_rss"
+    fi
+    warm=$(warm_pids); nw=$(echo "$warm" | grep -c . || true)
+    if [ "$nw" -gt 0 ]; then
+        wr=0; wp2=0
+        for p in $warm; do wr=$((wr + $(rss_kib "$p"))); wp2=$((wp2 + $(pss_kib "$p"))); done
+        row "(c) idle warm monitor RSS / PSS ($nw)" "$(mib $((wr / nw))) / $(mib $((wp2 / nw)))" -
     fi
     row "(b) start $FLEET detached sleeps, one by one" "$ws ms" "$([ "$ds" = - ] && echo - || echo "$ds ms")"
     row "(b) ps with $FLEET running" "$wp ms" "$([ "$dp" = - ] && echo - || echo "$dp ms")"

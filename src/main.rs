@@ -13,7 +13,11 @@ fn main() {
     let args = Cli::parse_or_exit();
     init_logging(&args);
     let code = match args.command {
-        Command::Monitor { config } => wharf_runtime::monitor_main(&config),
+        Command::Monitor { config, warm } => match (config, warm) {
+            (_, Some(exec_root)) => wharf_runtime::warm_main(&exec_root),
+            (Some(config), None) => wharf_runtime::monitor_main(&config),
+            (None, None) => 2,
+        },
         Command::Daemon(d) => run_daemon(args.host.as_deref(), d),
         command => cli::main(args.host.as_deref(), command),
     };
@@ -34,6 +38,7 @@ fn run_daemon(global_host: Option<&str>, d: cli::daemon_args::DaemonArgs) -> i32
         bip: d.bip,
         insecure_registries: d.insecure_registries,
         cgroup_favordynmods: d.cgroup_favordynmods,
+        warm_monitors: d.warm_monitors.into(),
         exec_root_tmpfs: d.exec_root_tmpfs,
     };
     // Two malloc arenas, not eight per core: freed memory stays in the

@@ -14,7 +14,9 @@
 //! the CLI, `wharf`, stay position-independent, their image randomized.
 //!
 //! Usage: `wharf-monitor __monitor <config.json>` (the `__monitor` word is
-//! optional; it keeps the monitor's command line as it was), or
+//! optional; it keeps the monitor's command line as it was),
+//! `wharf-monitor __monitor --warm <exec-root>` (a warm monitor, waiting
+//! for its config on stdin: `wharf_runtime::warm`), or
 //! `wharf-monitor --build-id`: prints the build id the daemon compares
 //! with its own before it uses this monitor (`wharf_runtime::build_id`).
 
@@ -29,6 +31,17 @@ fn main() {
     }
     if args.peek().is_some_and(|a| a == "__monitor") {
         args.next();
+    }
+    if args
+        .peek()
+        .is_some_and(|a| a == wharf_runtime::warm::WARM_FLAG)
+    {
+        args.next();
+        let (Some(root), None) = (args.next(), args.next()) else {
+            eprintln!("usage: wharf-monitor __monitor --warm <exec root>");
+            std::process::exit(2);
+        };
+        std::process::exit(wharf_runtime::warm_main(std::path::Path::new(&root)));
     }
     let (Some(path), None) = (args.next(), args.next()) else {
         eprintln!("usage: wharf-monitor __monitor <monitor config>");

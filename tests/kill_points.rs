@@ -281,10 +281,7 @@ fn check_consistent(d: &Daemon, seen: &mut BTreeSet<String>) -> Vec<String> {
         if pid == daemon {
             continue;
         }
-        let cmd = String::from_utf8_lossy(
-            &std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default(),
-        )
-        .replace('\0', " ");
+        let cmd = common::process_line(pid);
         let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
         let ids: Vec<String> = ids_in(&cmd).into_iter().chain(ids_in(&cg)).collect();
         if !ids.iter().any(|id| running.contains(id)) {

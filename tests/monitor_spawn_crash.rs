@@ -8,29 +8,79 @@
 //! `WHARF_TEST_MONITOR_START_DELAY_MS` (a sleep before it sets anything
 //! up), inherited from this test process by the daemon and its monitors;
 //! every test in this file wants the same value.
+//!
+//! Twice: the start given to a warm monitor (the default pool of one),
+//! whose command line names no container (found by its working
+//! directory), and to a cold one (`--warm-monitors 0`).
 mod common;
 
-use common::{monitors_of, wait_until, Daemon, Runtime};
+use common::{monitor_processes, monitors_of, wait_until, Daemon, Runtime};
 use std::time::Duration;
 
 const DELAY_MS: u64 = 3000;
 
 fn killed_before_the_monitor_pid_file(rt: Runtime) {
+    killed_in_the_window(rt, true);
+}
+
+fn cold_monitor_killed_before_its_pid_file(rt: Runtime) {
+    killed_in_the_window(rt, false);
+}
+
+fn killed_in_the_window(rt: Runtime, warm: bool) {
     std::env::set_var("WHARF_TEST_MONITOR_START_DELAY_MS", DELAY_MS.to_string());
-    let mut d = Daemon::start_with(rt);
-    let name = format!("msc{}{}", std::process::id(), rt.name());
+    let pool = if warm { "1" } else { "0" };
+    let mut d = Daemon::start_with_args(rt, &["--warm-monitors", pool]);
+    let name = format!("msc{}{}{pool}", std::process::id(), rt.name());
     let id = d
         .wharf(&["create", "--name", &name, "busybox", "sleep", "600"])
         .success()
         .out()
         .trim()
         .to_string();
+    let idle = d.idle_warm_monitors();
+    if warm {
+        assert!(
+            wait_until(Duration::from_secs(10), || !d
+                .idle_warm_monitors()
+                .is_empty()),
+            "no idle warm monitor"
+        );
+    } else {
+        assert_eq!(
+            idle,
+            Vec::<u32>::new(),
+            "warm monitors with --warm-monitors 0"
+        );
+    }
+    let idle = d.idle_warm_monitors();
     // The start blocks while the monitor sleeps before its set-up.
     let start = d.wharf_bg(&["start", &name], false);
     assert!(
         wait_until(Duration::from_secs(20), || !monitors_of(&id).is_empty()),
         "no monitor was spawned for {id}"
     );
+    let mon = monitors_of(&id)[0];
+    let line = monitor_processes()
+        .into_iter()
+        .find(|(p, _)| *p == mon)
+        .map(|(_, l)| l)
+        .unwrap_or_default();
+    assert_eq!(line.contains("--warm"), warm, "monitor {mon}: {line}");
+    if warm {
+        assert!(
+            idle.contains(&mon),
+            "the start took no idle warm monitor: {line}"
+        );
+        // the pool is refilled off the start's path
+        assert!(
+            wait_until(Duration::from_secs(10), || !d
+                .idle_warm_monitors()
+                .is_empty()),
+            "the pool was not refilled"
+        );
+    }
+    let refilled = d.idle_warm_monitors();
     let run_dir = d.exec_root().join("containers").join(&id);
     assert!(run_dir.exists());
     assert!(
@@ -39,6 +89,14 @@ fn killed_before_the_monitor_pid_file(rt: Runtime) {
     );
     d.kill9();
     drop(start);
+    // The killed daemon's idle warm monitors exit by themselves (EOF).
+    assert!(
+        wait_until(Duration::from_secs(5), || refilled
+            .iter()
+            .all(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()
+                || common::process_line(*p).is_empty())),
+        "idle warm monitors {refilled:?} outlived their daemon"
+    );
     d.restart();
 
     // Right after the restart: the engine knows no process, and none runs.
@@ -69,4 +127,7 @@ fn killed_before_the_monitor_pid_file(rt: Runtime) {
     assert!(!run_dir.exists());
 }
 
-runtime_tests!(killed_before_the_monitor_pid_file);
+runtime_tests!(
+    killed_before_the_monitor_pid_file,
+    cold_monitor_killed_before_its_pid_file
+);

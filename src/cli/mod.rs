@@ -200,7 +200,13 @@ pub enum Command {
     Compose(compose::ComposeArgs),
     /// Per-container monitor (started by the daemon)
     #[command(name = "__monitor", hide = true)]
-    Monitor { config: PathBuf },
+    Monitor {
+        #[arg(required_unless_present = "warm")]
+        config: Option<PathBuf>,
+        /// Warm monitor of this exec root: waits for its config on stdin
+        #[arg(long = "warm", value_name = "EXEC_ROOT", conflicts_with = "config")]
+        warm: Option<PathBuf>,
+    },
 }
 
 impl Cli {
@@ -567,6 +573,14 @@ mod tests {
         assert_eq!(s.timeout, Some(0));
         let c = parse(&["__monitor", "/run/x/config.json"]);
         assert!(matches!(c.command, Command::Monitor { .. }));
+        let c = parse(&["__monitor", "--warm", "/run/x"]);
+        assert!(matches!(
+            c.command,
+            Command::Monitor {
+                warm: Some(_),
+                config: None
+            }
+        ));
         let c = parse(&[
             "daemon",
             "-H",

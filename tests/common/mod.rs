@@ -504,6 +504,14 @@ impl Daemon {
         d
     }
 
+    /// [`Daemon::start_with`], the daemon started with more flags.
+    pub fn start_with_args(runtime: Runtime, args: &[&str]) -> Daemon {
+        let mut d = Self::start_bare_with_args(args);
+        d.runtime = runtime;
+        d.import_busybox();
+        d
+    }
+
     /// A daemon with no image.
     pub fn start_bare() -> Daemon {
         Self::start_bare_with_args(&[])
@@ -1049,9 +1057,21 @@ os.execv(sys.argv[2], sys.argv[2:])
     }
 
     /// PIDs of processes whose command line mentions this daemon's root
-    /// (monitors and the daemon) or whose root or cwd lies under it (containers).
+    /// (monitors and the daemon) or whose root or cwd lies under it
+    /// (containers), but the daemon's idle warm monitors.
     pub fn processes(&self) -> Vec<u32> {
         processes_under(&self.root)
+            .into_iter()
+            .filter(|p| !is_idle_warm_monitor(*p))
+            .collect()
+    }
+
+    /// PIDs of this daemon's idle warm monitors (`--warm-monitors`).
+    pub fn idle_warm_monitors(&self) -> Vec<u32> {
+        processes_under(&self.root)
+            .into_iter()
+            .filter(|p| is_idle_warm_monitor(*p))
+            .collect()
     }
 
     /// Host PID of a running container's first process.
@@ -1209,20 +1229,39 @@ fn signal(pid: u32, sig: &str) {
 }
 
 /// Every container monitor on the host (`wharf __monitor …`), with its
-/// command line, arguments joined by spaces.
+/// [`process_line`].
 pub fn monitor_processes() -> Vec<(u32, String)> {
     let mut out = Vec::new();
     for e in fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
             continue;
         };
-        let cmd = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        let cmd = process_line(pid);
         if cmd.contains("__monitor") {
             out.push((pid, cmd));
         }
     }
     out
+}
+
+/// A process's command line, arguments joined by spaces; for a warm
+/// monitor (`__monitor --warm <exec-root>`, whose arguments name no
+/// container) followed by ` cwd=<its working directory>`: the bundle
+/// directory of the container it was given, `/` while idle.
+pub fn process_line(pid: u32) -> String {
+    let cmd = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+    if !cmd.contains("__monitor --warm ") {
+        return cmd;
+    }
+    let cwd = fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+    format!("{cmd} cwd={}", cwd.display())
+}
+
+/// True for a warm monitor no container was given (yet): it belongs to
+/// the daemon's pool, not to a run.
+pub fn is_idle_warm_monitor(pid: u32) -> bool {
+    process_line(pid).ends_with(" cwd=/")
 }
 
 /// The pids of the monitors whose command line names container `id`.

@@ -96,6 +96,8 @@ pub struct Daemon {
     /// The per-container monitor executable: `wharf-monitor` beside this
     /// binary, or this binary itself (`wharf __monitor`).
     pub exe: PathBuf,
+    /// Monitors started ahead of containers (`--warm-monitors`).
+    pub warm: Arc<crate::warm_monitors::WarmPool>,
     pub images: wharf_image::ImageStore,
     pub volumes: wharf_volume::VolumeStore,
     pub networks: Arc<wharf_network::NetworkStore>,

@@ -25,6 +25,7 @@ pub mod router;
 pub mod server;
 pub mod system_df;
 pub mod util;
+pub mod warm_monitors;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,6 +55,9 @@ pub struct DaemonOptions {
     /// `--cgroup-favordynmods`: remount the host's cgroup2 mount with
     /// `favordynmods` at start-up (see `wharf_sys::cgroupfs`).
     pub cgroup_favordynmods: bool,
+    /// `--warm-monitors N`: monitors kept started ahead of any container,
+    /// so a start skips a monitor's process start-up (0: none).
+    pub warm_monitors: usize,
     /// `--exec-root-tmpfs` (on by default): keep the exec root on a tmpfs
     /// of its own when it is not in memory already (see `exec_root_tmpfs`).
     pub exec_root_tmpfs: bool,
@@ -70,6 +74,7 @@ impl Default for DaemonOptions {
             bip: String::new(),
             insecure_registries: Vec::new(),
             cgroup_favordynmods: false,
+            warm_monitors: 1,
             exec_root_tmpfs: true,
         }
     }
@@ -175,11 +180,13 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     if let Some(why) = stale {
         tracing::warn!("{why}");
     }
+    let warm = warm_monitors::WarmPool::new(&exe, &opts.exec_root, opts.warm_monitors);
     let d = Arc::new(daemon::Daemon {
         data_root: opts.data_root.clone(),
         exec_root: opts.exec_root.clone(),
         default_runtime: opts.runtime.clone(),
         exe,
+        warm,
         images,
         volumes,
         networks,
@@ -236,6 +243,8 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     server::serve(d.clone(), listener, shutdown).await;
     container::deferred_teardown::drain(std::time::Duration::from_secs(5)).await;
     d.networks.shutdown();
+    // Idle warm monitors exit on EOF of their pipe; none is left behind.
+    d.warm.shutdown();
     // Containers keep running under their monitors; only the socket goes.
     if !activated {
         let _ = std::fs::remove_file(&sock);

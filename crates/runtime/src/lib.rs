@@ -20,12 +20,13 @@ pub mod seccomp;
 pub mod seccomp_profile;
 pub mod spawn;
 pub mod spec;
+pub mod warm;
 
 #[cfg(feature = "client")]
 pub mod client;
 
 pub use config::{read_exit_record, MonitorConfig};
-pub use monitor::monitor_main;
+pub use monitor::{monitor_main, warm_main};
 pub use protocol::{ContainerState, ExecConfig, ExecStatus, ExitRecord, Reply, Request, Status};
 pub use spawn::{find_monitor, monitor_exe, spawn_monitor, spawn_monitor_with, MonitorStatus};
 pub use spec::{generate_spec, write_bundle, MountEntry, NetNs, RunSpec, User};

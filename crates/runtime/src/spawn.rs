@@ -3,7 +3,7 @@
 
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use wharf_api::error::ErrorKind;
@@ -127,6 +127,26 @@ pub fn spawn_monitor_with(
     pre_args: &[&str],
     config: &MonitorConfig,
 ) -> Result<u32, SpawnError> {
+    let path = write_config(config)?;
+    // The monitor says it is ready on its stdout (a pipe): no polling.
+    let child = Command::new(exe)
+        .args(pre_args)
+        .arg(&path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(monitor_stderr())
+        .spawn()
+        .map_err(|source| SpawnError::Exec {
+            exe: exe.to_path_buf(),
+            id: config.id.clone(),
+            source,
+        })?;
+    await_ready(child, &config.id)
+}
+
+/// Writes `config` to `<bundle>/monitor.json` (made again at every start:
+/// replaced whole, no fsync) and returns that path.
+pub(crate) fn write_config(config: &MonitorConfig) -> Result<PathBuf, SpawnError> {
     let path = config_path(config);
     let cfg_err = |source| SpawnError::Config {
         path: path.clone(),
@@ -134,25 +154,23 @@ pub fn spawn_monitor_with(
     };
     std::fs::create_dir_all(&config.bundle).map_err(cfg_err)?;
     let data = serde_json::to_vec_pretty(config).map_err(|e| cfg_err(std::io::Error::other(e)))?;
-    // Made again at every start: replaced whole, no fsync.
     wharf_sys::fs::write_replace(&path, &data).map_err(cfg_err)?;
-    // The monitor says it is ready on its stdout (a pipe): no polling.
-    let mut child = Command::new(exe)
-        .args(pre_args)
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(if std::env::var_os("WHARF_MONITOR_DEBUG").is_some() {
-            Stdio::inherit()
-        } else {
-            Stdio::null()
-        })
-        .spawn()
-        .map_err(|source| SpawnError::Exec {
-            exe: exe.to_path_buf(),
-            id: config.id.clone(),
-            source,
-        })?;
+    Ok(path)
+}
+
+/// A monitor's stderr: the daemon's with `WHARF_MONITOR_DEBUG`, else none.
+pub(crate) fn monitor_stderr() -> Stdio {
+    if std::env::var_os("WHARF_MONITOR_DEBUG").is_some() {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    }
+}
+
+/// Waits for the readiness byte of monitor `child` (its stdout a pipe)
+/// working for container `id`, then reaps it in the background. Returns
+/// its pid.
+pub(crate) fn await_ready(mut child: Child, id: &str) -> Result<u32, SpawnError> {
     let pid = child.id();
     let ready = child
         .stdout
@@ -164,7 +182,7 @@ pub fn spawn_monitor_with(
             let _ = child.kill();
             let _ = child.wait();
             return Err(SpawnError::Timeout {
-                id: config.id.clone(),
+                id: id.to_string(),
                 secs: READY_TIMEOUT.as_secs(),
             });
         }
@@ -174,7 +192,7 @@ pub fn spawn_monitor_with(
                 .map(|s| s.to_string())
                 .unwrap_or_else(|e| e.to_string());
             return Err(SpawnError::Died {
-                id: config.id.clone(),
+                id: id.to_string(),
                 status,
             });
         }

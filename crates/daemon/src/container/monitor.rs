@@ -126,7 +126,7 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
     };
     super::security::apply(hc, &mut rs)?;
     let cfg = monitor_config(rec, paths);
-    let exe = d.exe.clone();
+    let warm = d.warm.clone();
     let bundle = paths.bundle();
     let run_dir = paths.run.clone();
     tokio::task::spawn_blocking(move || -> Result<()> {
@@ -134,7 +134,7 @@ pub async fn spawn(d: &Arc<Daemon>, rec: &Container, paths: &Paths, launch: &Lau
         wharf_sys::fs::ensure_dir_mode(&bundle, wharf_sys::fs::MODE_PRIVATE_DIR)?;
         wharf_runtime::spec::write_bundle(&bundle, &rs)
             .map_err(|e| Error::new(e.kind(), e.to_string()))?;
-        wharf_runtime::spawn_monitor(&exe, &cfg)
+        warm.spawn_monitor(&cfg)
             .map_err(|e| Error::internal(format!("start monitor: {e}")))?;
         Ok(())
     })

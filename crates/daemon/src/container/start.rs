@@ -207,29 +207,38 @@ fn prepare(d: &Daemon, rec: &Container, paths: &Paths, ph: &mut Phases) -> Resul
     // Checked before anything is made: the target of `container:X` runs.
     let joined = super::joined::target(d, rec)?;
     ph.mark("image");
-    let own_netns = joined.is_none() && !network::NetworkMode::of(&rec.host_config).is_host();
-    let (fs, net) = std::thread::scope(|s| {
-        let net = own_netns.then(|| {
-            s.spawn(|| {
-                let t0 = Instant::now();
-                netns::create(&paths.netns())?;
-                let made = t0.elapsed();
-                match network::connect_all(d, rec, paths) {
-                    Ok(eps) => Ok((eps, made, t0.elapsed() - made)),
-                    Err(e) => {
-                        netns::remove(&paths.netns());
-                        Err(e)
-                    }
-                }
-            })
-        });
-        let fs = prepare_fs(d, rec, paths, &layers, ph);
-        let net = net.map(|h| {
-            h.join()
-                .unwrap_or_else(|_| Err(Error::internal("network set-up panicked".to_string())))
-        });
-        (fs, net)
-    });
+    let mode = network::NetworkMode::of(&rec.host_config);
+    let own_netns = joined.is_none() && !mode.is_host();
+    let net_side = || {
+        let t0 = Instant::now();
+        netns::create(&paths.netns())?;
+        let made = t0.elapsed();
+        match network::connect_all(d, rec, paths) {
+            Ok(eps) => Ok((eps, made, t0.elapsed() - made)),
+            Err(e) => {
+                netns::remove(&paths.netns());
+                Err(e)
+            }
+        }
+    };
+    // A thread only when there are endpoints to make: a namespace alone
+    // (`--network none`) is one bind mount, less than a thread's start.
+    let (fs, net) = if own_netns && mode != network::NetworkMode::None {
+        std::thread::scope(|s| {
+            let net = s.spawn(net_side);
+            let fs = prepare_fs(d, rec, paths, &layers, ph);
+            let net = net
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("network set-up panicked".to_string())));
+            (fs, Some(net))
+        })
+    } else {
+        let net = match own_netns.then(net_side) {
+            Some(Err(e)) => return Err(e),
+            other => other,
+        };
+        (prepare_fs(d, rec, paths, &layers, ph), net)
+    };
     let undo_net = || {
         network::disconnect_all(d, rec, Some(&paths.netns()));
         netns::remove(&paths.netns());

@@ -5,7 +5,11 @@
 //! one /proc scan per reconcile and only when some run needs ending. The
 //! scan also finds the runtime a monitor was running (`runc --root
 //! <exec-root>/containers/<id>/runtime … create`): any process with an
-//! argument inside a run directory belongs to that run.
+//! argument inside a run directory belongs to that run. A warm monitor
+//! (`__monitor --warm <exec-root>`, `wharf_runtime::warm`) names no
+//! container in its arguments: once assigned, before it touches the disk,
+//! it works in the container's bundle directory, and it is found by that
+//! (`/proc/<pid>/cwd`); an idle one works in `/` and belongs to no run.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -38,7 +42,13 @@ impl MonitorScan {
             let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
                 continue;
             };
-            if let Some(id) = run_of(&cmd, &prefix) {
+            let warm_run = || {
+                is_warm(&cmd)
+                    .then(|| std::fs::read_link(format!("/proc/{pid}/cwd")).ok())
+                    .flatten()
+                    .and_then(|cwd| run_of_path(&cwd, &prefix))
+            };
+            if let Some(id) = run_of(&cmd, &prefix).or_else(warm_run) {
                 by_id.entry(id).or_default().push(pid);
             }
         }
@@ -56,10 +66,23 @@ impl MonitorScan {
 fn run_of(cmdline: &[u8], prefix: &Path) -> Option<String> {
     cmdline.split(|b| *b == 0).skip(1).find_map(|arg| {
         let arg = std::str::from_utf8(arg).ok()?;
-        let rest = Path::new(arg).strip_prefix(prefix).ok()?;
-        let id = rest.components().next()?.as_os_str().to_str()?;
-        (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.to_string())
+        run_of_path(Path::new(arg), prefix)
     })
+}
+
+/// The container id of a path `<prefix>/<id>` or inside it (a deleted
+/// working directory reads `… (deleted)`, past the id).
+fn run_of_path(path: &Path, prefix: &Path) -> Option<String> {
+    let rest = path.strip_prefix(prefix).ok()?;
+    let id = rest.components().next()?.as_os_str().to_str()?;
+    (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.to_string())
+}
+
+/// A warm monitor's command line: `… __monitor --warm <exec-root>`.
+fn is_warm(cmdline: &[u8]) -> bool {
+    let mut args = cmdline.split(|b| *b == 0).skip(1);
+    args.any(|a| a == b"__monitor")
+        && args.next() == Some(wharf_runtime::warm::WARM_FLAG.as_bytes())
 }
 
 /// SIGKILLs `pids` and waits (bounded) until each is dead, so nothing they
@@ -130,6 +153,35 @@ mod tests {
             String::new(),
         ] {
             assert_eq!(run_of(cmd.as_bytes(), prefix), None, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn an_assigned_warm_monitor_is_found_by_its_working_directory() {
+        let prefix = Path::new("/run/wharf/containers");
+        let warm = "/usr/bin/wharf-monitor\0__monitor\0--warm\0/run/wharf\0";
+        assert!(is_warm(warm.as_bytes()));
+        assert_eq!(run_of(warm.as_bytes(), prefix), None, "names no run");
+        for cwd in [
+            format!("/run/wharf/containers/{ID}/bundle"),
+            format!("/run/wharf/containers/{ID}/bundle (deleted)"),
+        ] {
+            assert_eq!(
+                run_of_path(Path::new(&cwd), prefix).as_deref(),
+                Some(ID),
+                "{cwd}"
+            );
+        }
+        // an idle one works in `/`; another daemon's under its own root
+        for cwd in ["/", "/run/other/containers/x"] {
+            assert_eq!(run_of_path(Path::new(cwd), prefix), None, "{cwd}");
+        }
+        for cmd in [
+            format!("/usr/bin/wharf\0__monitor\0/run/wharf/containers/{ID}/bundle/monitor.json\0"),
+            "/usr/bin/wharf\0daemon\0--warm\0/run/wharf\0".into(),
+            "sleep\0--warm\0".into(),
+        ] {
+            assert!(!is_warm(cmd.as_bytes()), "{cmd:?}");
         }
     }
 
