@@ -145,18 +145,7 @@ fn name_and_port_free_when_run_rm_returns(cli: Cli) {
         ],
     )
     .success();
-    let mut body = String::new();
-    let ok = wait_until(Duration::from_secs(5), || {
-        use std::io::{Read, Write};
-        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-        let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
-        body.clear();
-        let _ = s.read_to_string(&mut body);
-        body.contains("again")
-    });
+    let (ok, body) = common::http_get_until(port, "again", Duration::from_secs(5));
     assert!(ok, "port {port} not reachable after the --rm runs: {body}");
     d.cli(cli, &["rm", "-f", &name]).success();
     let gone = destroyed(&d);

@@ -1666,3 +1666,22 @@ fn fnv32(s: &str) -> u32 {
     }
     h
 }
+
+/// GETs `/` from 127.0.0.1:`port` until the answer holds `want` (a
+/// published port may need a moment after `run -d`); returns whether it
+/// did within `timeout`, and the last answer.
+pub fn http_get_until(port: u16, want: &str, timeout: Duration) -> (bool, String) {
+    use std::io::{Read, Write};
+    let mut body = String::new();
+    let ok = wait_until(timeout, || {
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
+        body.clear();
+        let _ = s.read_to_string(&mut body);
+        body.contains(want)
+    });
+    (ok, body)
+}
