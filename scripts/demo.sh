@@ -7,11 +7,12 @@
 # wharf is installed to /usr/local/bin/wharf (with bash completion). The
 # daemon keeps running afterwards on the default socket /run/wharf/wharf.sock
 # (log: /tmp/wharf-daemon.log); stop it with `bash scripts/demo.sh stop`
-# (its pidfile, /run/wharf/demo-daemon.pid, goes when the daemon exits).
+# (its pidfile, /run/wharf-demo-daemon.pid, goes when the daemon exits; it
+# is kept outside the exec root, which the daemon may mount a tmpfs on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pidfile=/run/wharf/demo-daemon.pid
+pidfile=/run/wharf-demo-daemon.pid
 if [ "${1:-}" = stop ]; then
     if [ -f "$pidfile" ]; then
         pid=$(cat "$pidfile")
