@@ -9,7 +9,7 @@ report=$(mktemp /tmp/wharf-soak.XXXXXX.json)
 trap 'rm -f "$report"' EXIT
 WHARF_KILL_POINTS=${WHARF_KILL_POINTS:-200} WHARF_KILL_REPORT="$report" \
     WHARF_KILL_SEED=${WHARF_KILL_SEED:-random} RUST_TEST_THREADS=1 cargo test --test kill_points daemon_killed_at_random_points -- --nocapture \
-    2>&1 | grep -E '^(kill points|BROKEN|LEAKED|points tried)' || true
+    2>&1 | grep --line-buffered -E '^(kill points|BROKEN|LEAKED|points tried)' || true
 [ -s "$report" ] && python3 -c '
 import json,sys
 r=json.load(open(sys.argv[1]))
