@@ -139,13 +139,24 @@ pub async fn exit_and_remove<F>(
     ph.mark("events");
     ph.finish();
     let (d, id) = (d.clone(), rec.id.clone());
+    after_monitor(rec.id.clone(), tx, monitor_done, move || {
+        if let Some(paths) = moved {
+            host_teardown(&d, &id, &paths);
+        }
+    });
+}
+
+/// Runs `cleanup` on a blocking thread once the monitor is done (or
+/// [`MONITOR_DONE_WAIT`] has passed), then marks the clean-up of `id`
+/// settled: the background half of both exits.
+fn after_monitor<F, C>(id: String, tx: watch::Sender<bool>, monitor_done: F, cleanup: C)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+    C: FnOnce() + Send + 'static,
+{
     tokio::spawn(async move {
         let _ = tokio::time::timeout(MONITOR_DONE_WAIT, monitor_done).await;
-        if let Some(paths) = moved {
-            let d2 = d.clone();
-            let id2 = id.clone();
-            let _ = tokio::task::spawn_blocking(move || host_teardown(&d2, &id2, &paths)).await;
-        }
+        let _ = tokio::task::spawn_blocking(cleanup).await;
         settle(&id, tx);
     });
 }
@@ -219,15 +230,8 @@ pub async fn exit_then_clean<F>(
     ph.mark("record");
     ph.finish();
     let (d, rec) = (d.clone(), rec.clone());
-    tokio::spawn(async move {
-        let _ = tokio::time::timeout(MONITOR_DONE_WAIT, monitor_done).await;
-        let d2 = d.clone();
-        let rec2 = rec.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            super::start::cleanup_after_exit(&d2, &rec2, &d2.paths(&rec2.id))
-        })
-        .await;
-        settle(&rec.id, tx);
+    after_monitor(rec.id.clone(), tx, monitor_done, move || {
+        super::start::cleanup_after_exit(&d, &rec, &d.paths(&rec.id))
     });
 }
 
