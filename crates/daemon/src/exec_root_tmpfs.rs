@@ -31,10 +31,8 @@ pub fn prepare(exec_root: &Path, enabled: bool, activated: bool) {
             return;
         }
     }
-    let has_runs = std::fs::read_dir(exec_root.join("containers"))
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(false);
-    if has_runs || has_mounts_under(exec_root) {
+    // nothing readable there yet: nothing to hide
+    if holds_runs(exec_root).unwrap_or(false) || has_mounts_under(exec_root) {
         tracing::info!(exec_root = %exec_root.display(), "exec root kept on disk: it holds the state of containers started before");
         return;
     }
@@ -56,10 +54,8 @@ pub fn release_if_idle(exec_root: &Path) {
     if !tmpfs::is_ours(exec_root) {
         return;
     }
-    let runs = std::fs::read_dir(exec_root.join("containers"))
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(true);
-    if runs || has_mounts_under(exec_root) {
+    // unreadable: keep it, something may still live there
+    if holds_runs(exec_root).unwrap_or(true) || has_mounts_under(exec_root) {
         return;
     }
     if let Err(e) = tmpfs::unmount(exec_root) {
@@ -67,13 +63,18 @@ pub fn release_if_idle(exec_root: &Path) {
     }
 }
 
+/// Whether the exec root holds a container's run directory; `None` when
+/// that cannot be read.
+fn holds_runs(exec_root: &Path) -> Option<bool> {
+    std::fs::read_dir(exec_root.join("containers"))
+        .ok()
+        .map(|mut d| d.next().is_some())
+}
+
 /// Whether anything is mounted strictly below `dir`.
 fn has_mounts_under(dir: &Path) -> bool {
-    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+    let Ok(points) = wharf_sys::mount::mount_points() else {
         return true;
     };
-    info.lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .map(wharf_sys::mount::unescape_mountinfo)
-        .any(|m| Path::new(&m).starts_with(dir) && Path::new(&m) != dir)
+    points.iter().any(|m| m.starts_with(dir) && m != dir)
 }

@@ -52,13 +52,17 @@ fn statx_mount_root(path: &Path) -> io::Result<Option<bool>> {
 
 /// [`is_mountpoint`] read from `/proc/self/mountinfo`.
 pub fn is_mountpoint_by_table(path: &Path) -> io::Result<bool> {
+    Ok(mount_points()?.iter().any(|mp| mp == path))
+}
+
+/// Every mount point in `/proc/self/mountinfo`, unescaped.
+pub fn mount_points() -> io::Result<Vec<std::path::PathBuf>> {
     let info = fs::read_to_string("/proc/self/mountinfo")?;
-    let want = path.to_string_lossy();
-    Ok(info.lines().any(|line| {
-        line.split(' ')
-            .nth(4)
-            .is_some_and(|mp| unescape_mountinfo(mp) == want)
-    }))
+    Ok(info
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(|mp| unescape_mountinfo(mp).into())
+        .collect())
 }
 
 /// mountinfo escapes space, tab, newline and backslash as `\ooo`.
